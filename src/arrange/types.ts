@@ -1,0 +1,53 @@
+import type { ProgressSink } from "../core/progress.js";
+import type { Granularity, Matrix, Measure, Order, Pick, Select, Strategy, TaskIndex } from "../core/types.js";
+import type { GemmEngine } from "../linalg/types.js";
+
+export interface ArrangeAlgoOptions {
+  strategy: Strategy;
+  /** rank: which measure to sort by (default "wsd"). */
+  measure?: Measure;
+  /** Default: nearest-first for tma/rank, input for round-robin/cluster; ignored by random. */
+  order?: Order;
+  /** rank and tma: instance (fine, default) or task (coarse: a task is the mean of its examples). */
+  granularity?: Granularity;
+  /** tma: each test point takes its nearest (default) or farthest remaining training point. */
+  pick?: Pick;
+  /** Keep exactly this many examples. */
+  budget?: number;
+  /** With budget, for tma and rank: min = nearest M, max = farthest M, min+max = half from each end. */
+  select?: Select;
+  seed: number;
+  gemm?: GemmEngine;
+  onProgress?: ProgressSink;
+}
+
+export interface ArrangeAlgoResult {
+  /** Training row indices in output order (a permutation, or a duplicate-free selection with budget). */
+  order: Int32Array;
+  /** TMA round (1-based) of each output row; undefined for other strategies. */
+  round?: Int32Array;
+  /** The value each output row was ordered by: the rank measure, or for tma the distance to the test point that picked it. */
+  value?: Float64Array;
+  /** TMA: the lowest-index test row that picked each output row in its round. */
+  pickedBy?: Int32Array;
+  /** Nearest test row of each output row by cosine distance, and that distance (negative cosine similarity). */
+  nearestTest: Int32Array;
+  nearestDistance: Float32Array;
+  /** Number of TMA rounds and the size of each (before any budget cut). */
+  roundSizes?: number[];
+  /** WSD weight w = mean(AD) / mean(MD), when the wsd measure was used. */
+  wsdWeight?: number;
+  /** Seconds spent per stage, e.g. { distances: 1.2, tma: 0.3 }. */
+  timings: Record<string, number>;
+}
+
+/**
+ * The algorithm layer's entry point: pure computation over embeddings.
+ * train: n × d, test: m × d (any norms; cosine normalizes internally), tasks: task of every training row.
+ */
+export type ArrangeEmbeddings = (
+  train: Matrix,
+  test: Matrix,
+  tasks: TaskIndex,
+  options: ArrangeAlgoOptions,
+) => Promise<ArrangeAlgoResult>;

@@ -1,0 +1,45 @@
+/** A dense row-major matrix of float32: row i is data[i*cols .. (i+1)*cols). */
+export interface Matrix {
+  data: Float32Array;
+  rows: number;
+  cols: number;
+}
+
+export type Metric = "cosine" | "euclidean";
+export type Aggregate = "min" | "max" | "avg" | "centroid";
+export type Measure =
+  | "wsd"
+  | "cos-min"
+  | "cos-max"
+  | "cos-avg"
+  | "cos-centroid"
+  | "euc-min"
+  | "euc-max"
+  | "euc-avg"
+  | "euc-centroid";
+export const MEASURES: readonly Measure[] = [
+  "wsd",
+  "cos-min",
+  "cos-avg",
+  "cos-max",
+  "cos-centroid",
+  "euc-min",
+  "euc-avg",
+  "euc-max",
+  "euc-centroid",
+];
+
+export type Strategy = "tma" | "rank" | "random" | "round-robin" | "cluster";
+export const STRATEGIES: readonly Strategy[] = ["tma", "rank", "random", "round-robin", "cluster"];
+
+/** nearest-first = NFT, farthest-first = FFT, random = RT; `input` keeps the task order as read (schedules). */
+export type Order = "nearest-first" | "farthest-first" | "random" | "input";
+export type Granularity = "instance" | "task";
+export type Pick = "nearest" | "farthest";
+export type Select = "min" | "max" | "min+max";
+
+/** Task of every row: `taskOf[i]` indexes `names`. */
+export interface TaskIndex {
+  taskOf: Int32Array;
+  names: string[];
+}

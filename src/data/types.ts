@@ -1,0 +1,74 @@
+import type { TaskIndex } from "../core/types.js";
+
+export type FileFormat = "jsonl" | "json" | "csv" | "parquet";
+export type LayoutName = "alpaca" | "prompt-completion" | "sharegpt" | "messages" | "text" | "template";
+
+export interface ReadOptions {
+  /** `"{instruction} {input} {output}"`-style template over record fields; overrides layout detection. */
+  template?: string;
+  /** Record field holding the task name; overrides file-name tasks. */
+  taskField?: string;
+  /** Skip malformed rows (counted and reported) instead of failing. */
+  skipInvalid?: boolean;
+  /** Keep the embedded text of every row in memory (false when embeddings are precomputed). Default true. */
+  texts?: boolean;
+  /** Progress events (stage "read:<label>"). */
+  onProgress?: import("../core/progress.js").ProgressSink;
+  /** Label used in progress events and messages, e.g. "train" or "test". */
+  label?: string;
+}
+
+export interface DatasetFile {
+  /** Path as found (directory path joined with the file name). */
+  path: string;
+  format: FileFormat;
+  layout: LayoutName;
+  /** Rows kept from this file. */
+  rows: number;
+  /** Rows skipped as invalid (only with skipInvalid). */
+  skipped: number;
+  bytes: number;
+  sha256: string;
+  /** Default task of rows from this file (file name without extension) — used unless --task-field. */
+  task: string;
+}
+
+export interface SkippedRow {
+  file: string;
+  line: number;
+  reason: string;
+}
+
+/** Where every kept row lives, so output can copy its original bytes. Parallel arrays indexed by row. */
+export interface RowRefs {
+  /** Index into Dataset.files. */
+  file: Int32Array;
+  /** 1-based line (jsonl), element number (json, 1-based), record number (csv, 1-based, header excluded), row (parquet, 1-based). */
+  line: Int32Array;
+  /** Byte offset of the row's raw text in its file (jsonl, json, csv); -1 for parquet. */
+  start: Float64Array;
+  /** Byte offset one past the row's raw text (excluding the line terminator). */
+  end: Float64Array;
+}
+
+export interface Dataset {
+  /** The path the user gave (file or directory). */
+  path: string;
+  isDirectory: boolean;
+  files: DatasetFile[];
+  /** Files in a directory that were not read because their extension is not a data format. */
+  ignoredFiles: string[];
+  /** Number of kept rows. */
+  count: number;
+  /** Embedded text per row ("{instruction} {answer}"), when ReadOptions.texts is not false. */
+  texts: string[] | undefined;
+  tasks: TaskIndex;
+  refs: RowRefs;
+  skipped: SkippedRow[];
+  /** Total rows skipped (skipped[] may be capped for memory). */
+  skippedCount: number;
+  /** Completion end-of-text markers stripped from the embedded text (prompt/completion layout). */
+  strippedMarkers: number;
+  /** CSV header line (raw bytes as text, without terminator), for writing CSV output. */
+  csvHeader?: string;
+}
