@@ -2,6 +2,8 @@ import type { TaskIndex } from "../core/types.js";
 
 export type FileFormat = "jsonl" | "json" | "csv" | "parquet";
 export type LayoutName = "alpaca" | "prompt-completion" | "sharegpt" | "messages" | "text" | "template";
+/** Where row tasks came from: the file names of a directory, a record field, or one task for a single file. */
+export type TaskSource = "file-name" | `field:${string}` | "single";
 
 export interface ReadOptions {
   /** `"{instruction} {input} {output}"`-style template over record fields; overrides layout detection. */
@@ -22,7 +24,8 @@ export interface DatasetFile {
   /** Path as found (directory path joined with the file name). */
   path: string;
   format: FileFormat;
-  layout: LayoutName;
+  /** Layout detected from the file's first record; "none" for an empty file in a directory (no records, skipped). */
+  layout: LayoutName | "none";
   /** Rows kept from this file. */
   rows: number;
   /** Rows skipped as invalid (only with skipInvalid). */
@@ -31,6 +34,10 @@ export interface DatasetFile {
   sha256: string;
   /** Default task of rows from this file (file name without extension) — used unless --task-field. */
   task: string;
+  /** Whitespace-only lines (JSONL, CSV) that were not data. */
+  blankLines: number;
+  /** CSV header line of this file (raw text without terminator). */
+  csvHeader?: string;
 }
 
 export interface SkippedRow {
@@ -49,6 +56,11 @@ export interface RowRefs {
   start: Float64Array;
   /** Byte offset one past the row's raw text (excluding the line terminator). */
   end: Float64Array;
+  /**
+   * 0-based input-row number across all files (kept and skipped records, not blank lines): row i of
+   * precomputed embeddings belongs to the kept row whose ordinal is i. Equals the row index when nothing was skipped.
+   */
+  ordinal: Int32Array;
 }
 
 export interface Dataset {
@@ -67,8 +79,12 @@ export interface Dataset {
   skipped: SkippedRow[];
   /** Total rows skipped (skipped[] may be capped for memory). */
   skippedCount: number;
-  /** Completion end-of-text markers stripped from the embedded text (prompt/completion layout). */
+  /** End-of-text markers stripped from the embedded text (completions, answers, turns, text). */
   strippedMarkers: number;
   /** CSV header line (raw bytes as text, without terminator), for writing CSV output. */
   csvHeader?: string;
+  /** Whitespace-only lines that were ignored (JSONL, CSV), over all files. */
+  blankLines: number;
+  /** Where the tasks came from. */
+  taskSource: TaskSource;
 }

@@ -1,0 +1,266 @@
+import { basename } from "node:path";
+import { inputError } from "../core/errors.js";
+import { noProgress, type ProgressSink } from "../core/progress.js";
+import { type Growable, growFloat64, growInt32 } from "./growable.js";
+import { detectLayout, TextExtractor, unknownLayoutProblem } from "./layout.js";
+import { RowProblem } from "./row-problem.js";
+import { lookupField, type Template } from "./template.js";
+import type { Dataset, DatasetFile, FileFormat, ReadOptions, SkippedRow, TaskSource } from "./types.js";
+
+/** What a format reader hands on: parsed records, records that could not be parsed, and blank lines. */
+export interface RecordSink {
+  /** A parsed record; start/end are byte offsets of its raw text in the file (-1 when there is none). */
+  record(value: Record<string, unknown>, line: number, start: number, end: number): void;
+  /** A record that could not be parsed (bad JSON, bad UTF-8, wrong number of CSV fields). */
+  invalid(line: number, problem: RowProblem): void;
+  /** A whitespace-only line. */
+  blank(): void;
+}
+
+/** What a format reader learns about the file as a whole. */
+export interface FileStats {
+  bytes: number;
+  sha256: string;
+  csvHeader?: string;
+}
+
+export interface FileStart {
+  path: string;
+  format: FileFormat;
+  /** Default task: the file name without extension. */
+  task: string;
+}
+
+const SKIPPED_KEPT = 1000;
+const PROGRESS_EVERY = 10_000;
+
+const EMPTY_FIX: Record<FileFormat, string> = {
+  jsonl: "put one JSON object per line in the file, or remove it",
+  json: "make the file a JSON array of objects, [{...}, {...}], or remove it",
+  csv: "put a header row and at least one record in the file, or remove it",
+  parquet: "write at least one row to the file, or remove it",
+};
+
+/**
+ * Turns the records of one or more files into a Dataset: detects each file's layout from its first record,
+ * extracts the embedded text, assigns tasks, keeps row references and counts (or rejects) invalid rows.
+ */
+export class DatasetCollector implements RecordSink {
+  private readonly files: DatasetFile[] = [];
+  private readonly texts: string[] | undefined;
+  private readonly refFile = growInt32();
+  private readonly refLine = growInt32();
+  private readonly refStart = growFloat64();
+  private readonly refEnd = growFloat64();
+  private readonly refOrdinal = growInt32();
+  private readonly taskOf: Growable<Int32Array> = growInt32();
+  private readonly taskIds = new Map<string, number>();
+  private readonly taskNames: string[] = [];
+  private readonly skipped: SkippedRow[] = [];
+  private readonly progress: ProgressSink;
+  private readonly stage: string;
+  private taskSource: TaskSource | undefined;
+  private taskField: string | undefined;
+  private count = 0;
+  private ordinal = 0;
+  private skippedCount = 0;
+  private blankLines = 0;
+  private strippedMarkers = 0;
+
+  // State of the file being read.
+  private current: FileStart | undefined;
+  private extractor: TextExtractor | undefined;
+  private fileRecords = 0;
+  private fileRows = 0;
+  private fileSkipped = 0;
+  private fileBlank = 0;
+  private firstProblem: { line: number; problem: RowProblem } | undefined;
+
+  constructor(
+    private readonly path: string,
+    private readonly isDirectory: boolean,
+    private readonly options: ReadOptions,
+    private readonly template: Template | undefined,
+  ) {
+    this.texts = options.texts === false ? undefined : [];
+    this.progress = options.onProgress ?? noProgress;
+    this.stage = `read:${options.label ?? basename(path)}`;
+    if (options.taskField !== undefined) {
+      this.taskField = options.taskField;
+      this.taskSource = `field:${options.taskField}`;
+    } else if (isDirectory) {
+      this.taskSource = "file-name";
+    }
+  }
+
+  beginFile(file: FileStart): void {
+    this.current = file;
+    this.extractor = undefined;
+    this.fileRecords = 0;
+    this.fileRows = 0;
+    this.fileSkipped = 0;
+    this.fileBlank = 0;
+    this.firstProblem = undefined;
+  }
+
+  blank(): void {
+    this.fileBlank++;
+  }
+
+  record(value: Record<string, unknown>, line: number, start: number, end: number): void {
+    const ordinal = this.ordinal++;
+    this.fileRecords++;
+    let text: string;
+    let task: number;
+    try {
+      if (this.extractor === undefined) {
+        const layout = this.template !== undefined ? "template" : detectLayout(value);
+        if (layout === undefined) throw unknownLayoutProblem(value);
+        this.extractor = new TextExtractor(layout, this.template);
+      }
+      if (this.taskSource === undefined) this.detectTaskField(value);
+      text = this.extractor.extract(value);
+      task = this.taskId(value);
+    } catch (e) {
+      if (e instanceof RowProblem) {
+        this.skip(line, e);
+        return;
+      }
+      throw e;
+    }
+    this.strippedMarkers += this.extractor.markers;
+    this.texts?.push(text);
+    this.taskOf.push(task);
+    this.refFile.push(this.files.length);
+    this.refLine.push(line);
+    this.refStart.push(start);
+    this.refEnd.push(end);
+    this.refOrdinal.push(ordinal);
+    this.fileRows++;
+    if (++this.count % PROGRESS_EVERY === 0)
+      this.progress({ stage: this.stage, done: this.count, unit: "rows" });
+  }
+
+  invalid(line: number, problem: RowProblem): void {
+    this.ordinal++;
+    this.fileRecords++;
+    this.skip(line, problem);
+  }
+
+  endFile(stats: FileStats): void {
+    const file = this.current!;
+    if (this.fileRecords === 0) {
+      const blanks = this.fileBlank > 0 ? ` (only ${this.fileBlank} blank lines)` : "";
+      // One task per file: a directory may hold tasks without examples. A lone empty file is an error.
+      if (!this.isDirectory)
+        throw inputError(`empty file: no records${blanks}`, file.path, undefined, EMPTY_FIX[file.format]);
+      this.progress({
+        stage: this.stage,
+        done: this.count,
+        unit: "rows",
+        message: `${file.path}: empty file${blanks}, no rows`,
+      });
+    } else if (this.fileRows === 0) {
+      const first = this.firstProblem!;
+      throw inputError(
+        `no usable rows: all ${this.fileSkipped} records were invalid; the first (line ${first.line}): ${first.problem.message}`,
+        file.path,
+        first.line,
+        first.problem.fix,
+      );
+    }
+    this.blankLines += this.fileBlank;
+    const entry: DatasetFile = {
+      path: file.path,
+      format: file.format,
+      layout: this.extractor?.layout ?? "none",
+      rows: this.fileRows,
+      skipped: this.fileSkipped,
+      bytes: stats.bytes,
+      sha256: stats.sha256,
+      task: file.task,
+      blankLines: this.fileBlank,
+    };
+    if (stats.csvHeader !== undefined) entry.csvHeader = stats.csvHeader;
+    this.files.push(entry);
+    this.current = undefined;
+  }
+
+  finish(ignoredFiles: string[]): Dataset {
+    if (this.count === 0) {
+      throw inputError(
+        `no rows in ${this.path}`,
+        this.path,
+        undefined,
+        "give a file or directory with at least one record",
+      );
+    }
+    this.progress({ stage: this.stage, done: this.count, total: this.count, unit: "rows" });
+    const dataset: Dataset = {
+      path: this.path,
+      isDirectory: this.isDirectory,
+      files: this.files,
+      ignoredFiles,
+      count: this.count,
+      texts: this.texts,
+      tasks: { taskOf: this.taskOf.toArray(), names: this.taskNames },
+      refs: {
+        file: this.refFile.toArray(),
+        line: this.refLine.toArray(),
+        start: this.refStart.toArray(),
+        end: this.refEnd.toArray(),
+        ordinal: this.refOrdinal.toArray(),
+      },
+      skipped: this.skipped,
+      skippedCount: this.skippedCount,
+      strippedMarkers: this.strippedMarkers,
+      blankLines: this.blankLines,
+      taskSource: this.taskSource ?? "single",
+    };
+    const header = this.files.find((f) => f.csvHeader !== undefined)?.csvHeader;
+    if (header !== undefined) dataset.csvHeader = header;
+    return dataset;
+  }
+
+  /** A single file names its tasks when its first record has a string `task` or `task_name` field. */
+  private detectTaskField(record: Record<string, unknown>): void {
+    const field = ["task", "task_name"].find((f) => typeof record[f] === "string" && record[f] !== "");
+    this.taskField = field;
+    this.taskSource = field === undefined ? "single" : `field:${field}`;
+  }
+
+  private taskId(record: Record<string, unknown>): number {
+    let name: string;
+    if (this.taskField === undefined) {
+      name = this.current!.task;
+    } else {
+      const value = lookupField(record, this.taskField);
+      if ((typeof value === "string" && value !== "") || typeof value === "bigint") name = String(value);
+      else if (typeof value === "number" && Number.isFinite(value)) name = String(value);
+      else {
+        const what = value === undefined ? "no" : "an unusable (empty or not a string or number)";
+        const how =
+          this.options.taskField === undefined
+            ? `the first record had one, so every row needs it; fix the row, or pass --skip-invalid to skip such rows`
+            : `give every row a string or number "${this.taskField}", choose another --task-field, or pass --skip-invalid`;
+        throw new RowProblem(`row has ${what} task field "${this.taskField}"`, how);
+      }
+    }
+    let id = this.taskIds.get(name);
+    if (id === undefined) {
+      id = this.taskNames.length;
+      this.taskIds.set(name, id);
+      this.taskNames.push(name);
+    }
+    return id;
+  }
+
+  private skip(line: number, problem: RowProblem): void {
+    const file = this.current!.path;
+    if (this.options.skipInvalid !== true) throw inputError(problem.message, file, line, problem.fix);
+    this.skippedCount++;
+    this.fileSkipped++;
+    this.firstProblem ??= { line, problem };
+    if (this.skipped.length < SKIPPED_KEPT) this.skipped.push({ file, line, reason: problem.message });
+  }
+}

@@ -1,0 +1,208 @@
+import type { FileHandle } from "node:fs/promises";
+import { ArrangeError, usageError } from "../core/errors.js";
+import type { Matrix } from "../core/types.js";
+import { atomicWrite, writeAll } from "./atomic.js";
+import { ioError, openForRead } from "./io.js";
+
+/** A matrix read from .npy; `converted` names the file's dtype when it was not float32. */
+export interface NpyMatrix extends Matrix {
+  converted?: "<f8" | "<f2";
+}
+
+const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
+const ITEM_BYTES = { "<f4": 4, "<f8": 8, "<f2": 2 } as const;
+type Dtype = keyof typeof ITEM_BYTES;
+/** Bytes per read or write call (one call is limited to 2 GiB). */
+const MAX_READ = 256 << 20;
+/** Elements converted per step for float64/float16 files. */
+const CONVERT_CHUNK = 1 << 20;
+
+const SAVE_FIX =
+  "save a 2-D float32 array in C order: numpy.save(path, numpy.ascontiguousarray(arr, dtype=numpy.float32))";
+
+function embeddingsError(path: string, message: string, fix: string = SAVE_FIX): ArrangeError {
+  return new ArrangeError("embeddings", message, { file: path, fix });
+}
+
+interface NpyHeader {
+  dtype: Dtype;
+  rows: number;
+  cols: number;
+  dataStart: number;
+}
+
+async function readExactly(
+  fh: FileHandle,
+  into: Uint8Array,
+  position: number,
+  path: string,
+): Promise<number> {
+  let done = 0;
+  while (done < into.length) {
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await fh.read(into, done, Math.min(into.length - done, MAX_READ), position + done));
+    } catch (cause) {
+      throw ioError(path, cause, "read the embeddings");
+    }
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done;
+}
+
+async function readHeader(fh: FileHandle, path: string): Promise<NpyHeader> {
+  const pre = new Uint8Array(12);
+  const got = await readExactly(fh, pre, 0, path);
+  if (got < 10 || MAGIC.some((b, i) => pre[i] !== b)) {
+    throw embeddingsError(path, "not a .npy file (no \\x93NUMPY magic)");
+  }
+  const major = pre[6]!;
+  const view = new DataView(pre.buffer);
+  let headerLength: number;
+  let headerStart: number;
+  if (major === 1) {
+    headerLength = view.getUint16(8, true);
+    headerStart = 10;
+  } else if (major === 2 || major === 3) {
+    if (got < 12) throw embeddingsError(path, "truncated .npy header");
+    headerLength = view.getUint32(8, true);
+    headerStart = 12;
+  } else {
+    throw embeddingsError(path, `unsupported .npy format version ${major}.${pre[7]}`);
+  }
+  const raw = new Uint8Array(headerLength);
+  if ((await readExactly(fh, raw, headerStart, path)) < headerLength)
+    throw embeddingsError(path, "truncated .npy header");
+  const header = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(raw);
+
+  const descr = /['"]descr['"]\s*:\s*['"]([^'"]*)['"]/.exec(header)?.[1];
+  const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(header)?.[1];
+  const shapeText = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
+  if (descr === undefined || fortran === undefined || shapeText === undefined) {
+    throw embeddingsError(path, `cannot read the .npy header ${JSON.stringify(header.trim())}`);
+  }
+  if (!(descr in ITEM_BYTES)) {
+    throw embeddingsError(
+      path,
+      `embeddings have dtype ${descr}; expected float32 (<f4; <f8 and <f2 are converted)`,
+      "convert them: numpy.save(path, arr.astype('<f4'))",
+    );
+  }
+  if (fortran === "True") {
+    throw embeddingsError(
+      path,
+      "embeddings are stored in Fortran (column-major) order",
+      "save them in C order: numpy.save(path, numpy.ascontiguousarray(arr))",
+    );
+  }
+  const shape = shapeText
+    .split(",")
+    .map((s) => s.trim().replace(/L$/, ""))
+    .filter((s) => s !== "")
+    .map(Number);
+  if (shape.length !== 2 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw embeddingsError(
+      path,
+      `embeddings have shape (${shapeText.trim()}); expected 2 dimensions (rows, dims)`,
+      "save a 2-D array with one row per input row: numpy.save(path, arr.reshape(len(arr), -1))",
+    );
+  }
+  return { dtype: descr as Dtype, rows: shape[0]!, cols: shape[1]!, dataStart: headerStart + headerLength };
+}
+
+/** IEEE half-precision bits to a number. */
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
+  if (exp === 31) return frac === 0 ? sign * Number.POSITIVE_INFINITY : Number.NaN;
+  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
+}
+
+/**
+ * Read a 2-D float32 .npy file (format versions 1–3) straight into a Float32Array; float64 and float16 files
+ * are converted chunk by chunk. Assumes a little-endian host, like every platform Node supports in practice.
+ */
+export async function readNpy(path: string): Promise<NpyMatrix> {
+  const fh = await openForRead(path);
+  try {
+    const { dtype, rows, cols, dataStart } = await readHeader(fh, path);
+    const count = rows * cols;
+    const needed = count * ITEM_BYTES[dtype];
+    const { size } = await fh.stat();
+    if (size - dataStart < needed) {
+      throw embeddingsError(
+        path,
+        `file is truncated: shape (${rows}, ${cols}) needs ${needed} data bytes, found ${Math.max(0, size - dataStart)}`,
+      );
+    }
+    let data: Float32Array;
+    try {
+      data = new Float32Array(count);
+    } catch (cause) {
+      throw new ArrangeError(
+        "embeddings",
+        `cannot hold ${rows} x ${cols} floats in memory: ${String(cause)}`,
+        {
+          file: path,
+          fix: "use fewer rows or a smaller embedding size",
+          cause,
+        },
+      );
+    }
+    if (dtype === "<f4") {
+      await readExactly(fh, new Uint8Array(data.buffer, data.byteOffset, data.byteLength), dataStart, path);
+      return { data, rows, cols };
+    }
+    const item = ITEM_BYTES[dtype];
+    const chunk = new Uint8Array(Math.min(count, CONVERT_CHUNK) * item);
+    for (let at = 0; at < count; at += CONVERT_CHUNK) {
+      const n = Math.min(CONVERT_CHUNK, count - at);
+      await readExactly(fh, chunk.subarray(0, n * item), dataStart + at * item, path);
+      if (dtype === "<f8") {
+        const src = new Float64Array(chunk.buffer, 0, n);
+        for (let i = 0; i < n; i++) data[at + i] = src[i]!;
+      } else {
+        const src = new Uint16Array(chunk.buffer, 0, n);
+        for (let i = 0; i < n; i++) data[at + i] = halfToFloat(src[i]!);
+      }
+    }
+    return { data, rows, cols, converted: dtype };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Write a matrix as a .npy v1.0 float32 C-order file, atomically. */
+export async function writeNpy(path: string, m: Matrix): Promise<void> {
+  if (!Number.isSafeInteger(m.rows) || !Number.isSafeInteger(m.cols) || m.rows < 0 || m.cols < 0) {
+    throw usageError(
+      `matrix has invalid shape ${m.rows} x ${m.cols}`,
+      undefined,
+      "pass non-negative integer rows and cols",
+    );
+  }
+  if (m.data.length !== m.rows * m.cols) {
+    throw usageError(
+      `matrix data has ${m.data.length} values but ${m.rows} x ${m.cols} needs ${m.rows * m.cols}`,
+      undefined,
+      "pass data of length rows * cols",
+    );
+  }
+  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${m.rows}, ${m.cols}), }`;
+  // Pad so that the data starts at a multiple of 64 bytes; the header ends with a newline.
+  const unpadded = 10 + dict.length + 1;
+  const header = `${dict}${" ".repeat((64 - (unpadded % 64)) % 64)}\n`;
+  const pre = Buffer.alloc(10);
+  pre.set(MAGIC, 0);
+  pre[6] = 1;
+  pre[7] = 0;
+  pre.writeUInt16LE(header.length, 8);
+  await atomicWrite(path, async (fh) => {
+    await writeAll(fh, Buffer.concat([pre, Buffer.from(header, "latin1")]));
+    const bytes = new Uint8Array(m.data.buffer, m.data.byteOffset, m.data.byteLength);
+    for (let at = 0; at < bytes.length; at += MAX_READ) await writeAll(fh, bytes.subarray(at, at + MAX_READ));
+  });
+}
