@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { ArrangeError } from "../../src/core/errors.js";
+import { createEmbedder, DEFAULT_EMBEDDER, describeEmbedders, EMBEDDERS } from "../../src/embed/index.js";
+
+describe("embedder registry", () => {
+  it("lists the backends, use-lite first as the default", () => {
+    expect(EMBEDDERS).toEqual(["use-lite", "ngram"]);
+    expect(DEFAULT_EMBEDDER).toBe("use-lite");
+    expect(describeEmbedders()).toHaveLength(EMBEDDERS.length);
+  });
+
+  it("creates the ngram backend with its options", async () => {
+    const e = await createEmbedder("ngram", { ngramDims: 256 });
+    expect(e.id).toBe("ngram");
+    expect(e.dims).toBe(256);
+  });
+
+  it("rejects an unknown name as a usage error naming --embedder and the valid names", async () => {
+    const err = await createEmbedder("minilm-typo").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ArrangeError);
+    expect(err).toMatchObject({ code: "usage", option: "--embedder" });
+    expect((err as ArrangeError).fix).toBe("Expected one of: use-lite, ngram");
+    expect((err as ArrangeError).describe()).toContain('unknown embedder "minilm-typo" (--embedder)');
+  });
+
+  it("passes backend option errors through", async () => {
+    await expect(createEmbedder("ngram", { ngramDims: -1 })).rejects.toMatchObject({
+      code: "usage",
+      option: "--ngram-dims",
+    });
+    await expect(createEmbedder("use-lite", { maxTokens: 0 })).rejects.toMatchObject({
+      code: "usage",
+      option: "--max-tokens",
+    });
+  });
+});
