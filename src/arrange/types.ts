@@ -1,5 +1,14 @@
 import type { ProgressSink } from "../core/progress.js";
-import type { Granularity, Matrix, Measure, Order, Pick, Select, Strategy, TaskIndex } from "../core/types.js";
+import type {
+  Granularity,
+  Matrix,
+  Measure,
+  Order,
+  Pick,
+  Select,
+  Strategy,
+  TaskIndex,
+} from "../core/types.js";
 import type { GemmEngine } from "../linalg/types.js";
 
 export interface ArrangeAlgoOptions {
@@ -19,6 +28,13 @@ export interface ArrangeAlgoOptions {
   seed: number;
   gemm?: GemmEngine;
   onProgress?: ProgressSink;
+  /**
+   * tma: largest distance matrix (n × m × 4 bytes) to hold in memory; default 6 GiB. Beyond it the run
+   * stops with a usage error (fewer test rows, or a budget with select min, which needs only m × M × 8 bytes).
+   */
+  memoryLimitBytes?: number;
+  /** Training rows per streamed block of distances (default: about 2M distances per block). */
+  blockRows?: number;
 }
 
 export interface ArrangeAlgoResult {
@@ -39,6 +55,8 @@ export interface ArrangeAlgoResult {
   wsdWeight?: number;
   /** Seconds spent per stage, e.g. { distances: 1.2, tma: 0.3 }. */
   timings: Record<string, number>;
+  /** Things the user should know (a degenerate WSD weight, a Gemm engine fallback, ...). */
+  warnings?: string[];
 }
 
 /**

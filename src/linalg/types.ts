@@ -4,6 +4,10 @@
  */
 export interface GemmEngine {
   readonly name: string;
+  /** Threads the engine computes with (1 for the TypeScript engine). */
+  readonly threads?: number;
+  /** Set when another engine was asked for and could not load: why this one runs instead. */
+  readonly fallbackReason?: string;
   /** out[i*rowsB + j] = alpha * dot(A_i, B_j). `out` must have rowsA*rowsB elements when given. */
   multiplyNT(
     a: Float32Array,

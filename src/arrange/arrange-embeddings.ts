@@ -1,0 +1,112 @@
+import { noProgress } from "../core/progress.js";
+import { createRng } from "../core/rng.js";
+import { createGemm } from "../linalg/create-gemm.js";
+import { trainTestAggregates } from "../similarity/train-test-aggregates.js";
+import { arrangeCluster } from "./cluster.js";
+import { createContext, type SimilarityOutcome, time } from "./context.js";
+import { arrangeSequence } from "./nearest-first.js";
+import { arrangeRandom } from "./random.js";
+import { rankSequence } from "./rank.js";
+import { resolveOptions } from "./resolve-options.js";
+import { arrangeRoundRobin } from "./round-robin.js";
+import { tmaSequence } from "./tma.js";
+import type { ArrangeAlgoResult, ArrangeEmbeddings } from "./types.js";
+import { validateInputs } from "./validate-inputs.js";
+
+/**
+ * Arranges training embeddings against test embeddings: validates, runs the strategy, applies the
+ * budget and order, and reports each output row's nearest test row. Throws ArrangeError on bad input
+ * or options; never prints.
+ */
+export const arrangeEmbeddings: ArrangeEmbeddings = async (train, test, tasks, algoOptions) => {
+  const t0 = performance.now();
+  validateInputs(train, test, tasks);
+  const options = resolveOptions(algoOptions, train.rows);
+  const ownGemm = algoOptions.gemm === undefined;
+  const gemm = algoOptions.gemm ?? (await createGemm());
+  const ctx = createContext({
+    train,
+    test,
+    tasks,
+    options,
+    gemm,
+    onProgress: algoOptions.onProgress ?? noProgress,
+  });
+  ctx.timings.validate = (performance.now() - t0) / 1000;
+  if (gemm.fallbackReason !== undefined) ctx.warnings.push(gemm.fallbackReason);
+  const rng = createRng(options.seed);
+  try {
+    const result: Partial<ArrangeAlgoResult> = {};
+    let nearestTest: Int32Array | undefined;
+    let nearestDistance: Float32Array | undefined;
+    if (options.strategy === "tma" || options.strategy === "rank") {
+      const outcome: SimilarityOutcome =
+        options.strategy === "tma" ? await tmaSequence(ctx) : await rankSequence(ctx);
+      const seq = outcome.sequence;
+      const positions = await time(ctx, "select", () =>
+        arrangeSequence(seq, options.order, options.budget, options.select, rng.fork("order")),
+      );
+      const k = positions.length;
+      const order = new Int32Array(k);
+      const value = new Float64Array(k);
+      for (let p = 0; p < k; p++) {
+        order[p] = seq.rows[positions[p]!]!;
+        value[p] = seq.value[positions[p]!]!;
+      }
+      result.order = order;
+      result.value = value;
+      if (seq.round) result.round = Int32Array.from(positions, (q) => seq.round![q]!);
+      if (seq.pickedBy) result.pickedBy = Int32Array.from(positions, (q) => seq.pickedBy![q]!);
+      if (outcome.roundSizes) result.roundSizes = outcome.roundSizes;
+      if (outcome.wsdWeight !== undefined) result.wsdWeight = outcome.wsdWeight;
+      nearestTest = outcome.nearestTest;
+      nearestDistance = outcome.nearestDistance;
+    } else {
+      let order: Int32Array;
+      if (options.strategy === "random") order = arrangeRandom(train.rows, rng.fork("random"));
+      else {
+        const shuffle = options.order === "random" ? rng.fork("schedule") : undefined;
+        order =
+          options.strategy === "round-robin"
+            ? arrangeRoundRobin(ctx.groups(), shuffle)
+            : arrangeCluster(ctx.groups(), shuffle);
+      }
+      result.order = options.budget === undefined ? order : order.slice(0, options.budget);
+    }
+    if (nearestTest === undefined || nearestDistance === undefined) {
+      const agg = await time(ctx, "nearest", () =>
+        trainTestAggregates(
+          train,
+          test,
+          { nearest: true },
+          {
+            gemm,
+            onProgress: ctx.onProgress,
+            stage: "distances",
+            ...(options.blockRows ? { blockRows: options.blockRows } : {}),
+          },
+        ),
+      );
+      nearestTest = agg.nearestTest!;
+      nearestDistance = agg.nearestDistance!;
+    }
+    const order = result.order!;
+    const outTest = new Int32Array(order.length);
+    const outDist = new Float32Array(order.length);
+    for (let p = 0; p < order.length; p++) {
+      outTest[p] = nearestTest[order[p]!]!;
+      outDist[p] = nearestDistance[order[p]!]!;
+    }
+    ctx.timings.total = (performance.now() - t0) / 1000;
+    return {
+      ...result,
+      order,
+      nearestTest: outTest,
+      nearestDistance: outDist,
+      timings: ctx.timings,
+      ...(ctx.warnings.length > 0 ? { warnings: ctx.warnings } : {}),
+    };
+  } finally {
+    if (ownGemm) await gemm.dispose();
+  }
+};

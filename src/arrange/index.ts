@@ -1,0 +1,17 @@
+export { arrangeEmbeddings } from "./arrange-embeddings.js";
+export { checkBudget, selectPositions } from "./budget.js";
+export { arrangeCluster } from "./cluster.js";
+export { arrangeSequence, type NearestFirstSequence } from "./nearest-first.js";
+export { arrangeRandom } from "./random.js";
+export { rankSequence } from "./rank.js";
+export { DEFAULT_MEMORY_LIMIT_BYTES, type ResolvedOptions, resolveOptions } from "./resolve-options.js";
+export { reverseRuns } from "./reverse-runs.js";
+export { arrangeRoundRobin } from "./round-robin.js";
+export { scheduleGroups } from "./schedule-groups.js";
+export { sortAscending } from "./sort-ascending.js";
+export { groupByTask, type TaskGroups } from "./task-groups.js";
+export { expandUnits, taskEmbeddings } from "./task-units.js";
+export { tmaSequence } from "./tma.js";
+export { runTma, type TmaKeys, type TmaRun, type TmaRunOptions } from "./tma-engine.js";
+export type * from "./types.js";
+export { validateInputs } from "./validate-inputs.js";

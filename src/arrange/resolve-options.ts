@@ -1,0 +1,136 @@
+import { usageError } from "../core/errors.js";
+import {
+  type Granularity,
+  MEASURES,
+  type Measure,
+  type Order,
+  type Pick,
+  type Select,
+  STRATEGIES,
+  type Strategy,
+} from "../core/types.js";
+import { checkBudget } from "./budget.js";
+import type { ArrangeAlgoOptions } from "./types.js";
+
+/** Default cap on the TMA distance matrix (n × m × 4 bytes): 6 GiB. */
+export const DEFAULT_MEMORY_LIMIT_BYTES = 6 * 2 ** 30;
+
+export interface ResolvedOptions {
+  strategy: Strategy;
+  measure: Measure;
+  order: Order;
+  granularity: Granularity;
+  pick: Pick;
+  budget: number | undefined;
+  select: Select;
+  seed: number;
+  memoryLimitBytes: number;
+  blockRows: number | undefined;
+}
+
+const SIMILARITY_ORDERS: readonly Order[] = ["nearest-first", "farthest-first", "random"];
+const SCHEDULE_ORDERS: readonly Order[] = ["input", "random"];
+const GRANULARITIES: readonly Granularity[] = ["instance", "task"];
+const PICKS: readonly Pick[] = ["nearest", "farthest"];
+const SELECTS: readonly Select[] = ["min", "max", "min+max"];
+
+function oneOf<T extends string>(
+  value: T | undefined,
+  allowed: readonly T[],
+  option: string,
+  what: string,
+): void {
+  if (value !== undefined && !allowed.includes(value)) {
+    throw usageError(
+      `${option} "${String(value)}" is not valid ${what}`,
+      option,
+      `Expected one of: ${allowed.join(", ")}.`,
+    );
+  }
+}
+
+/** Checks the options against each other and fills in defaults; every mistake is a usage ArrangeError. */
+export function resolveOptions(options: ArrangeAlgoOptions, trainRows: number): ResolvedOptions {
+  const { strategy } = options;
+  oneOf(strategy, STRATEGIES, "--strategy", "");
+  if (strategy === undefined)
+    throw usageError("a strategy is required", "--strategy", `Expected one of: ${STRATEGIES.join(", ")}.`);
+  const similarity = strategy === "tma" || strategy === "rank";
+  const schedule = strategy === "round-robin" || strategy === "cluster";
+
+  if (similarity) oneOf(options.order, SIMILARITY_ORDERS, "--order", `for --strategy ${strategy}`);
+  if (schedule)
+    oneOf(options.order, SCHEDULE_ORDERS, "--order", `for --strategy ${strategy} (a task schedule)`);
+  oneOf(options.measure, MEASURES, "--measure", "");
+  oneOf(options.granularity, GRANULARITIES, "--granularity", "");
+  oneOf(options.pick, PICKS, "--pick", "");
+  oneOf(options.select, SELECTS, "--select", "");
+
+  if (options.measure !== undefined && strategy !== "rank") {
+    throw usageError(
+      `--measure applies to --strategy rank only (got --strategy ${strategy})`,
+      "--measure",
+      "Drop --measure, or use --strategy rank.",
+    );
+  }
+  if (options.granularity === "task" && !similarity) {
+    throw usageError(
+      `--granularity task applies to --strategy rank and tma only (got --strategy ${strategy})`,
+      "--granularity",
+      "Drop --granularity, or use --strategy rank or tma.",
+    );
+  }
+  if (options.pick !== undefined && options.pick !== "nearest" && strategy !== "tma") {
+    throw usageError(
+      `--pick ${options.pick} applies to --strategy tma only (got --strategy ${strategy})`,
+      "--pick",
+      "Drop --pick, or use --strategy tma.",
+    );
+  }
+  if (options.budget !== undefined) checkBudget(options.budget, trainRows);
+  if (options.select !== undefined && options.select !== "min") {
+    if (!similarity) {
+      throw usageError(
+        `--select ${options.select} applies to --strategy rank and tma only; with --strategy ${strategy} a budget keeps the first M rows`,
+        "--select",
+        "Drop --select, or use --strategy rank or tma.",
+      );
+    }
+    if (options.budget === undefined) {
+      throw usageError(
+        `--select ${options.select} needs --budget`,
+        "--select",
+        "Add --budget M (rows to keep).",
+      );
+    }
+  }
+  if (!Number.isSafeInteger(options.seed)) {
+    throw usageError(
+      `seed must be a whole number, got ${options.seed}`,
+      "--seed",
+      "Pass --seed with an integer.",
+    );
+  }
+  const limit = options.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
+  if (!(limit > 0)) {
+    throw usageError(`memory limit must be a positive number of bytes, got ${limit}`, "--memory-limit");
+  }
+  if (
+    options.blockRows !== undefined &&
+    !(Number.isSafeInteger(options.blockRows) && options.blockRows >= 1)
+  ) {
+    throw usageError(`blockRows must be a positive integer, got ${options.blockRows}`, "blockRows");
+  }
+  return {
+    strategy,
+    measure: options.measure ?? "wsd",
+    order: options.order ?? (similarity ? "nearest-first" : "input"),
+    granularity: options.granularity ?? "instance",
+    pick: options.pick ?? "nearest",
+    budget: options.budget,
+    select: options.select ?? "min",
+    seed: options.seed,
+    memoryLimitBytes: limit,
+    blockRows: options.blockRows,
+  };
+}

@@ -1,0 +1,10 @@
+export { type CreateGemmOptions, createGemm, type GemmEngineName } from "./create-gemm.js";
+export { createOrtGemm, type OrtGemmOptions } from "./gemm-ort.js";
+export { createTsGemm, gemmNT } from "./gemm-ts.js";
+export { groupMeans } from "./group-means.js";
+export { createKeyHeap, type KeyHeap, keyHeapify, keyHeapPush, keyHeapSortAscending } from "./key-heap.js";
+export { meanRows } from "./mean-rows.js";
+export { normalizeRows, rowSquaredNorm, UNIT_NORM_TOLERANCE, unitRowsBlock } from "./normalize-rows.js";
+export { createSortPairsScratch, type SortPairsScratch, sortableBits, sortPairsByKey } from "./sort-pairs.js";
+export { squaredNorms } from "./squared-norms.js";
+export type { GemmEngine } from "./types.js";
