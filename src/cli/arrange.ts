@@ -1,0 +1,178 @@
+import { Command, Option } from "commander";
+import { usageError } from "../core/errors.js";
+import type { Granularity, Measure, Order, Pick, Select, Strategy } from "../core/types.js";
+import { MEASURES, STRATEGIES } from "../core/types.js";
+import { EMBEDDERS } from "../embed/index.js";
+import { type ArrangeOptions, arrange } from "../pipeline/arrange.js";
+import { createProgressRenderer, pickProgressMode } from "./progress.js";
+
+function intOption(flag: string, min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
+      throw usageError(
+        `${flag} must be an integer >= ${min}, got "${value}"`,
+        flag,
+        `pass e.g. ${flag} ${Math.max(min, 1)}`,
+      );
+    }
+    return n;
+  };
+}
+
+interface ArrangeFlags {
+  train: string;
+  test: string;
+  out: string;
+  metadata?: string;
+  manifest?: string | false;
+  strategy: Strategy;
+  measure?: Measure;
+  order?: Order;
+  granularity?: Granularity;
+  pick?: Pick;
+  budget?: number;
+  select?: Select;
+  seed: number;
+  embedder: string;
+  ngramDims?: number;
+  maxTokens?: number;
+  batchSize?: number;
+  trainEmbeddings?: string;
+  testEmbeddings?: string;
+  template?: string;
+  taskField?: string;
+  skipInvalid?: boolean;
+  engine: "ort" | "ts";
+  memoryLimit?: number;
+  quiet?: boolean;
+  logJson?: boolean;
+}
+
+export function arrangeCommand(): Command {
+  return new Command("arrange")
+    .description(
+      "Write the training set in the order (or the subset) a strategy prescribes for the test set.\n" +
+        "Default: Test-centric Multi-turn Arrangement, nearest rounds first, on the offline use-lite encoder.",
+    )
+    .requiredOption(
+      "--train <path>",
+      "training set: .jsonl/.json/.csv/.parquet file, or a directory of one file per task",
+    )
+    .requiredOption("--test <path>", "target (test) set, same formats")
+    .requiredOption("--out <file>", "arranged training set, written in the input's format")
+    .option("--metadata <file>", "one JSON line per output row: index, task, round, value, nearest test row")
+    .option("--manifest <file>", "run manifest (default: <out name>.manifest.json beside --out)")
+    .option("--no-manifest", "do not write a run manifest")
+    .addOption(new Option("--strategy <name>", "arrangement strategy").choices(STRATEGIES).default("tma"))
+    .addOption(new Option("--measure <name>", "rank: distance measure (default wsd)").choices(MEASURES))
+    .addOption(
+      new Option(
+        "--order <order>",
+        "tma/rank: nearest-first (NFT, default), farthest-first (FFT), random (RT); schedules: input (default) or random",
+      ).choices(["nearest-first", "farthest-first", "random", "input"]),
+    )
+    .addOption(
+      new Option("--granularity <level>", "rank/tma: instance (fine, default) or task (coarse)").choices([
+        "instance",
+        "task",
+      ]),
+    )
+    .addOption(
+      new Option(
+        "--pick <which>",
+        "tma: each test point takes its nearest (default) or farthest remaining example",
+      ).choices(["nearest", "farthest"]),
+    )
+    .option("--budget <M>", "keep exactly M training examples", intOption("--budget", 1))
+    .addOption(
+      new Option(
+        "--select <which>",
+        "with --budget (tma/rank): min = nearest M (default), max = farthest M, min+max = half each",
+      ).choices(["min", "max", "min+max"]),
+    )
+    .option("--seed <n>", "seed for every random choice", intOption("--seed", 0), 0)
+    .addOption(new Option("--embedder <name>", "embedding backend").choices(EMBEDDERS).default("use-lite"))
+    .option(
+      "--ngram-dims <n>",
+      "ngram: hashed feature dimensions (default 1024)",
+      intOption("--ngram-dims", 16),
+    )
+    .option(
+      "--max-tokens <n>",
+      "use-lite: truncate each text to n tokens (default 256)",
+      intOption("--max-tokens", 1),
+    )
+    .option("--batch-size <n>", "texts per embedding batch (default 64)", intOption("--batch-size", 1))
+    .option(
+      "--train-embeddings <file.npy>",
+      "precomputed float32 train embeddings (row i = input row i); skips the embedder",
+    )
+    .option("--test-embeddings <file.npy>", "precomputed float32 test embeddings")
+    .option(
+      "--template <template>",
+      'text to embed from record fields, e.g. "{instruction} {input} {output}"',
+    )
+    .option("--task-field <name>", "record field holding the task name (default: file name in a directory)")
+    .option("--skip-invalid", "skip malformed rows (counted in the manifest) instead of failing")
+    .option(
+      "--memory-limit <GiB>",
+      "tma: largest distance matrix (train x test x 4 bytes) to hold (default 6)",
+      (v: string) => {
+        const n = Number(v);
+        if (!(n > 0))
+          throw usageError(
+            `--memory-limit must be a positive number of GiB, got "${v}"`,
+            "--memory-limit",
+            "pass e.g. --memory-limit 12",
+          );
+        return n;
+      },
+    )
+    .addOption(new Option("--engine <name>", "matrix engine").choices(["ort", "ts"]).default("ort"))
+    .option("--quiet", "no progress or messages on stderr")
+    .option("--log-json", "progress and messages as JSON lines on stderr")
+    .action(async (flags: ArrangeFlags) => {
+      const mode = pickProgressMode(flags, process.stderr);
+      const renderer = createProgressRenderer(mode);
+      const options: ArrangeOptions = {
+        train: flags.train,
+        test: flags.test,
+        out: flags.out,
+        metadata: flags.metadata,
+        manifest: flags.manifest === false ? false : flags.manifest,
+        strategy: flags.strategy,
+        measure: flags.measure,
+        order: flags.order,
+        granularity: flags.granularity,
+        pick: flags.pick,
+        budget: flags.budget,
+        select: flags.select,
+        seed: flags.seed,
+        embedder: flags.embedder,
+        ngramDims: flags.ngramDims,
+        maxTokens: flags.maxTokens,
+        batchSize: flags.batchSize,
+        trainEmbeddings: flags.trainEmbeddings,
+        testEmbeddings: flags.testEmbeddings,
+        template: flags.template,
+        taskField: flags.taskField,
+        skipInvalid: flags.skipInvalid,
+        engine: flags.engine,
+        memoryLimitGiB: flags.memoryLimit,
+        onProgress: renderer.sink,
+        argv: ["instruct-arrange", ...process.argv.slice(2)],
+      };
+      try {
+        const run = await arrange(options);
+        const m = run.manifest;
+        const rounds = m.counts.rounds === undefined ? "" : `, ${m.counts.rounds} rounds`;
+        renderer.info(
+          `arranged ${m.counts.output} of ${m.counts.train.read} training rows (${flags.strategy}${rounds}) in ${m.timings.total}s -> ${flags.out}`,
+          { summary: m.counts, out: flags.out },
+        );
+      } finally {
+        renderer.stop();
+      }
+    });
+}

@@ -1,0 +1,75 @@
+import cliProgress from "cli-progress";
+import type { ProgressEvent, ProgressSink } from "../core/progress.js";
+
+export type ProgressMode = "bars" | "json" | "quiet" | "messages";
+
+/** Where progress goes: bars on a terminal, JSON lines with --log-json, only messages otherwise. */
+export function pickProgressMode(
+  opts: { quiet?: boolean; logJson?: boolean },
+  stream: NodeJS.WriteStream,
+): ProgressMode {
+  if (opts.logJson) return "json";
+  if (opts.quiet) return "quiet";
+  return stream.isTTY ? "bars" : "messages";
+}
+
+export interface ProgressRenderer {
+  sink: ProgressSink;
+  /** A line for the user (a detected layout, the final summary); suppressed by --quiet. */
+  info(message: string, fields?: Record<string, unknown>): void;
+  stop(): void;
+}
+
+export function createProgressRenderer(
+  mode: ProgressMode,
+  stream: NodeJS.WriteStream = process.stderr,
+): ProgressRenderer {
+  let bar: cliProgress.SingleBar | undefined;
+  let barStage = "";
+
+  const stopBar = () => {
+    if (bar) {
+      bar.stop();
+      bar = undefined;
+      barStage = "";
+    }
+  };
+
+  const info = (message: string, fields: Record<string, unknown> = {}) => {
+    if (mode === "quiet") return;
+    if (mode === "json") {
+      stream.write(`${JSON.stringify({ event: "info", message, ...fields })}\n`);
+      return;
+    }
+    stopBar();
+    stream.write(`${message}\n`);
+  };
+
+  const sink = (e: ProgressEvent) => {
+    if (mode === "json") {
+      stream.write(`${JSON.stringify({ event: "progress", ...e })}\n`);
+      return;
+    }
+    if (e.message !== undefined) info(e.message);
+    if (mode !== "bars" || e.total === undefined || e.total <= 0) return;
+    if (barStage !== e.stage) {
+      stopBar();
+      bar = new cliProgress.SingleBar(
+        {
+          stream,
+          format: `${e.stage.padEnd(14)} {bar} {percentage}% | {value}/{total} ${e.unit} | {eta_formatted}`,
+          hideCursor: true,
+          clearOnComplete: false,
+          etaBuffer: 50,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      bar.start(e.total, 0);
+      barStage = e.stage;
+    }
+    bar?.update(Math.min(e.done, e.total));
+    if (e.done >= e.total) stopBar();
+  };
+
+  return { sink, info, stop: stopBar };
+}

@@ -1,0 +1,372 @@
+import { existsSync } from "node:fs";
+import { copyFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ArrangeError } from "../../src/core/errors.js";
+import { writeNpy } from "../../src/data/npy.js";
+import { arrange } from "../../src/pipeline/arrange.js";
+import { EXAMPLE_TEST, EXAMPLE_TRAIN, listDir, SHARED_P3, tempDir } from "../helpers/tmp.js";
+
+/** Every non-blank line of every .jsonl file of a directory, in sorted file order. */
+async function inputLines(dir: string): Promise<string[]> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith(".jsonl")).sort();
+  const lines: string[] = [];
+  for (const f of files) {
+    for (const line of (await readFile(join(dir, f), "utf8")).split("\n"))
+      if (line.trim() !== "") lines.push(line);
+  }
+  return lines;
+}
+
+async function readJsonl(path: string): Promise<Record<string, unknown>[]> {
+  return (await readFile(path, "utf8"))
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+// A 2-D case small enough to check on paper. Test points: t0 at 0°, t1 at 90°. Training points at
+// 10°, 80°, 20°, 45°, 5° (a1 mirrors a0 exactly, so their cosine to their nearest test point ties).
+const c10 = Math.cos((10 * Math.PI) / 180);
+const s10 = Math.sin((10 * Math.PI) / 180);
+const TRAIN_2D = [
+  [c10, s10],
+  [s10, c10],
+  [Math.cos(Math.PI / 9), Math.sin(Math.PI / 9)],
+  [Math.SQRT1_2, Math.SQRT1_2],
+  [Math.cos(Math.PI / 36), Math.sin(Math.PI / 36)],
+];
+const TEST_2D = [
+  [1, 0],
+  [0, 1],
+];
+
+async function tinyCase(dir: string) {
+  const trainLines = TRAIN_2D.map((_, i) =>
+    JSON.stringify({ instruction: `train ${i}`, output: `answer ${i}` }),
+  );
+  const testLines = TEST_2D.map((_, i) => JSON.stringify({ prompt: `test ${i}`, completion: `c ${i}` }));
+  await writeFile(join(dir, "train.jsonl"), `${trainLines.join("\n")}\n`);
+  await writeFile(join(dir, "test.jsonl"), `${testLines.join("\n")}\n`);
+  await writeNpy(join(dir, "train.npy"), { data: Float32Array.from(TRAIN_2D.flat()), rows: 5, cols: 2 });
+  await writeNpy(join(dir, "test.npy"), { data: Float32Array.from(TEST_2D.flat()), rows: 2, cols: 2 });
+  return {
+    trainLines,
+    opts: {
+      train: join(dir, "train.jsonl"),
+      test: join(dir, "test.jsonl"),
+      trainEmbeddings: join(dir, "train.npy"),
+      testEmbeddings: join(dir, "test.npy"),
+      engine: "ts" as const,
+    },
+  };
+}
+
+describe("arrange on precomputed embeddings (hand-computed)", () => {
+  it("TMA nearest-first: rounds {a1,a4}, {a0,a3}, {a2} with the duplicate pick counted once", async () => {
+    const dir = await tempDir();
+    const { opts, trainLines } = await tinyCase(dir);
+    const out = join(dir, "out.jsonl");
+    const meta = join(dir, "meta.jsonl");
+    const run = await arrange({ ...opts, out, metadata: meta });
+    expect(run.order).toEqual([1, 4, 0, 3, 2]);
+    const written = (await readFile(out, "utf8")).split("\n").slice(0, -1);
+    expect(written).toEqual([1, 4, 0, 3, 2].map((i) => trainLines[i]));
+    const rows = await readJsonl(meta);
+    expect(rows.map((r) => r.index)).toEqual([1, 4, 0, 3, 2]);
+    expect(rows.map((r) => r.round)).toEqual([1, 1, 2, 2, 3]);
+    expect(rows.map((r) => r.picked_by)).toEqual([1, 0, 0, 1, 0]);
+    // a3 at 45° is equally far from both test points: the tie goes to the lowest test index.
+    expect(rows.map((r) => r.nearest_test)).toEqual([1, 0, 0, 0, 0]);
+    expect(rows[0]!.nearest_distance).toBeCloseTo(-c10, 5);
+    expect(run.manifest.tma?.roundSizes).toEqual([2, 2, 1]);
+    const manifest = JSON.parse(await readFile(join(dir, "out.manifest.json"), "utf8"));
+    expect(manifest.counts.output).toBe(5);
+    expect(manifest.embedder.id).toBe("precomputed");
+    expect(manifest.inputs.train.files[0].sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("TMA farthest-first reverses the rounds, keeping ascending index inside a round", async () => {
+    const dir = await tempDir();
+    const { opts } = await tinyCase(dir);
+    const run = await arrange({ ...opts, order: "farthest-first" });
+    expect(run.order).toEqual([2, 0, 3, 1, 4]);
+  });
+
+  it("rank by cos-min: ties by ascending index in both directions", async () => {
+    const dir = await tempDir();
+    const { opts } = await tinyCase(dir);
+    const nft = await arrange({ ...opts, strategy: "rank", measure: "cos-min" });
+    expect(nft.order).toEqual([4, 0, 1, 2, 3]);
+    const fft = await arrange({ ...opts, strategy: "rank", measure: "cos-min", order: "farthest-first" });
+    expect(fft.order).toEqual([3, 2, 0, 1, 4]);
+  });
+
+  it("budget selections are exact: min, max, min+max", async () => {
+    const dir = await tempDir();
+    const { opts } = await tinyCase(dir);
+    expect((await arrange({ ...opts, budget: 3, select: "min" })).order).toEqual([1, 4, 0]);
+    expect((await arrange({ ...opts, budget: 3, select: "max" })).order).toEqual([0, 3, 2]);
+    expect((await arrange({ ...opts, budget: 3, select: "min+max" })).order).toEqual([1, 4, 2]);
+  });
+
+  it("skip-invalid keeps .npy rows aligned with input rows", async () => {
+    const dir = await tempDir();
+    const { opts, trainLines } = await tinyCase(dir);
+    // Row 2 becomes malformed; its embedding row must be dropped with it.
+    const broken = [...trainLines];
+    broken[2] = "{not json";
+    await writeFile(opts.train, `${broken.join("\n")}\n`);
+    const run = await arrange({ ...opts, skipInvalid: true, out: join(dir, "o.jsonl") });
+    expect(run.manifest.counts.train.skipped).toBe(1);
+    expect(run.manifest.skipped?.[0]?.line).toBe(3);
+    // Remaining points 0,1,3,4: round 1 {4 by t0, 1 by t1}, round 2 {0 by t0, 3 by t1}.
+    expect(run.order).toEqual([1, 4, 0, 3]);
+  });
+});
+
+describe("arrange on the bundled example (ngram)", () => {
+  it("writes a byte-identical permutation, metadata and manifest; reruns are byte-identical", async () => {
+    const dir = await tempDir();
+    const lines = await inputLines(EXAMPLE_TRAIN);
+    const outs: string[] = [];
+    for (const run of ["a", "b"]) {
+      const out = join(dir, `${run}.jsonl`);
+      await arrange({
+        train: EXAMPLE_TRAIN,
+        test: EXAMPLE_TEST,
+        out,
+        metadata: join(dir, `${run}.meta.jsonl`),
+        embedder: "ngram",
+        seed: 7,
+      });
+      outs.push(out);
+    }
+    const a = await readFile(outs[0]!, "utf8");
+    const b = await readFile(outs[1]!, "utf8");
+    expect(a).toBe(b);
+    expect(await readFile(join(dir, "a.meta.jsonl"), "utf8")).toBe(
+      await readFile(join(dir, "b.meta.jsonl"), "utf8"),
+    );
+    const written = a.split("\n").slice(0, -1);
+    expect(written.length).toBe(lines.length);
+    expect([...written].sort()).toEqual([...lines].sort());
+    const meta = await readJsonl(join(dir, "a.meta.jsonl"));
+    // metadata index points at the input row whose bytes were written at that position
+    for (const [k, m] of meta.entries()) expect(written[k]).toBe(lines[m.index as number]);
+    expect(new Set(meta.map((m) => m.index)).size).toBe(lines.length);
+    expect(meta.every((m) => typeof m.task === "string" && (m.round as number) >= 1)).toBe(true);
+    // rounds are non-decreasing in nearest-first order
+    for (let k = 1; k < meta.length; k++)
+      expect(meta[k]!.round as number).toBeGreaterThanOrEqual(meta[k - 1]!.round as number);
+  });
+
+  it.each([
+    ["random", {}],
+    ["round-robin", {}],
+    ["round-robin", { order: "random" as const }],
+    ["cluster", {}],
+    ["rank", { measure: "wsd" as const }],
+    ["rank", { measure: "euc-centroid" as const, order: "farthest-first" as const }],
+    ["rank", { granularity: "task" as const }],
+    ["tma", { pick: "farthest" as const, order: "random" as const }],
+    ["tma", { granularity: "task" as const }],
+  ])("%s %j gives a permutation", async (strategy, extra) => {
+    const run = await arrange({
+      train: EXAMPLE_TRAIN,
+      test: EXAMPLE_TEST,
+      embedder: "ngram",
+      strategy: strategy as "random",
+      ...extra,
+    });
+    const n = run.manifest.counts.train.read;
+    expect(run.order.length).toBe(n);
+    expect(new Set(run.order).size).toBe(n);
+  });
+
+  it("cluster keeps each task contiguous and round-robin interleaves tasks", async () => {
+    const cluster = await arrange({
+      train: EXAMPLE_TRAIN,
+      test: EXAMPLE_TEST,
+      embedder: "ngram",
+      strategy: "cluster",
+    });
+    const tasks = cluster.metadata.map((m) => m.task);
+    const seen = new Set<string>();
+    for (let k = 0; k < tasks.length; k++) {
+      if (k > 0 && tasks[k] !== tasks[k - 1]) {
+        expect(seen.has(tasks[k]!)).toBe(false);
+      }
+      seen.add(tasks[k]!);
+    }
+    const rr = await arrange({
+      train: EXAMPLE_TRAIN,
+      test: EXAMPLE_TEST,
+      embedder: "ngram",
+      strategy: "round-robin",
+    });
+    const nTasks = rr.manifest.counts.tasks;
+    expect(new Set(rr.metadata.slice(0, nTasks).map((m) => m.task)).size).toBe(nTasks);
+  });
+});
+
+describe("bad input: clear errors, nothing written", () => {
+  async function expectFailure(
+    opts: Parameters<typeof arrange>[0],
+    match: { code: string; file?: string; line?: number; text?: RegExp },
+  ) {
+    const dir = opts.out === undefined ? undefined : join(opts.out, "..");
+    const before = dir === undefined ? [] : await listDir(dir);
+    let error: unknown;
+    try {
+      await arrange(opts);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ArrangeError);
+    const e = error as ArrangeError;
+    expect(e.code).toBe(match.code);
+    if (match.file !== undefined) expect(e.file).toBe(match.file);
+    if (match.line !== undefined) expect(e.line).toBe(match.line);
+    if (match.text !== undefined) expect(e.describe()).toMatch(match.text);
+    expect(e.describe()).toMatch(/fix:/);
+    if (dir !== undefined) expect(await listDir(dir)).toEqual(before);
+  }
+
+  it("malformed JSON line names file and line", async () => {
+    const dir = await tempDir();
+    const train = join(dir, "train.jsonl");
+    await writeFile(train, '{"text": "a"}\n{"text": "b"\n');
+    await writeFile(join(dir, "test.jsonl"), '{"text": "t"}\n');
+    await expectFailure(
+      { train, test: join(dir, "test.jsonl"), out: join(dir, "out.jsonl"), embedder: "ngram" },
+      { code: "input", file: train, line: 2 },
+    );
+  });
+
+  it("missing text field", async () => {
+    const dir = await tempDir();
+    const train = join(dir, "train.jsonl");
+    await writeFile(train, '{"instruction": "a", "output": "b"}\n{"instruction": "c"}\n');
+    await writeFile(join(dir, "test.jsonl"), '{"text": "t"}\n');
+    await expectFailure(
+      { train, test: join(dir, "test.jsonl"), out: join(dir, "out.jsonl"), embedder: "ngram" },
+      { code: "input", file: train, line: 2 },
+    );
+  });
+
+  it("empty file and a test set with no rows", async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, "empty.jsonl"), "");
+    await writeFile(join(dir, "blank.jsonl"), "\n  \n");
+    await writeFile(join(dir, "ok.jsonl"), '{"text": "t"}\n');
+    await expectFailure(
+      {
+        train: join(dir, "empty.jsonl"),
+        test: join(dir, "ok.jsonl"),
+        out: join(dir, "out.jsonl"),
+        embedder: "ngram",
+      },
+      { code: "input", file: join(dir, "empty.jsonl") },
+    );
+    await expectFailure(
+      {
+        train: join(dir, "ok.jsonl"),
+        test: join(dir, "blank.jsonl"),
+        out: join(dir, "out.jsonl"),
+        embedder: "ngram",
+      },
+      { code: "input", text: /blank\.jsonl/ },
+    );
+  });
+
+  it("non-UTF-8 bytes", async () => {
+    const dir = await tempDir();
+    const train = join(dir, "train.jsonl");
+    await writeFile(
+      train,
+      Buffer.concat([
+        Buffer.from('{"text": "ok"}\n{"text": "'),
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from('"}\n'),
+      ]),
+    );
+    await writeFile(join(dir, "test.jsonl"), '{"text": "t"}\n');
+    await expectFailure(
+      { train, test: join(dir, "test.jsonl"), out: join(dir, "out.jsonl"), embedder: "ngram" },
+      { code: "input", file: train, line: 2, text: /UTF-8/i },
+    );
+  });
+
+  it("embeddings whose rows or dimensions do not match", async () => {
+    const dir = await tempDir();
+    const { opts } = await tinyCase(dir);
+    await writeNpy(join(dir, "short.npy"), { data: new Float32Array(8), rows: 4, cols: 2 });
+    await expectFailure(
+      { ...opts, trainEmbeddings: join(dir, "short.npy"), out: join(dir, "out.jsonl") },
+      { code: "embeddings", file: join(dir, "short.npy"), text: /4 embedding rows but 5 input rows/ },
+    );
+    await writeNpy(join(dir, "wide.npy"), { data: new Float32Array(6), rows: 2, cols: 3 });
+    await expectFailure(
+      { ...opts, testEmbeddings: join(dir, "wide.npy"), out: join(dir, "out.jsonl") },
+      { code: "embeddings", text: /columns/ },
+    );
+  });
+
+  it("a budget larger than the data", async () => {
+    const dir = await tempDir();
+    const { opts } = await tinyCase(dir);
+    await expectFailure(
+      { ...opts, budget: 6, out: join(dir, "out.jsonl") },
+      { code: "usage", text: /--budget 5 or less/ },
+    );
+  });
+
+  it("a TMA distance matrix over --memory-limit is refused before it is allocated", async () => {
+    const dir = await tempDir();
+    const { opts } = await tinyCase(dir);
+    await expectFailure(
+      { ...opts, memoryLimitGiB: 1e-9, out: join(dir, "out.jsonl") },
+      { code: "usage", text: /memory limit.*--memory-limit/s },
+    );
+  });
+
+  it("a failed run keeps an existing output file untouched", async () => {
+    const dir = await tempDir();
+    const { opts } = await tinyCase(dir);
+    const out = join(dir, "out.jsonl");
+    await writeFile(out, "previous\n");
+    await expect(arrange({ ...opts, budget: 99, out })).rejects.toThrow(ArrangeError);
+    expect(await readFile(out, "utf8")).toBe("previous\n");
+  });
+});
+
+describe.skipIf(!existsSync(SHARED_P3))("P3 (../shared) end to end", () => {
+  it("TMA on a task-level split of 55k examples with ngram embeddings", async () => {
+    const dir = await tempDir();
+    const trainDir = join(dir, "train");
+    const testDir = join(dir, "test");
+    await mkdir(trainDir);
+    await mkdir(testDir);
+    const held = ["ag_news_"];
+    for (const f of (await readdir(SHARED_P3)).filter((x) => x.endsWith(".jsonl"))) {
+      await copyFile(join(SHARED_P3, f), join(held.some((h) => f.startsWith(h)) ? testDir : trainDir, f));
+    }
+    const run = await arrange({
+      train: trainDir,
+      test: testDir,
+      out: join(dir, "out.jsonl"),
+      metadata: join(dir, "meta.jsonl"),
+      embedder: "ngram",
+    });
+    const n = run.manifest.counts.train.read;
+    expect(n).toBeGreaterThan(40_000);
+    expect(new Set(run.order).size).toBe(n);
+    expect(run.manifest.inputs.train.strippedMarkers).toBe(n);
+    const written = (await readFile(join(dir, "out.jsonl"), "utf8")).split("\n").slice(0, -1);
+    expect(written.length).toBe(n);
+    const sizes = run.manifest.tma!.roundSizes;
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(n);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(run.manifest.counts.test.read);
+  });
+});
