@@ -41,7 +41,12 @@ export class ArrangeError extends Error {
 
   /** The message as a user reads it: `file:line: message` then the fix. */
   describe(): string {
-    const where = this.file === undefined ? "" : this.line === undefined ? `${this.file}: ` : `${this.file}:${this.line}: `;
+    const where =
+      this.file === undefined
+        ? ""
+        : this.line === undefined
+          ? `${this.file}: `
+          : `${this.file}:${this.line}: `;
     const opt = this.option === undefined || this.message.includes(this.option) ? "" : ` (${this.option})`;
     const fix = this.fix === undefined ? "" : `\n  fix: ${this.fix}`;
     return `${where}${this.message}${opt}${fix}`;
@@ -52,7 +57,12 @@ export function usageError(message: string, option?: string, fix?: string): Arra
   return new ArrangeError("usage", message, { option, fix });
 }
 
-export function inputError(message: string, file: string, line: number | undefined, fix: string): ArrangeError {
+export function inputError(
+  message: string,
+  file: string,
+  line: number | undefined,
+  fix: string,
+): ArrangeError {
   return new ArrangeError("input", message, { file, line, fix });
 }
 

@@ -27,7 +27,8 @@ export function createRng(seed: number): Rng {
   const gen = xoroshiro128plus((seed ^ Math.floor(seed / 2 ** 32)) | 0);
   return {
     int(n: number): number {
-      if (!(n >= 1) || !Number.isSafeInteger(n)) throw new RangeError(`rng.int needs a positive integer, got ${n}`);
+      if (!(n >= 1) || !Number.isSafeInteger(n))
+        throw new RangeError(`rng.int needs a positive integer, got ${n}`);
       return uniformInt(gen, 0, n - 1);
     },
     fork(label: string): Rng {
