@@ -124,7 +124,15 @@ async function runOnUnits(
         const now = performance.now();
         if (now - last < 100 && taken < (stopAfter ?? n)) return;
         last = now;
-        onProgress({ stage: "tma", done: round, unit: "rounds", message: `${taken} of ${n} ${what} taken` });
+        // Progress counts rows placed (the total is known; the number of rounds is not).
+        const end = stopAfter ?? n;
+        onProgress({
+          stage: "tma",
+          done: Math.min(taken, end),
+          total: end,
+          unit: what,
+          ...(taken >= end ? { message: `tma: ${round} rounds placed ${taken} ${what}` } : {}),
+        });
       },
     }),
   );

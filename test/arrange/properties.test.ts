@@ -95,8 +95,10 @@ describe("progress and timings", () => {
     expect(dist.every((e) => e.total === 5000 && e.unit === "rows")).toBe(true);
     const tma = events.filter((e) => e.stage === "tma");
     expect(tma.length).toBeGreaterThan(0);
-    expect(tma.at(-1)!.done).toBe(r.roundSizes!.length);
-    expect(tma.at(-1)!.unit).toBe("rounds");
+    expect(tma.at(-1)!.done).toBe(5000);
+    expect(tma.at(-1)!.total).toBe(5000);
+    expect(tma.at(-1)!.unit).toBe("training rows");
+    expect(tma.at(-1)!.message).toBe(`tma: ${r.roundSizes!.length} rounds placed 5000 training rows`);
     expect(Object.keys(r.timings)).toEqual(expect.arrayContaining(["distances", "tma", "total"]));
   });
 });
