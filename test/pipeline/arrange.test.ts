@@ -341,6 +341,8 @@ describe("bad input: clear errors, nothing written", () => {
   });
 });
 
+if (!existsSync(SHARED_P3))
+  console.warn(`arrange.test: ${SHARED_P3} not found; skipping the P3 end-to-end test`);
 describe.skipIf(!existsSync(SHARED_P3))("P3 (../shared) end to end", () => {
   it("TMA on a task-level split of 55k examples with ngram embeddings", async () => {
     const dir = await tempDir();
