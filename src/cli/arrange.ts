@@ -1,6 +1,5 @@
 import { Command, Option } from "commander";
 import { usageError } from "../core/errors.js";
-import type { Granularity, Measure, Order, Pick, Select, Strategy } from "../core/types.js";
 import { MEASURES, STRATEGIES } from "../core/types.js";
 import { EMBEDDERS } from "../embed/index.js";
 import { type ArrangeOptions, arrange } from "../pipeline/arrange.js";
@@ -20,34 +19,18 @@ function intOption(flag: string, min: number) {
   };
 }
 
-interface ArrangeFlags {
-  train: string;
-  test: string;
-  out: string;
-  metadata?: string;
-  manifest?: string | false;
-  strategy: Strategy;
-  measure?: Measure;
-  order?: Order;
-  granularity?: Granularity;
-  pick?: Pick;
-  budget?: number;
-  select?: Select;
-  seed: number;
-  embedder: string;
-  ngramDims?: number;
-  maxTokens?: number;
-  batchSize?: number;
-  trainEmbeddings?: string;
-  testEmbeddings?: string;
-  template?: string;
-  taskField?: string;
-  skipInvalid?: boolean;
-  engine: "ort" | "ts";
-  memoryLimit?: number;
-  quiet?: boolean;
-  logJson?: boolean;
-}
+/** Parsed flags: the pipeline's options under their CLI names, plus the CLI's own. */
+type ArrangeFlags = Omit<
+  ArrangeOptions,
+  "out" | "manifest" | "onProgress" | "argv" | "memoryLimitGiB" | "strategy" | "seed" | "embedder" | "engine"
+> &
+  Required<Pick<ArrangeOptions, "strategy" | "seed" | "embedder" | "engine">> & {
+    out: string;
+    manifest?: string | false;
+    memoryLimit?: number;
+    quiet?: boolean;
+    logJson?: boolean;
+  };
 
 export function arrangeCommand(): Command {
   return new Command("arrange")
@@ -135,31 +118,10 @@ export function arrangeCommand(): Command {
     .action(async (flags: ArrangeFlags) => {
       const mode = pickProgressMode(flags, process.stderr);
       const renderer = createProgressRenderer(mode);
+      const { quiet: _quiet, logJson: _logJson, memoryLimit, ...rest } = flags;
       const options: ArrangeOptions = {
-        train: flags.train,
-        test: flags.test,
-        out: flags.out,
-        metadata: flags.metadata,
-        manifest: flags.manifest === false ? false : flags.manifest,
-        strategy: flags.strategy,
-        measure: flags.measure,
-        order: flags.order,
-        granularity: flags.granularity,
-        pick: flags.pick,
-        budget: flags.budget,
-        select: flags.select,
-        seed: flags.seed,
-        embedder: flags.embedder,
-        ngramDims: flags.ngramDims,
-        maxTokens: flags.maxTokens,
-        batchSize: flags.batchSize,
-        trainEmbeddings: flags.trainEmbeddings,
-        testEmbeddings: flags.testEmbeddings,
-        template: flags.template,
-        taskField: flags.taskField,
-        skipInvalid: flags.skipInvalid,
-        engine: flags.engine,
-        memoryLimitGiB: flags.memoryLimit,
+        ...rest,
+        memoryLimitGiB: memoryLimit,
         onProgress: renderer.sink,
         argv: ["instruct-arrange", ...process.argv.slice(2)],
       };

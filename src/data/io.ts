@@ -1,5 +1,7 @@
+import { createHash } from "node:crypto";
 import { type FileHandle, open } from "node:fs/promises";
 import { ArrangeError } from "../core/errors.js";
+import type { FileStats } from "./collect.js";
 
 /** Bytes read per chunk when streaming a file. */
 export const CHUNK_BYTES = 1 << 20;
@@ -35,4 +37,36 @@ export async function openForRead(path: string): Promise<FileHandle> {
 /** The UTF-8 byte-order mark, which readers skip at the start of a file. */
 export function bomLength(chunk: Uint8Array): number {
   return chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf ? 3 : 0;
+}
+
+/**
+ * Read a file to its end in CHUNK_BYTES pieces, hashing it on the way: `onChunk` sees each piece (valid only
+ * during the call; the buffer is reused) and the file offset of its first byte.
+ */
+export async function streamFile(
+  path: string,
+  onChunk: (chunk: Buffer, offset: number) => void,
+): Promise<FileStats> {
+  const fh = await openForRead(path);
+  const hash = createHash("sha256");
+  const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  let offset = 0;
+  try {
+    for (;;) {
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await fh.read(buf, 0, buf.length, null));
+      } catch (cause) {
+        throw ioError(path, cause, "read the file");
+      }
+      if (bytesRead === 0) break;
+      const chunk = buf.subarray(0, bytesRead);
+      hash.update(chunk);
+      onChunk(chunk, offset);
+      offset += bytesRead;
+    }
+  } finally {
+    await fh.close();
+  }
+  return { bytes: offset, sha256: hash.digest("hex") };
 }

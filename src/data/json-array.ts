@@ -1,7 +1,6 @@
-import { createHash } from "node:crypto";
 import { inputError } from "../core/errors.js";
 import type { FileStats, RecordSink } from "./collect.js";
-import { bomLength, CHUNK_BYTES, ioError, openForRead } from "./io.js";
+import { bomLength, streamFile } from "./io.js";
 import { describe } from "./layout.js";
 import { RowProblem } from "./row-problem.js";
 
@@ -27,10 +26,7 @@ function isSpace(b: number): boolean {
  * then parsed on its own. Memory holds one chunk and the current element.
  */
 export async function readJsonArray(path: string, sink: RecordSink): Promise<FileStats> {
-  const fh = await openForRead(path);
-  const hash = createHash("sha256");
   const decoder = new TextDecoder("utf-8", { fatal: true });
-  const buf = Buffer.allocUnsafe(CHUNK_BYTES);
   let state: number = START;
   let fileOffset = 0;
   let textLine = 1; // physical line, for messages
@@ -190,23 +186,10 @@ export async function readJsonArray(path: string, sink: RecordSink): Promise<Fil
     }
   };
 
-  try {
-    for (;;) {
-      let bytesRead: number;
-      try {
-        ({ bytesRead } = await fh.read(buf, 0, buf.length, null));
-      } catch (cause) {
-        throw ioError(path, cause, "read the file");
-      }
-      if (bytesRead === 0) break;
-      const chunk = buf.subarray(0, bytesRead);
-      hash.update(chunk);
-      scan(chunk, fileOffset === 0 ? bomLength(chunk) : 0);
-      fileOffset += bytesRead;
-    }
-  } finally {
-    await fh.close();
-  }
+  const stats = await streamFile(path, (chunk, offset) => {
+    fileOffset = offset;
+    scan(chunk, offset === 0 ? bomLength(chunk) : 0);
+  });
   // START at the end: nothing but whitespace, reported as an empty file by the caller.
   if (state !== DONE && state !== START) {
     throw structureError(
@@ -214,5 +197,5 @@ export async function readJsonArray(path: string, sink: RecordSink): Promise<Fil
       "the file looks truncated or has an unclosed string, object or array; check it ends with ]",
     );
   }
-  return { bytes: fileOffset, sha256: hash.digest("hex") };
+  return stats;
 }

@@ -1,6 +1,5 @@
-import { createHash } from "node:crypto";
 import type { FileStats, RecordSink } from "./collect.js";
-import { bomLength, CHUNK_BYTES, ioError, openForRead } from "./io.js";
+import { bomLength, streamFile } from "./io.js";
 import { describe } from "./layout.js";
 import { RowProblem } from "./row-problem.js";
 
@@ -12,11 +11,8 @@ const CR = 0x0d;
  * line ends. Memory holds one chunk and the current line, never the whole file.
  */
 export async function readJsonl(path: string, sink: RecordSink): Promise<FileStats> {
-  const fh = await openForRead(path);
-  const hash = createHash("sha256");
   const decoder = new TextDecoder("utf-8", { fatal: true });
-  const buf = Buffer.allocUnsafe(CHUNK_BYTES);
-  let fileOffset = 0; // offset of buf[0] in the file
+  let fileOffset = 0; // offset of the current chunk in the file
   let lineStart = 0; // offset of the current line's first byte
   let lineNo = 0;
   let pending: Buffer[] = []; // pieces of a line that started in an earlier chunk
@@ -63,45 +59,32 @@ export async function readJsonl(path: string, sink: RecordSink): Promise<FileSta
     sink.record(value as Record<string, unknown>, lineNo, start, end);
   };
 
-  try {
-    for (;;) {
-      let bytesRead: number;
-      try {
-        ({ bytesRead } = await fh.read(buf, 0, buf.length, null));
-      } catch (cause) {
-        throw ioError(path, cause, "read the file");
-      }
-      if (bytesRead === 0) break;
-      const chunk = buf.subarray(0, bytesRead);
-      hash.update(chunk);
-      let pos = 0;
-      if (fileOffset === 0) {
-        pos = bomLength(chunk);
-        lineStart = pos;
-      }
-      for (;;) {
-        const nl = chunk.indexOf(NEWLINE, pos);
-        if (nl === -1) {
-          if (pos < bytesRead) pending.push(Buffer.from(chunk.subarray(pos)));
-          break;
-        }
-        const piece = chunk.subarray(pos, nl);
-        if (pending.length === 0) handleLine(piece, lineStart);
-        else {
-          pending.push(piece);
-          handleLine(Buffer.concat(pending), lineStart);
-          pending = [];
-        }
-        pos = nl + 1;
-        lineStart = fileOffset + pos;
-      }
-      fileOffset += bytesRead;
+  const stats = await streamFile(path, (chunk, offset) => {
+    fileOffset = offset;
+    let pos = 0;
+    if (offset === 0) {
+      pos = bomLength(chunk);
+      lineStart = pos;
     }
-    if (pending.length > 0) handleLine(Buffer.concat(pending), lineStart);
-  } finally {
-    await fh.close();
-  }
-  return { bytes: fileOffset, sha256: hash.digest("hex") };
+    for (;;) {
+      const nl = chunk.indexOf(NEWLINE, pos);
+      if (nl === -1) {
+        if (pos < chunk.length) pending.push(Buffer.from(chunk.subarray(pos)));
+        break;
+      }
+      const piece = chunk.subarray(pos, nl);
+      if (pending.length === 0) handleLine(piece, lineStart);
+      else {
+        pending.push(piece);
+        handleLine(Buffer.concat(pending), lineStart);
+        pending = [];
+      }
+      pos = nl + 1;
+      lineStart = fileOffset + pos;
+    }
+  });
+  if (pending.length > 0) handleLine(Buffer.concat(pending), lineStart);
+  return stats;
 }
 
 function isBlank(bytes: Uint8Array, len: number): boolean {

@@ -1,9 +1,8 @@
-import { createHash } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
 import { type AsyncBuffer, type FileMetaData, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
 import { inputError, isArrangeError } from "../core/errors.js";
 import type { FileStats, RecordSink } from "./collect.js";
-import { CHUNK_BYTES, ioError, openForRead } from "./io.js";
+import { ioError, openForRead, streamFile } from "./io.js";
 
 export interface ParquetSource {
   file: AsyncBuffer;
@@ -102,22 +101,6 @@ export async function readParquet(path: string, sink: RecordSink): Promise<FileS
   return digest;
 }
 
-async function hashFile(path: string): Promise<FileStats> {
-  const fh = await openForRead(path);
-  const hash = createHash("sha256");
-  const buf = Buffer.allocUnsafe(CHUNK_BYTES);
-  let bytes = 0;
-  try {
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      hash.update(buf.subarray(0, bytesRead));
-      bytes += bytesRead;
-    }
-  } catch (cause) {
-    throw ioError(path, cause, "read the file");
-  } finally {
-    await fh.close();
-  }
-  return { bytes, sha256: hash.digest("hex") };
+function hashFile(path: string): Promise<FileStats> {
+  return streamFile(path, () => {});
 }

@@ -340,18 +340,22 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
     tick("embed", t0);
   }
 
+  // The strategy's options, passed to the algorithm and recorded in the manifest as given.
+  const strategyOptions = {
+    strategy,
+    measure: options.measure,
+    order: options.order,
+    granularity: options.granularity,
+    pick: options.pick,
+    budget: options.budget,
+    select: options.select,
+    seed,
+  };
   const gemm = await createGemm({ engine: options.engine ?? "ort" });
   let result: ArrangeAlgoResult;
   try {
     result = await arrangeEmbeddings(trainM, testM, train.tasks, {
-      strategy,
-      measure: options.measure,
-      order: options.order,
-      granularity: options.granularity,
-      pick: options.pick,
-      budget: options.budget,
-      select: options.select,
-      seed,
+      ...strategyOptions,
       gemm,
       onProgress: progress,
       memoryLimitBytes: options.memoryLimitGiB === undefined ? undefined : options.memoryLimitGiB * 2 ** 30,
@@ -385,14 +389,8 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
     version: VERSION,
     command: options.argv,
     options: {
-      strategy,
+      ...strategyOptions,
       measure: options.measure ?? (strategy === "rank" ? "wsd" : undefined),
-      order: options.order,
-      granularity: options.granularity,
-      pick: options.pick,
-      budget: options.budget,
-      select: options.select,
-      seed,
       embedder: precomputed ? "precomputed" : (options.embedder ?? DEFAULTS.embedder),
       template: options.template,
       taskField: options.taskField,

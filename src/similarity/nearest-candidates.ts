@@ -1,8 +1,6 @@
 import type { Matrix } from "../core/types.js";
 import { createKeyHeap, type KeyHeap, keyHeapPush, keyHeapSortAscending } from "../linalg/key-heap.js";
-import { normalizeRows, unitRowsBlock } from "../linalg/normalize-rows.js";
-import { foldBlockNearest } from "./block-nearest.js";
-import { defaultBlockRows } from "./block-rows.js";
+import { streamCosineBlocks } from "./cosine-blocks.js";
 import type { DistanceColumnsOptions } from "./distance-columns.js";
 
 export interface CandidateList {
@@ -29,27 +27,12 @@ export async function nearestCandidates(
   k: number,
   options: DistanceColumnsOptions,
 ): Promise<NearestCandidates> {
-  const n = train.rows;
   const m = test.rows;
-  const d = train.cols;
-  if (test.cols !== d) throw new RangeError(`train has ${d} columns, test has ${test.cols}`);
-  const cap = Math.max(0, Math.min(k, n));
-  const testN = normalizeRows(test.data, m, d);
+  const cap = Math.max(0, Math.min(k, train.rows));
   const heaps: KeyHeap[] = [];
   for (let j = 0; j < m; j++) heaps.push(createKeyHeap(cap));
-  const nearestDistance = new Float32Array(n).fill(Number.POSITIVE_INFINITY);
-  const nearestTest = new Int32Array(n);
-  const block = Math.max(1, Math.min(n, options.blockRows ?? defaultBlockRows(m)));
-  const buf = new Float32Array(block * m);
-  const unitScratch = new Float32Array(block * d);
-  const stage = options.stage ?? "distances";
   const sign = options.similarity === true ? -1 : 1;
-  for (let r0 = 0; r0 < n; r0 += block) {
-    const rows = Math.min(block, n - r0);
-    const out = rows === block ? buf : buf.subarray(0, rows * m);
-    const trainBlock = unitRowsBlock(train.data, r0, rows, d, unitScratch);
-    await options.gemm.multiplyNT(testN, m, trainBlock, rows, d, -1, out);
-    foldBlockNearest(out, m, rows, r0, nearestDistance, nearestTest);
+  const { nearestTest, nearestDistance } = await streamCosineBlocks(train, test, options, (out, r0, rows) => {
     for (let j = 0; j < m; j++) {
       const h = heaps[j]!;
       const off = j * rows;
@@ -60,8 +43,7 @@ export async function nearestCandidates(
         keyHeapPush(h, v, r0 + c);
       }
     }
-    options.onProgress?.({ stage, done: r0 + rows, total: n, unit: "rows" });
-  }
+  });
   const lists: CandidateList[] = heaps.map((h) => {
     keyHeapSortAscending(h);
     return { keys: h.keys.subarray(0, h.size), ids: h.ids.subarray(0, h.size) };
