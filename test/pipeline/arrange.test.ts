@@ -1,6 +1,8 @@
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { parquetReadObjects } from "hyparquet";
+import { parquetWriteBuffer } from "hyparquet-writer";
 import { describe, expect, it } from "vitest";
 import { ArrangeError } from "../../src/core/errors.js";
 import { writeNpy } from "../../src/data/npy.js";
@@ -124,6 +126,78 @@ describe("arrange on precomputed embeddings (hand-computed)", () => {
     expect(run.order).toEqual([1, 4, 0, 3]);
   });
 });
+
+describe("every input format through arrange (precomputed embeddings, hand-computed order)", () => {
+  const rows = TRAIN_2D.map((_, i) => ({
+    question: `q${i}, "quoted"`,
+    answer: `a${i}`,
+    category: i % 2 ? "odd" : "even",
+  }));
+
+  it("CSV with --template and --task-field keeps the header and original record bytes", async () => {
+    const dir = await tempDir();
+    const { opts } = await tinyCase(dir);
+    const records = rows.map((r) => `"${r.question.replace(/"/g, '""')}",${r.answer},${r.category}`);
+    await writeFile(join(dir, "train.csv"), `question,answer,category\n${records.join("\n")}\n`);
+    // --template applies to both sets; --task-field to the training set only.
+    await writeFile(
+      join(dir, "test.jsonl"),
+      '{"question": "t0", "answer": "x"}\n{"question": "t1", "answer": "y"}\n',
+    );
+    const out = join(dir, "out.csv");
+    const run = await arrange({
+      ...opts,
+      train: join(dir, "train.csv"),
+      out,
+      metadata: join(dir, "meta.jsonl"),
+      template: "{question} {answer}",
+      taskField: "category",
+    });
+    expect(run.order).toEqual([1, 4, 0, 3, 2]);
+    expect(await readFile(out, "utf8")).toBe(
+      `question,answer,category\n${[1, 4, 0, 3, 2].map((i) => records[i]).join("\n")}\n`,
+    );
+    const meta = await readJsonl(join(dir, "meta.jsonl"));
+    expect(meta.map((m) => m.task)).toEqual(["odd", "even", "even", "odd", "even"]);
+    expect(run.manifest.inputs.train.files[0]!.layout).toBe("template");
+  });
+
+  it("JSON array: elements copied byte for byte into a JSON array", async () => {
+    const dir = await tempDir();
+    const { opts } = await tinyCase(dir);
+    const elements = rows.map((r) => JSON.stringify({ instruction: r.question, output: r.answer }, null, 1));
+    await writeFile(join(dir, "train.json"), `[${elements.join(",")}]`);
+    const out = join(dir, "out.json");
+    await arrange({ ...opts, train: join(dir, "train.json"), out, order: "farthest-first" });
+    const text = await readFile(out, "utf8");
+    expect(text).toBe(`[\n${[2, 0, 3, 1, 4].map((i) => elements[i]).join(",\n")}\n]\n`);
+    expect((JSON.parse(text) as { instruction: string }[]).map((r) => r.instruction)).toEqual(
+      [2, 0, 3, 1, 4].map((i) => rows[i]!.question),
+    );
+  });
+
+  it("Parquet: rewritten with the same columns in the new order", async () => {
+    const dir = await tempDir();
+    const { opts } = await tinyCase(dir);
+    const buffer = parquetWriteBuffer({
+      columnData: [
+        { name: "prompt", data: rows.map((r) => r.question) },
+        { name: "completion", data: rows.map((r) => r.answer) },
+        { name: "id", data: rows.map((_, i) => i), type: "INT32" },
+      ],
+    });
+    await writeFile(join(dir, "train.parquet"), new Uint8Array(buffer));
+    const out = join(dir, "out.parquet");
+    await arrange({ ...opts, train: join(dir, "train.parquet"), out });
+    const back = await parquetReadObjects({ file: toArrayBuffer(await readFile(out)) });
+    expect(back.map((r) => r.id)).toEqual([1, 4, 0, 3, 2]);
+    expect(back.map((r) => r.prompt)).toEqual([1, 4, 0, 3, 2].map((i) => rows[i]!.question));
+  });
+});
+
+function toArrayBuffer(b: Buffer): ArrayBuffer {
+  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+}
 
 describe("arrange on the bundled example (ngram)", () => {
   it("writes a byte-identical permutation, metadata and manifest; reruns are byte-identical", async () => {
