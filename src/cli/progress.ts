@@ -50,25 +50,27 @@ export function createProgressRenderer(
       stream.write(`${JSON.stringify({ event: "progress", ...e })}\n`);
       return;
     }
-    if (e.message !== undefined) info(e.message);
-    if (mode !== "bars" || e.total === undefined || e.total <= 0) return;
-    if (barStage !== e.stage) {
-      stopBar();
-      bar = new cliProgress.SingleBar(
-        {
-          stream,
-          format: `${e.stage.padEnd(14)} {bar} {percentage}% | {value}/{total} ${e.unit} | {eta_formatted}`,
-          hideCursor: true,
-          clearOnComplete: false,
-          etaBuffer: 50,
-        },
-        cliProgress.Presets.shades_classic,
-      );
-      bar.start(e.total, 0);
-      barStage = e.stage;
+    if (mode === "bars" && e.total !== undefined && e.total > 0) {
+      if (barStage !== e.stage) {
+        stopBar();
+        bar = new cliProgress.SingleBar(
+          {
+            stream,
+            format: `${e.stage.padEnd(14)} {bar} {percentage}% | {value}/{total} ${e.unit} | {eta_formatted}`,
+            hideCursor: true,
+            clearOnComplete: false,
+            etaBuffer: 50,
+          },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(e.total, 0);
+        barStage = e.stage;
+      }
+      bar?.update(Math.min(e.done, e.total));
+      if (e.done >= e.total) stopBar();
     }
-    bar?.update(Math.min(e.done, e.total));
-    if (e.done >= e.total) stopBar();
+    // After the bar, so a closing message follows its finished bar instead of restarting it.
+    if (e.message !== undefined) info(e.message);
   };
 
   return { sink, info, stop: stopBar };

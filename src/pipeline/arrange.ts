@@ -271,8 +271,8 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
   const train = await readDataset(options.train, { ...readOpts, label: "train" });
   const test = await readDataset(options.test, { ...readOpts, label: "test", taskField: undefined });
   tick("read", t0);
-  progress({ stage: "read", done: 2, total: 2, unit: "sets", message: describeDataset("train", train) });
-  progress({ stage: "read", done: 2, total: 2, unit: "sets", message: describeDataset("test", test) });
+  progress({ stage: "read", done: 1, unit: "sets", message: describeDataset("train", train) });
+  progress({ stage: "read", done: 2, unit: "sets", message: describeDataset("test", test) });
   if (options.budget !== undefined && options.budget > train.count) {
     throw usageError(
       `--budget ${options.budget} is larger than the training set (${train.count} rows)`,
