@@ -1,9 +1,9 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { EXAMPLE_TEST, EXAMPLE_TRAIN, listDir, tempDir } from "../helpers/tmp.js";
+import { EXAMPLE_TEST, EXAMPLE_TRAIN, listDir, SHARED_P3, tempDir } from "../helpers/tmp.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const BIN = join(ROOT, "dist/src/cli/main.js");
@@ -128,5 +128,69 @@ describe("instruct-arrange CLI", () => {
     expect(manifest.embedder.id).toBe("use-lite");
     expect(manifest.options.strategy).toBe("tma");
     expect(manifest.counts.output).toBe(manifest.counts.train.read);
+  });
+});
+
+describe("the library API", () => {
+  it('resolves as `import { arrange } from "instruct-arrange"` from the package root', () => {
+    const r = spawnSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        'import("instruct-arrange").then((m) => console.log(typeof m.arrange, typeof m.arrangeEmbeddings, typeof m.readDataset))',
+      ],
+      { cwd: ROOT, encoding: "utf8" },
+    );
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim()).toBe("function function function");
+  });
+});
+
+const P3_PRESENT = existsSync(SHARED_P3);
+if (!P3_PRESENT) console.warn(`cli.test: ${SHARED_P3} not found; skipping the P3 end-to-end test`);
+describe.skipIf(!P3_PRESENT)("P3 (../shared) end to end through the CLI", () => {
+  it("TMA on a task-level split (every ag_news template held out) with ngram embeddings", async () => {
+    const dir = await tempDir();
+    const trainDir = join(dir, "train");
+    const testDir = join(dir, "test");
+    await mkdir(trainDir);
+    await mkdir(testDir);
+    for (const f of (await readdir(SHARED_P3)).filter((x) => x.endsWith(".jsonl"))) {
+      await copyFile(join(SHARED_P3, f), join(f.startsWith("ag_news_") ? testDir : trainDir, f));
+    }
+    const out = join(dir, "out.jsonl");
+    const r = cli([
+      "arrange",
+      "--train",
+      trainDir,
+      "--test",
+      testDir,
+      "--out",
+      out,
+      "--metadata",
+      join(dir, "meta.jsonl"),
+      "--embedder",
+      "ngram",
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/layout prompt-completion/);
+    const manifest = JSON.parse(await readFile(join(dir, "out.manifest.json"), "utf8"));
+    const n = manifest.counts.train.read as number;
+    expect(n).toBeGreaterThan(40_000);
+    expect(manifest.counts.test.read).toBe(1400);
+    // every P3 completion ends with <|endoftext|>, left out of the embedded text
+    expect(manifest.inputs.train.strippedMarkers).toBe(n);
+    const written = (await readFile(out, "utf8")).split("\n").slice(0, -1);
+    expect(written.length).toBe(n);
+    const meta = (await readFile(join(dir, "meta.jsonl"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { index: number; round: number });
+    expect(new Set(meta.map((m) => m.index)).size).toBe(n);
+    const sizes = manifest.tma.roundSizes as number[];
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(n);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(1400);
+    expect(meta.map((m) => m.round)).toEqual([...meta.map((m) => m.round)].sort((a, b) => a - b));
   });
 });

@@ -1,5 +1,4 @@
-import { existsSync } from "node:fs";
-import { copyFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parquetReadObjects } from "hyparquet";
 import { parquetWriteBuffer } from "hyparquet-writer";
@@ -7,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { ArrangeError } from "../../src/core/errors.js";
 import { writeNpy } from "../../src/data/npy.js";
 import { arrange } from "../../src/pipeline/arrange.js";
-import { EXAMPLE_TEST, EXAMPLE_TRAIN, listDir, SHARED_P3, tempDir } from "../helpers/tmp.js";
+import { EXAMPLE_TEST, EXAMPLE_TRAIN, listDir, tempDir } from "../helpers/tmp.js";
 
 /** Every non-blank line of every .jsonl file of a directory, in sorted file order. */
 async function inputLines(dir: string): Promise<string[]> {
@@ -412,37 +411,5 @@ describe("bad input: clear errors, nothing written", () => {
     await writeFile(out, "previous\n");
     await expect(arrange({ ...opts, budget: 99, out })).rejects.toThrow(ArrangeError);
     expect(await readFile(out, "utf8")).toBe("previous\n");
-  });
-});
-
-if (!existsSync(SHARED_P3))
-  console.warn(`arrange.test: ${SHARED_P3} not found; skipping the P3 end-to-end test`);
-describe.skipIf(!existsSync(SHARED_P3))("P3 (../shared) end to end", () => {
-  it("TMA on a task-level split of 55k examples with ngram embeddings", async () => {
-    const dir = await tempDir();
-    const trainDir = join(dir, "train");
-    const testDir = join(dir, "test");
-    await mkdir(trainDir);
-    await mkdir(testDir);
-    const held = ["ag_news_"];
-    for (const f of (await readdir(SHARED_P3)).filter((x) => x.endsWith(".jsonl"))) {
-      await copyFile(join(SHARED_P3, f), join(held.some((h) => f.startsWith(h)) ? testDir : trainDir, f));
-    }
-    const run = await arrange({
-      train: trainDir,
-      test: testDir,
-      out: join(dir, "out.jsonl"),
-      metadata: join(dir, "meta.jsonl"),
-      embedder: "ngram",
-    });
-    const n = run.manifest.counts.train.read;
-    expect(n).toBeGreaterThan(40_000);
-    expect(new Set(run.order).size).toBe(n);
-    expect(run.manifest.inputs.train.strippedMarkers).toBe(n);
-    const written = (await readFile(join(dir, "out.jsonl"), "utf8")).split("\n").slice(0, -1);
-    expect(written.length).toBe(n);
-    const sizes = run.manifest.tma!.roundSizes;
-    expect(sizes.reduce((a, b) => a + b, 0)).toBe(n);
-    expect(Math.max(...sizes)).toBeLessThanOrEqual(run.manifest.counts.test.read);
   });
 });
