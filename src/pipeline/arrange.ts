@@ -103,6 +103,8 @@ export interface Manifest {
   };
   tma?: { roundSizes: number[] };
   wsdWeight?: number;
+  /** Things the user should know that did not stop the run (e.g. the matrix engine fell back to TypeScript). */
+  warnings?: string[];
   skipped?: { file: string; line: number; reason: string }[];
   timings: Record<string, number>;
 }
@@ -364,6 +366,8 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
     await gemm.dispose();
   }
   for (const [k, v] of Object.entries(result.timings)) timings[`arrange:${k}`] = round6(v);
+  for (const w of result.warnings ?? [])
+    progress({ stage: "arrange", done: 0, unit: "rows", message: `warning: ${w}` });
 
   const order = Array.from(result.order, (i) => train.refs.ordinal[i]!);
   const metadata: MetadataRow[] = [];
@@ -424,6 +428,7 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
     },
     tma: result.roundSizes ? { roundSizes: result.roundSizes } : undefined,
     wsdWeight: result.wsdWeight,
+    warnings: result.warnings,
     skipped: train.skipped.length + test.skipped.length > 0 ? [...train.skipped, ...test.skipped] : undefined,
     timings,
   };

@@ -111,6 +111,21 @@ describe("arrange on precomputed embeddings (hand-computed)", () => {
     expect((await arrange({ ...opts, budget: 3, select: "min+max" })).order).toEqual([1, 4, 2]);
   });
 
+  it("a degenerate WSD weight is reported as a warning in the manifest", async () => {
+    const dir = await tempDir();
+    const { opts } = await tinyCase(dir);
+    // Both training points are orthogonal to the single test point: mean(MD) = 0, so w cannot be scaled.
+    await writeNpy(opts.trainEmbeddings, {
+      data: Float32Array.from([1, 0, -1, 0, 1, 0, -1, 0, 1, 0]),
+      rows: 5,
+      cols: 2,
+    });
+    await writeNpy(opts.testEmbeddings, { data: Float32Array.from([0, 1, 0, 1]), rows: 2, cols: 2 });
+    const run = await arrange({ ...opts, strategy: "rank", measure: "wsd" });
+    expect(run.manifest.wsdWeight).toBe(1);
+    expect(run.manifest.warnings?.join(" ")).toMatch(/WSD|mean/i);
+  });
+
   it("skip-invalid keeps .npy rows aligned with input rows", async () => {
     const dir = await tempDir();
     const { opts, trainLines } = await tinyCase(dir);
