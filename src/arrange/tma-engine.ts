@@ -3,6 +3,12 @@ import { createSelectScratch, selectSmallestUntaken } from "./tma-select.js";
 
 /** See the compaction rule in runTma. */
 const COMPACT_AFTER = 0.5;
+/**
+ * A taken unit's key met inside a refill's band costs about this many keys skipped by the band
+ * filter (a lookup in `taken` and a mispredicted branch, against a compare per key), so it weighs
+ * that much more towards the next compaction.
+ */
+const TAKEN_IN_BAND_COST = 16;
 
 /** Where each test point's keys come from (smaller key = preferred; ties go to the lower unit). */
 export type TmaKeys =
@@ -129,6 +135,7 @@ export function runTma(source: TmaKeys, options: TmaRunOptions = {}): TmaRun {
 
   const refill = (j: number, untaken: number): void => {
     stats.refills++;
+    const seenBefore = scratch.takenSeen;
     const count = selectSmallestUntaken(
       {
         col: columns[j]!,
@@ -150,7 +157,7 @@ export function runTma(source: TmaKeys, options: TmaRunOptions = {}): TmaRun {
     head[j] = 0;
     size[j] = count;
     want[j] = Math.min(maxWant, 2 * want[j]!);
-    wasted += len - untaken;
+    wasted += len - untaken + TAKEN_IN_BAND_COST * (scratch.takenSeen - seenBefore);
   };
 
   /** Drops taken units from every column, in place. */
@@ -213,8 +220,9 @@ export function runTma(source: TmaKeys, options: TmaRunOptions = {}): TmaRun {
     }
     roundSizes.push(count);
     options.onRound?.(round, takenCount);
-    // Ski rental: compact once the keys of taken units read since the last compaction cost about as
-    // much as a compaction (which reads every column once), so it never costs much more than it saves.
+    // Ski rental: compact once the keys of taken units read since the last compaction (those inside a
+    // refill's band weighted by TAKEN_IN_BAND_COST) cost about as much as a compaction (which reads
+    // every column once), so it never costs much more than it saves.
     const remaining = n - takenCount;
     if (source.kind === "columns" && remaining > 0 && wasted >= COMPACT_AFTER * m * len) compact(remaining);
   }

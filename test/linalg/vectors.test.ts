@@ -71,6 +71,25 @@ describe("sortPairsByKey", () => {
       }
     }
   });
+  it("sorts a prefix of a subarray view and leaves the rest of the buffer alone", () => {
+    const r = prng(21);
+    const scratch = createSortPairsScratch();
+    const whole = Float32Array.from({ length: 400 }, () => (r() - 0.5) * 10);
+    const wholeIds = Int32Array.from({ length: 400 }, (_, i) => i);
+    const before = whole.slice();
+    const keys = whole.subarray(37, 337);
+    const ids = wholeIds.subarray(37, 337);
+    const count = 250;
+    const want = Array.from(keys.subarray(0, count), (v, i) => [v, ids[i]!] as const).sort((a, b) =>
+      a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1],
+    );
+    sortPairsByKey(keys, ids, count, scratch);
+    expect(Array.from(ids.subarray(0, count))).toEqual(want.map((p) => p[1]));
+    expect(Array.from(keys.subarray(0, count))).toEqual(want.map((p) => p[0]));
+    for (let i = 0; i < 400; i++) {
+      if (i < 37 || i >= 37 + count) expect(whole[i]).toBe(before[i]);
+    }
+  });
   it("sortableBits preserves order", () => {
     const vals = [Number.NEGATIVE_INFINITY, -3.5, -1e-30, -0, 0, 1e-30, 2, Number.POSITIVE_INFINITY];
     const bits = vals.map(sortableBits);
