@@ -38,7 +38,7 @@ export async function benchArrange1m(argv: string[]): Promise<void> {
     .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
     .join(", ");
   console.log(
-    `arrange-1m: stages: ${stages}; ${r.roundSizes?.length} rounds (last progress event: round ${lastRound})`,
+    `arrange-1m: stages: ${stages}; ${r.roundSizes?.length} rounds (last progress event: row ${lastRound})`,
   );
   if (r.warnings) console.log(`arrange-1m: warnings: ${r.warnings.join("; ")}`);
   console.log(
