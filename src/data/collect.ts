@@ -48,6 +48,7 @@ const EMPTY_FIX: Record<FileFormat, string> = {
 export class DatasetCollector implements RecordSink {
   private readonly files: DatasetFile[] = [];
   private readonly texts: string[] | undefined;
+  private readonly records: Record<string, unknown>[] | undefined;
   private readonly refFile = growInt32();
   private readonly refLine = growInt32();
   private readonly refStart = growFloat64();
@@ -83,6 +84,7 @@ export class DatasetCollector implements RecordSink {
     private readonly template: Template | undefined,
   ) {
     this.texts = options.texts === false ? undefined : [];
+    this.records = options.keepRecords === true ? [] : undefined;
     this.progress = options.onProgress ?? noProgress;
     this.stage = `read:${options.label ?? basename(path)}`;
     if (options.taskField !== undefined) {
@@ -130,6 +132,7 @@ export class DatasetCollector implements RecordSink {
     }
     this.strippedMarkers += this.extractor.markers;
     this.texts?.push(text);
+    this.records?.push(value);
     this.taskOf.push(task);
     this.refFile.push(this.files.length);
     this.refLine.push(line);
@@ -217,6 +220,7 @@ export class DatasetCollector implements RecordSink {
       blankLines: this.blankLines,
       taskSource: this.taskSource ?? "single",
     };
+    if (this.records !== undefined) dataset.records = this.records;
     const header = this.files.find((f) => f.csvHeader !== undefined)?.csvHeader;
     if (header !== undefined) dataset.csvHeader = header;
     return dataset;

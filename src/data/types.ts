@@ -18,6 +18,8 @@ export interface ReadOptions {
   onProgress?: import("../core/progress.js").ProgressSink;
   /** Label used in progress events and messages, e.g. "train" or "test". */
   label?: string;
+  /** Keep every kept row's parsed record in `Dataset.records` (exports need them). Default false. */
+  keepRecords?: boolean;
 }
 
 export interface DatasetFile {
@@ -87,4 +89,6 @@ export interface Dataset {
   blankLines: number;
   /** Where the tasks came from. */
   taskSource: TaskSource;
+  /** The parsed record of every kept row, in row order (only with ReadOptions.keepRecords). */
+  records?: Record<string, unknown>[];
 }

@@ -1,0 +1,201 @@
+import { copyFile, mkdir, readdir, rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { usageError } from "../core/errors.js";
+import { ioError } from "../data/io.js";
+import { Staging } from "../pipeline/staging.js";
+import { VERSION } from "../version.js";
+import { axolotl } from "./axolotl.js";
+import { hfDataset } from "./hf-dataset.js";
+import { llamaFactory } from "./llama-factory.js";
+import { type OutputFile, type TargetContext, type TargetOutput, textFile } from "./output.js";
+import { readMetadataRounds, stepPlan } from "./plan.js";
+import { besideInput, readArranged } from "./source.js";
+import {
+  EXPORT_TARGETS,
+  type ExportOptions,
+  type ExportResult,
+  type ExportTarget,
+  type StepPlan,
+} from "./types.js";
+
+export { readMetadataRounds, stepPlan } from "./plan.js";
+export { trl } from "./trl.js";
+export * from "./types.js";
+
+import { trl } from "./trl.js";
+
+const BUILDERS: Record<ExportTarget, (ctx: TargetContext) => TargetOutput> = {
+  "llama-factory": llamaFactory,
+  axolotl,
+  trl,
+  "hf-dataset": hfDataset,
+};
+
+const SHARD = /^train-\d{5}-of-\d{5}\.parquet$/;
+
+function checkInt(value: number, option: string, min: number): void {
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw usageError(
+      `${option} must be an integer >= ${min}, got ${value}`,
+      option,
+      `pass e.g. ${option} ${Math.max(min, 16)}`,
+    );
+  }
+}
+
+/**
+ * Write an arranged training set in the layout a trainer reads, with the settings that keep its order and
+ * the step plan (rounds.json) that lines rounds and checkpoints up with training steps. All files of the
+ * export appear together or not at all.
+ */
+export async function exportArranged(options: ExportOptions): Promise<ExportResult> {
+  if (!EXPORT_TARGETS.includes(options.to)) {
+    throw usageError(
+      `unknown export target "${String(options.to)}"`,
+      "--to",
+      `use one of ${EXPORT_TARGETS.join(", ")}`,
+    );
+  }
+  if (!options.outDir) throw usageError("no output directory given", "--out", "pass --out DIR");
+  const batchSize = options.batchSize ?? 16;
+  const saveSteps = options.saveSteps ?? 10;
+  const rowsPerShard = options.rowsPerShard ?? 100_000;
+  checkInt(batchSize, "--batch-size", 1);
+  checkInt(saveSteps, "--save-steps", 1);
+  checkInt(rowsPerShard, "--rows-per-shard", 1);
+  const name = options.name ?? "arranged";
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
+    throw usageError(
+      `dataset name "${name}" is not a plain file name`,
+      "--name",
+      "use letters, digits, '.', '_' and '-'",
+    );
+  }
+
+  const rows = await readArranged(options.input);
+  const count = rows.records.length;
+  const metadata =
+    options.metadata === false
+      ? undefined
+      : (options.metadata ?? (await besideInput(options.input, ".meta.jsonl")));
+  const rounds = metadata === undefined ? null : await readMetadataRounds(metadata, count);
+  const plan = stepPlan(count, batchSize, saveSteps, rounds, metadata ?? null);
+  const manifest =
+    options.manifest === false
+      ? undefined
+      : (options.manifest ?? (await besideInput(options.input, ".manifest.json")));
+
+  const ctx: TargetContext = { rows, name, outDir: options.outDir, plan, rowsPerShard };
+  const built = BUILDERS[options.to](ctx);
+  const files: OutputFile[] = [...built.files];
+  files.push(textFile("rounds.json", `${JSON.stringify(roundsJson(options, plan), null, 2)}\n`));
+  if (manifest !== undefined) {
+    files.push({
+      name: "arrangement.manifest.json",
+      write: async (path) => {
+        try {
+          await copyFile(manifest, path);
+        } catch (cause) {
+          throw ioError(manifest, cause, "copy the run manifest");
+        }
+      },
+    });
+  }
+  files.push(textFile("README.md", readme(options, built, plan, count, manifest !== undefined)));
+
+  await write(options.outDir, files, options.to === "hf-dataset");
+  return { target: options.to, outDir: options.outDir, rows: count, files: files.map((f) => f.name), plan };
+}
+
+async function write(outDir: string, files: OutputFile[], shards: boolean): Promise<void> {
+  const staged = new Staging();
+  try {
+    for (const f of files) {
+      const dest = join(outDir, f.name);
+      try {
+        await mkdir(dirname(dest), { recursive: true });
+      } catch (cause) {
+        throw ioError(dirname(dest), cause, "create the output directory");
+      }
+      await f.write(staged.path(dest));
+    }
+    if (shards) {
+      // Shards of an earlier, longer export would be read by a data/train-* pattern: remove them.
+      const keep = new Set(files.map((f) => f.name));
+      const old = (await readdir(join(outDir, "data"))).filter(
+        (n) => SHARD.test(n) && !keep.has(`data/${n}`),
+      );
+      await Promise.all(old.map((n) => rm(join(outDir, "data", n), { force: true })));
+    }
+    await staged.commit();
+  } catch (e) {
+    await staged.abort();
+    throw e;
+  }
+}
+
+function roundsJson(options: ExportOptions, plan: StepPlan): Record<string, unknown> {
+  return {
+    tool: "instruct-arrange",
+    version: VERSION,
+    target: options.to,
+    input: options.input,
+    step_formula:
+      "step = floor(position / batch_size) (0-based); the trainer's global_step after that step is step + 1",
+    ...plan,
+  };
+}
+
+const MAX_TABLE_ROWS = 40;
+
+function readme(
+  options: ExportOptions,
+  built: TargetOutput,
+  plan: StepPlan,
+  rows: number,
+  manifest: boolean,
+): string {
+  const lines: string[] = [];
+  if (built.frontMatter !== undefined) lines.push(built.frontMatter, "");
+  lines.push(
+    "# Arranged training set",
+    "",
+    `${rows} rows from \`${options.input}\`, exported for ${options.to} by instruct-arrange ${VERSION}.`,
+    "Train on the rows in this order, without shuffling: the settings below keep it.",
+    manifest
+      ? "The arrangement's run manifest is `arrangement.manifest.json`."
+      : "No run manifest was found beside the input.",
+    "",
+    built.readme,
+    "",
+    "## Steps, checkpoints and rounds",
+    "",
+    `With ${plan.batch_size} examples per optimizer step (per-device batch x GPUs x gradient accumulation), one epoch is`,
+    `${plan.steps_per_epoch} steps; a checkpoint every ${plan.save_steps} steps covers ${plan.examples_per_checkpoint} more examples`,
+    `(${plan.checkpoint_steps.length} checkpoints). Row \`position\` is trained in step \`floor(position / ${plan.batch_size})\` (0-based),`,
+    "so the trainer's `global_step` after it is one more. Plot `analyze` similarity curves against these steps.",
+    "",
+  );
+  if (plan.rounds === null) {
+    lines.push(
+      plan.metadata === null
+        ? "No `--metadata` file was given or found beside the input, so rounds are not listed."
+        : `\`${plan.metadata}\` has no TMA rounds (the strategy was not tma).`,
+    );
+  } else {
+    lines.push(
+      `TMA rounds (from \`${plan.metadata}\`; all ${plan.rounds.length} spans are in \`rounds.json\`):`,
+      "",
+      "| round | rows | positions | steps (0-based) | done at global step | first checkpoint after |",
+      "|---:|---:|---|---|---:|---:|",
+    );
+    for (const r of plan.rounds.slice(0, MAX_TABLE_ROWS)) {
+      lines.push(
+        `| ${r.round} | ${r.rows} | ${r.first_position}–${r.last_position} | ${r.first_step}–${r.last_step} | ${r.done_at_global_step} | ${r.first_checkpoint_after ?? "none (save at the end)"} |`,
+      );
+    }
+    if (plan.rounds.length > MAX_TABLE_ROWS) lines.push(`| … | | | | | |`);
+  }
+  lines.push("");
+  return lines.join("\n");
+}
