@@ -14,6 +14,16 @@ export type { Dataset, DatasetFile, FileFormat, LayoutName, ReadOptions } from "
 export { writeArranged } from "./data/write.js";
 export { createEmbedder, EMBEDDERS, embedAll } from "./embed/index.js";
 export type { Embedder, EmbedderOptions, EmbedResult } from "./embed/types.js";
+export {
+  EXPORT_TARGETS,
+  type ExportOptions,
+  type ExportResult,
+  type ExportTarget,
+  exportArranged,
+  type RoundSpan,
+  type StepPlan,
+  stepPlan,
+} from "./export/index.js";
 export { createGemm } from "./linalg/index.js";
 export type { GemmEngine } from "./linalg/types.js";
 export {

@@ -2,7 +2,9 @@ import { Command, Option } from "commander";
 import { usageError } from "../core/errors.js";
 import { MEASURES, STRATEGIES } from "../core/types.js";
 import { EMBEDDERS } from "../embed/index.js";
+import { EXPORT_TARGETS, type ExportTarget, exportArranged } from "../export/index.js";
 import { type ArrangeOptions, arrange } from "../pipeline/arrange.js";
+import { exportSummary } from "./export.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
 
 function intOption(flag: string, min: number) {
@@ -30,6 +32,10 @@ type ArrangeFlags = Omit<
     memoryLimit?: number;
     quiet?: boolean;
     logJson?: boolean;
+    export?: ExportTarget;
+    exportDir?: string;
+    exportBatchSize?: number;
+    exportSaveSteps?: number;
   };
 
 export function arrangeCommand(): Command {
@@ -113,12 +119,50 @@ export function arrangeCommand(): Command {
       },
     )
     .addOption(new Option("--engine <name>", "matrix engine").choices(["ort", "ts"]).default("ort"))
+    .addOption(
+      new Option(
+        "--export <target>",
+        "after writing --out, export it for a trainer (see the export command)",
+      ).choices(EXPORT_TARGETS),
+    )
+    .option("--export-dir <dir>", "directory for --export's files")
+    .option(
+      "--export-batch-size <n>",
+      "--export: examples per optimizer step (default 16)",
+      intOption("--export-batch-size", 1),
+    )
+    .option(
+      "--export-save-steps <n>",
+      "--export: optimizer steps between checkpoints (default 10)",
+      intOption("--export-save-steps", 1),
+    )
     .option("--quiet", "no progress or messages on stderr")
     .option("--log-json", "progress and messages as JSON lines on stderr")
     .action(async (flags: ArrangeFlags) => {
+      const {
+        quiet: _quiet,
+        logJson: _logJson,
+        memoryLimit,
+        export: exportTo,
+        exportDir,
+        exportBatchSize,
+        exportSaveSteps,
+        ...rest
+      } = flags;
+      if (exportTo !== undefined && exportDir === undefined)
+        throw usageError(
+          "--export needs --export-dir",
+          "--export-dir",
+          "add --export-dir DIR for the trainer files",
+        );
+      if (exportTo === undefined && (exportDir ?? exportBatchSize ?? exportSaveSteps) !== undefined)
+        throw usageError(
+          "--export-dir, --export-batch-size and --export-save-steps need --export",
+          "--export",
+          `add --export TARGET (${EXPORT_TARGETS.join(", ")})`,
+        );
       const mode = pickProgressMode(flags, process.stderr);
       const renderer = createProgressRenderer(mode);
-      const { quiet: _quiet, logJson: _logJson, memoryLimit, ...rest } = flags;
       const options: ArrangeOptions = {
         ...rest,
         memoryLimitGiB: memoryLimit,
@@ -133,6 +177,18 @@ export function arrangeCommand(): Command {
           `arranged ${m.counts.output} of ${m.counts.train.read} training rows (${flags.strategy}${rounds}) in ${m.timings.total}s -> ${flags.out}`,
           { summary: m.counts, out: flags.out },
         );
+        if (exportTo !== undefined && exportDir !== undefined) {
+          const exported = await exportArranged({
+            input: flags.out,
+            to: exportTo,
+            outDir: exportDir,
+            metadata: flags.metadata ?? false,
+            manifest: flags.manifest === false ? false : flags.manifest,
+            batchSize: exportBatchSize,
+            saveSteps: exportSaveSteps,
+          });
+          renderer.info(exportSummary(exported), { export: exported.target, dir: exported.outDir });
+        }
       } finally {
         renderer.stop();
       }

@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { isArrangeError } from "../core/errors.js";
 import { VERSION } from "../version.js";
 import { arrangeCommand } from "./arrange.js";
+import { exportCommand } from "./export.js";
 
 export function buildProgram(): Command {
   const program = new Command("instruct-arrange")
@@ -14,7 +15,7 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
   // addCommand does not pass settings down: subcommands need the same exit override and error hints.
-  for (const command of [arrangeCommand()]) {
+  for (const command of [arrangeCommand(), exportCommand()]) {
     program.addCommand(command.exitOverride().showHelpAfterError("(run with --help for usage)"));
   }
   return program;

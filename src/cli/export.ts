@@ -1,0 +1,88 @@
+import { Command, Option } from "commander";
+import { usageError } from "../core/errors.js";
+import { EXPORT_TARGETS, type ExportTarget, exportArranged } from "../export/index.js";
+
+export function intOption(flag: string, min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
+      throw usageError(
+        `${flag} must be an integer >= ${min}, got "${value}"`,
+        flag,
+        `pass e.g. ${flag} ${Math.max(min, 16)}`,
+      );
+    }
+    return n;
+  };
+}
+
+interface ExportFlags {
+  input: string;
+  to: ExportTarget;
+  out: string;
+  metadata?: string | false;
+  manifest?: string | false;
+  batchSize: number;
+  saveSteps: number;
+  name: string;
+  rowsPerShard: number;
+  quiet?: boolean;
+}
+
+export function exportCommand(): Command {
+  return new Command("export")
+    .description(
+      "Write an arranged training set in the layout a trainer reads (LLaMA-Factory, axolotl, TRL, Hugging Face\n" +
+        "datasets), with the settings that keep its order and the steps each TMA round occupies.",
+    )
+    .requiredOption("--input <path>", "the arranged training set (arrange's --out)")
+    .addOption(
+      new Option("--to <target>", "trainer to export for").choices(EXPORT_TARGETS).makeOptionMandatory(),
+    )
+    .requiredOption("--out <dir>", "output directory (created when missing)")
+    .option(
+      "--metadata <file>",
+      "arrange's --metadata JSONL (default: <input name>.meta.jsonl beside the input, if any)",
+    )
+    .option("--no-metadata", "do not read metadata (no rounds in rounds.json)")
+    .option(
+      "--manifest <file>",
+      "run manifest to record (default: <input name>.manifest.json beside the input, if any)",
+    )
+    .option("--no-manifest", "do not record a run manifest")
+    .option(
+      "--batch-size <n>",
+      "examples per optimizer step: per-device batch x GPUs x gradient accumulation",
+      intOption("--batch-size", 1),
+      16,
+    )
+    .option("--save-steps <n>", "optimizer steps between checkpoints", intOption("--save-steps", 1), 10)
+    .option("--name <name>", "dataset name in file names and configs", "arranged")
+    .option(
+      "--rows-per-shard <n>",
+      "hf-dataset: rows per Parquet shard",
+      intOption("--rows-per-shard", 1),
+      100_000,
+    )
+    .option("--quiet", "no message on stderr")
+    .action(async (flags: ExportFlags) => {
+      const result = await exportArranged({
+        input: flags.input,
+        to: flags.to,
+        outDir: flags.out,
+        metadata: flags.metadata,
+        manifest: flags.manifest,
+        batchSize: flags.batchSize,
+        saveSteps: flags.saveSteps,
+        name: flags.name,
+        rowsPerShard: flags.rowsPerShard,
+      });
+      if (flags.quiet !== true) process.stderr.write(`${exportSummary(result)}\n`);
+    });
+}
+
+export function exportSummary(r: Awaited<ReturnType<typeof exportArranged>>): string {
+  const rounds =
+    r.plan.rounds === null ? "no rounds" : `${new Set(r.plan.rounds.map((s) => s.round)).size} rounds`;
+  return `exported ${r.rows} rows for ${r.target} (${r.plan.steps_per_epoch} steps of ${r.plan.batch_size}, ${rounds}) -> ${r.outDir}: ${r.files.join(", ")}`;
+}
