@@ -71,7 +71,7 @@ export const TEXT = [{ text: "First document." }, { text: "Second document." }];
 
 export async function writeJsonl(dir: string, name: string, rows: unknown[]): Promise<string> {
   const path = join(dir, name);
-  await writeFile(path, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+  await writeFile(path, `${rows.map((r) => JSON.stringify(r)).join("\n")}\n`);
   return path;
 }
 
@@ -89,7 +89,7 @@ export async function writeMetadata(path: string, rounds: (number | undefined)[]
       nearest_distance: -1,
     }),
   );
-  await writeFile(path, lines.join("\n") + "\n");
+  await writeFile(path, `${lines.join("\n")}\n`);
 }
 
 /** Parquet values as plain JSON values: bigints as numbers, absent as null. */
