@@ -69,7 +69,7 @@ export function axolotl(ctx: TargetContext): TargetOutput {
     "# shuffle_merged_datasets: false keeps the loaded rows in file order (default true);\n" +
     "# sample_packing regroups examples into bins by length, so it stays off;\n" +
     "# dataloader_drop_last: false keeps the last partial batch (axolotl drops it by default).\n" +
-    "# The dataset path is relative to the directory you run axolotl from.\n" +
+    "# The dataset path is export's --out directory as given; a relative one resolves from where you run axolotl.\n" +
     `${batchComment(ctx.plan, "micro_batch_size", "gradient_accumulation_steps")}\n` +
     stringify(config);
   const readme = [

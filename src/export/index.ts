@@ -1,6 +1,6 @@
-import { copyFile, mkdir, readdir, rm } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { usageError } from "../core/errors.js";
+import { inputError, usageError } from "../core/errors.js";
 import { ioError } from "../data/io.js";
 import { Staging } from "../pipeline/staging.js";
 import { VERSION } from "../version.js";
@@ -101,7 +101,8 @@ export async function exportArranged(options: ExportOptions): Promise<ExportResu
       },
     });
   }
-  files.push(textFile("README.md", readme(options, built, plan, count, manifest !== undefined)));
+  const summary = manifest === undefined ? undefined : await manifestSummary(manifest);
+  files.push(textFile("README.md", readme(options, built, plan, count, summary)));
 
   await write(options.outDir, files, options.to === "hf-dataset");
   return { target: options.to, outDir: options.outDir, rows: count, files: files.map((f) => f.name), plan };
@@ -134,6 +135,32 @@ async function write(outDir: string, files: OutputFile[], shards: boolean): Prom
   }
 }
 
+/** The parts of a run manifest that say how the set was arranged. */
+async function manifestSummary(path: string): Promise<Record<string, unknown>> {
+  let m: Record<string, unknown>;
+  try {
+    m = JSON.parse(await readFile(path, "utf8")) as Record<string, unknown>;
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code !== undefined)
+      throw ioError(path, cause, "read the run manifest");
+    throw inputError(
+      `the run manifest is not JSON: ${(cause as Error).message}`,
+      path,
+      undefined,
+      "pass the manifest arrange wrote (--manifest FILE), or --no-manifest",
+    );
+  }
+  const counts = (m.counts ?? {}) as Record<string, unknown>;
+  return {
+    tool: m.tool,
+    version: m.version,
+    options: m.options,
+    embedder: m.embedder,
+    rows: counts.output,
+    rounds: counts.rounds,
+  };
+}
+
 function roundsJson(options: ExportOptions, plan: StepPlan): Record<string, unknown> {
   return {
     tool: "instruct-arrange",
@@ -153,7 +180,7 @@ function readme(
   built: TargetOutput,
   plan: StepPlan,
   rows: number,
-  manifest: boolean,
+  manifest: Record<string, unknown> | undefined,
 ): string {
   const lines: string[] = [];
   if (built.frontMatter !== undefined) lines.push(built.frontMatter, "");
@@ -162,10 +189,11 @@ function readme(
     "",
     `${rows} rows from \`${options.input}\`, exported for ${options.to} by instruct-arrange ${VERSION}.`,
     "Train on the rows in this order, without shuffling: the settings below keep it.",
-    manifest
-      ? "The arrangement's run manifest is `arrangement.manifest.json`."
-      : "No run manifest was found beside the input.",
+    manifest === undefined
+      ? "No run manifest was given or found beside the input."
+      : "The arrangement's run manifest is `arrangement.manifest.json`; how the set was arranged:",
     "",
+    ...(manifest === undefined ? [] : ["```json", JSON.stringify(manifest, null, 2), "```", ""]),
     built.readme,
     "",
     "## Steps, checkpoints and rounds",
@@ -173,7 +201,7 @@ function readme(
     `With ${plan.batch_size} examples per optimizer step (per-device batch x GPUs x gradient accumulation), one epoch is`,
     `${plan.steps_per_epoch} steps; a checkpoint every ${plan.save_steps} steps covers ${plan.examples_per_checkpoint} more examples`,
     `(${plan.checkpoint_steps.length} checkpoints). Row \`position\` is trained in step \`floor(position / ${plan.batch_size})\` (0-based),`,
-    "so the trainer's `global_step` after it is one more. Plot `analyze` similarity curves against these steps.",
+    "so the trainer's `global_step` after it is one more: line per-checkpoint measurements (similarity, test loss) up with the rounds below.",
     "",
   );
   if (plan.rounds === null) {
