@@ -1,5 +1,3 @@
-import type { ProgressSink } from "../core/progress.js";
-
 export const EXPORT_TARGETS = ["llama-factory", "axolotl", "trl", "hf-dataset"] as const;
 export type ExportTarget = (typeof EXPORT_TARGETS)[number];
 
@@ -25,7 +23,6 @@ export interface ExportOptions {
   name?: string;
   /** hf-dataset: rows per Parquet shard. Default 100000. */
   rowsPerShard?: number;
-  onProgress?: ProgressSink;
 }
 
 export interface ExportResult {
