@@ -2,20 +2,11 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { cli, ROOT, requireBuiltCli } from "../helpers/cli.js";
 import { EXAMPLE_TEST, EXAMPLE_TRAIN, listDir, SHARED_P3, tempDir } from "../helpers/tmp.js";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const BIN = join(ROOT, "dist/src/cli/main.js");
-
-function cli(args: string[], cwd = ROOT) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: "utf8", timeout: 300_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-beforeAll(() => {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npm run build\` first (npm test does)`);
-});
+requireBuiltCli();
 
 describe("instruct-arrange CLI", () => {
   it("--help lists the commands and arrange --help every option", () => {

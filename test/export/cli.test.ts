@@ -1,23 +1,13 @@
-import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { readDataset } from "../../src/data/read.js";
+import { cli, requireBuiltCli } from "../helpers/cli.js";
 import { EXAMPLE_TEST, EXAMPLE_TRAIN, listDir, tempDir } from "../helpers/tmp.js";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const BIN = join(ROOT, "dist/src/cli/main.js");
-
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-beforeAll(() => {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npm run build\` first (npm test does)`);
-});
+requireBuiltCli();
 
 describe("instruct-arrange export (CLI)", () => {
   let dir: string;
