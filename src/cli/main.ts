@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { isArrangeError } from "../core/errors.js";
 import { VERSION } from "../version.js";
+import { analyzeCommand } from "./analyze.js";
 import { arrangeCommand } from "./arrange.js";
 import { exportCommand } from "./export.js";
 
@@ -15,7 +16,7 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
   // addCommand does not pass settings down: subcommands need the same exit override and error hints.
-  for (const command of [arrangeCommand(), exportCommand()]) {
+  for (const command of [arrangeCommand(), analyzeCommand(), exportCommand()]) {
     program.addCommand(command.exitOverride().showHelpAfterError("(run with --help for usage)"));
   }
   return program;

@@ -1,0 +1,262 @@
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+import { usageError } from "../core/errors.js";
+import { noProgress } from "../core/progress.js";
+import type { Dataset } from "../data/types.js";
+import { createGemm } from "../linalg/index.js";
+import { Staging, writeLines } from "../pipeline/staging.js";
+import { weightedSimilarityDistance } from "../similarity/wsd.js";
+import { VERSION } from "../version.js";
+import { prefixBigramKl } from "./bigram-kl.js";
+import { checkpointExamples, checkpointSteps } from "./checkpoints.js";
+import { histogram } from "./histogram.js";
+import { loadInputs } from "./load.js";
+import { readRoundMetadata, roundSummary } from "./metadata.js";
+import { type EmbeddingCurves, prefixDistances } from "./prefix-distances.js";
+import { evenlySpaced, pca2d } from "./projection.js";
+import { roundedJson } from "./round-json.js";
+import type { Analysis, AnalysisProjectionPoint, AnalyzeOptions, CoverageRow, CurveSet } from "./types.js";
+
+export const ANALYZE_DEFAULTS = {
+  batchSize: 16,
+  saveSteps: 10,
+  k: 5,
+  contamination: 0.95,
+  klEpsilon: 1e-10,
+  projectionSample: 5000,
+  wsdBins: 50,
+};
+
+function positiveInt(value: number | undefined, fallback: number, option: string, min = 1): number {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v < min)
+    throw usageError(
+      `${option} must be an integer >= ${min}, got ${v}`,
+      option,
+      `pass e.g. ${option} ${fallback}`,
+    );
+  return v;
+}
+
+function validate(o: AnalyzeOptions) {
+  if (!o.train) throw usageError("no training set given", "--train", "pass --train FILE|DIR");
+  if (!o.test) throw usageError("no test set given", "--test", "pass --test FILE|DIR");
+  if ((o.trainEmbeddings === undefined) !== (o.testEmbeddings === undefined))
+    throw usageError(
+      "precomputed embeddings need both files",
+      o.trainEmbeddings === undefined ? "--train-embeddings" : "--test-embeddings",
+      "pass both --train-embeddings A.npy and --test-embeddings B.npy, or neither",
+    );
+  const contamination = o.contamination ?? ANALYZE_DEFAULTS.contamination;
+  if (!(contamination >= -1 && contamination <= 1))
+    throw usageError(
+      `--contamination must be a cosine similarity in [-1, 1], got ${contamination}`,
+      "--contamination",
+      "pass e.g. --contamination 0.95",
+    );
+  const klEpsilon = o.klEpsilon ?? ANALYZE_DEFAULTS.klEpsilon;
+  if (!(klEpsilon > 0))
+    throw usageError(
+      `--kl-epsilon must be positive, got ${klEpsilon}`,
+      "--kl-epsilon",
+      "pass e.g. --kl-epsilon 1e-10",
+    );
+  return {
+    batchSize: positiveInt(o.batchSize, ANALYZE_DEFAULTS.batchSize, "--batch-size"),
+    saveSteps: positiveInt(o.saveSteps, ANALYZE_DEFAULTS.saveSteps, "--save-steps"),
+    k: positiveInt(o.k, ANALYZE_DEFAULTS.k, "--k"),
+    projectionSample: positiveInt(
+      o.projectionSample,
+      ANALYZE_DEFAULTS.projectionSample,
+      "--projection-sample",
+    ),
+    wsdBins: positiveInt(o.wsdBins, ANALYZE_DEFAULTS.wsdBins, "--wsd-bins"),
+    contamination,
+    klEpsilon,
+  };
+}
+
+function fileSummaries(ds: Dataset) {
+  return ds.files.map((f) => ({
+    path: f.path,
+    format: f.format,
+    rows: f.rows,
+    skipped: f.skipped,
+    sha256: f.sha256,
+  }));
+}
+
+function curveSet(e: EmbeddingCurves, kl: number[]): CurveSet {
+  return {
+    "cos-min": e.cosMin,
+    "cos-max": e.cosMax,
+    "cos-avg": e.cosAvg,
+    "cos-centroid": e.cosCentroid,
+    "euc-min": e.eucMin,
+    "euc-max": e.eucMax,
+    "euc-avg": e.eucAvg,
+    "euc-centroid": e.eucCentroid,
+    "kl-bigram": kl,
+  };
+}
+
+/**
+ * How similar a training order is to a test set as training proceeds (arXiv 2406.11721, appendix B.3/B.4):
+ * distance curves of every checkpoint's training prefix, test coverage and contamination, TMA rounds,
+ * the WSD distribution and a 2-D projection. The training set is taken in its file order.
+ * Writes the analysis JSON atomically to `options.out` when given.
+ */
+export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
+  const o = validate(options);
+  const progress = options.onProgress ?? noProgress;
+  const timings: Record<string, number> = {};
+  const started = performance.now();
+  let t0 = started;
+  const tick = (name: string) => {
+    const now = performance.now();
+    timings[name] = (now - t0) / 1000;
+    t0 = now;
+  };
+  if (options.out !== undefined) await mkdir(dirname(options.out), { recursive: true });
+
+  const { train, test, trainM, testM, embedder } = await loadInputs(options);
+  if (train.count === 0)
+    throw usageError(
+      `the training set ${train.path} has no rows`,
+      "--train",
+      "pass a non-empty training set",
+    );
+  if (test.count === 0)
+    throw usageError(`the test set ${test.path} has no rows`, "--test", "pass a non-empty test set");
+  const meta =
+    options.metadata === undefined ? undefined : await readRoundMetadata(options.metadata, train.count);
+  tick("load");
+
+  const warnings: string[] = [];
+  const n = train.count;
+  const m = test.count;
+  const tasks = test.tasks.names.length;
+  const examples = checkpointExamples(n, o.batchSize, o.saveSteps);
+  const k = Math.min(o.k, n);
+
+  const gemm = await createGemm({ engine: options.engine ?? "ort" });
+  let dist: Awaited<ReturnType<typeof prefixDistances>>;
+  let proj: Awaited<ReturnType<typeof pca2d>>;
+  const sample = evenlySpaced(n, o.projectionSample);
+  try {
+    if (gemm.fallbackReason) warnings.push(gemm.fallbackReason);
+    dist = await prefixDistances(trainM, testM, test.tasks.taskOf, tasks, examples, k, {
+      gemm,
+      onProgress: progress,
+      stage: "analyze",
+    });
+    tick("distances");
+    const d = trainM.cols;
+    const rows = new Float32Array((sample.length + m) * d);
+    sample.forEach((i, s) => {
+      rows.set(trainM.data.subarray(i * d, (i + 1) * d), s * d);
+    });
+    rows.set(testM.data.subarray(0, m * d), sample.length * d);
+    proj = await pca2d(rows, sample.length + m, d, gemm);
+    tick("projection");
+  } finally {
+    await gemm.dispose();
+  }
+
+  const kl = prefixBigramKl(train.texts!, test.texts!, test.tasks.taskOf, tasks, examples, o.klEpsilon);
+  tick("kl");
+
+  const overall = curveSet(dist.groups[tasks]!, kl[tasks]!);
+  const perTask: Record<string, CurveSet> = {};
+  test.tasks.names.forEach((name, t) => {
+    perTask[name] = curveSet(dist.groups[t]!, kl[t]!);
+  });
+
+  const coverageRows: CoverageRow[] = [];
+  const perTaskCoverage: Analysis["coverage"]["perTask"] = {};
+  for (const name of test.tasks.names) perTaskCoverage[name] = { rows: 0, flagged: 0, share: 0 };
+  let flagged = 0;
+  for (let j = 0; j < m; j++) {
+    const task = test.tasks.names[test.tasks.taskOf[j]!]!;
+    const nearest = [];
+    for (let q = 0; q < k; q++) {
+      const distance = dist.knnDistance[j * k + q]!;
+      nearest.push({ train: dist.knnIndex[j * k + q]!, distance, similarity: -distance });
+    }
+    const isFlagged = nearest.length > 0 && nearest[0]!.similarity >= o.contamination;
+    coverageRows.push({ test: j, task, nearest, flagged: isFlagged });
+    const s = perTaskCoverage[task]!;
+    s.rows++;
+    if (isFlagged) {
+      s.flagged++;
+      flagged++;
+    }
+  }
+  for (const s of Object.values(perTaskCoverage)) s.share = s.rows > 0 ? s.flagged / s.rows : 0;
+
+  const wsd = weightedSimilarityDistance(dist.ad, dist.md);
+  if (wsd.degenerate) warnings.push("mean cosine-min distance is ~0: the WSD weight is set to 1");
+
+  const points: AnalysisProjectionPoint[] = [];
+  sample.forEach((i, s) => {
+    const p: AnalysisProjectionPoint = {
+      set: "train",
+      x: proj.x[s]!,
+      y: proj.y[s]!,
+      position: i,
+      task: train.tasks.names[train.tasks.taskOf[i]!]!,
+    };
+    if (meta) p.round = meta.round[i]!;
+    points.push(p);
+  });
+  for (let j = 0; j < m; j++) {
+    const s = sample.length + j;
+    points.push({
+      set: "test",
+      x: proj.x[s]!,
+      y: proj.y[s]!,
+      position: j,
+      task: test.tasks.names[test.tasks.taskOf[j]!]!,
+    });
+  }
+  tick("summaries");
+
+  const analysis: Analysis = {
+    tool: "instruct-arrange",
+    version: VERSION,
+    kind: "analysis",
+    inputs: {
+      train: { path: train.path, files: fileSummaries(train), rows: n },
+      test: { path: test.path, files: fileSummaries(test), rows: m, tasks: test.tasks.names },
+      ...(options.metadata !== undefined ? { metadata: { path: options.metadata, rows: n } } : {}),
+    },
+    embedder,
+    checkpoints: {
+      batchSize: o.batchSize,
+      saveSteps: o.saveSteps,
+      every: o.batchSize * o.saveSteps,
+      examples,
+      steps: checkpointSteps(examples, o.batchSize),
+    },
+    curves: { overall, perTask, klEpsilon: o.klEpsilon },
+    coverage: { k, threshold: o.contamination, rows: coverageRows, perTask: perTaskCoverage, flagged },
+    ...(meta ? { tma: roundSummary(meta) } : {}),
+    wsd: { weight: wsd.weight, histogram: histogram(wsd.values, o.wsdBins) },
+    projection: { explainedVariance: proj.explainedVariance, trainSampled: sample.length, points },
+    ...(warnings.length > 0 ? { warnings } : {}),
+    timings,
+  };
+  timings.total = (performance.now() - started) / 1000;
+
+  if (options.out !== undefined) {
+    const staged = new Staging();
+    try {
+      await writeLines(staged.path(options.out), [roundedJson(analysis)]);
+      await staged.commit();
+    } catch (e) {
+      await staged.abort();
+      throw e;
+    }
+  }
+  return analysis;
+}

@@ -1,0 +1,12 @@
+export { ANALYZE_DEFAULTS, analyze } from "./analyze.js";
+export { prefixBigramKl } from "./bigram-kl.js";
+export { checkpointExamples } from "./checkpoints.js";
+export type {
+  Analysis,
+  AnalysisProjectionPoint,
+  AnalyzeOptions,
+  CoverageNeighbor,
+  CoverageRow,
+  CurveSet,
+} from "./types.js";
+export { CURVE_NAMES } from "./types.js";

@@ -1,0 +1,160 @@
+import type { ProgressSink } from "../core/progress.js";
+
+/** Everything `analyze` needs; the CLI maps its flags one to one onto these fields. */
+export interface AnalyzeOptions {
+  /** Training set in the order it will be trained on (an `arrange` output, or any file as-is). */
+  train: string;
+  /** Target (test) set. */
+  test: string;
+  /** Where to write the analysis JSON. Omit to only compute. */
+  out?: string;
+  /** `arrange --metadata` JSONL of the same training file (round and value per row, in output order). */
+  metadata?: string;
+  /** Embedding backend (default "use-lite"); ignored with precomputed embeddings. */
+  embedder?: string;
+  ngramDims?: number;
+  maxTokens?: number;
+  /** Texts per embedding batch. */
+  embedBatchSize?: number;
+  /** Precomputed embeddings (.npy, float32, row i = input row i). */
+  trainEmbeddings?: string;
+  testEmbeddings?: string;
+  template?: string;
+  taskField?: string;
+  skipInvalid?: boolean;
+  /** Examples per optimizer step (default 16). */
+  batchSize?: number;
+  /** Optimizer steps between checkpoints (default 10). */
+  saveSteps?: number;
+  /** Nearest training rows listed per test row (default 5). */
+  k?: number;
+  /** Cosine similarity at or above which a test row is flagged as likely contamination (default 0.95). */
+  contamination?: number;
+  /** Smoothing of the bigram KL divergence (default 1e-10). */
+  klEpsilon?: number;
+  /** Largest number of training rows in the 2-D projection (default 5000). */
+  projectionSample?: number;
+  /** Bins of the WSD histogram (default 50). */
+  wsdBins?: number;
+  engine?: "ort" | "ts";
+  onProgress?: ProgressSink;
+}
+
+/** One curve per measure, one value per checkpoint. */
+export interface CurveSet {
+  "cos-min": number[];
+  "cos-max": number[];
+  "cos-avg": number[];
+  "cos-centroid": number[];
+  "euc-min": number[];
+  "euc-max": number[];
+  "euc-avg": number[];
+  "euc-centroid": number[];
+  "kl-bigram": number[];
+}
+
+export const CURVE_NAMES = [
+  "cos-min",
+  "cos-max",
+  "cos-avg",
+  "cos-centroid",
+  "euc-min",
+  "euc-max",
+  "euc-avg",
+  "euc-centroid",
+  "kl-bigram",
+] as const satisfies readonly (keyof CurveSet)[];
+
+export interface InputFileSummary {
+  path: string;
+  format: string;
+  rows: number;
+  skipped: number;
+  sha256: string;
+}
+
+export interface CoverageNeighbor {
+  /** Training row: 0-based position in the training file order. */
+  train: number;
+  /** Cosine distance (negative cosine similarity). */
+  distance: number;
+  similarity: number;
+}
+
+export interface CoverageRow {
+  /** 0-based test row (kept rows, files in sorted name order). */
+  test: number;
+  task: string;
+  /** Nearest training rows, nearest first (ties: lowest training position). */
+  nearest: CoverageNeighbor[];
+  /** Max cosine similarity ≥ threshold. */
+  flagged: boolean;
+}
+
+export interface AnalysisProjectionPoint {
+  set: "train" | "test";
+  x: number;
+  y: number;
+  /** Training: position in the training order; test: test row. */
+  position: number;
+  task: string;
+  /** TMA round (training points, with metadata). */
+  round?: number;
+}
+
+/** The analysis file (`kind: "analysis"`), JSON with every non-integer rounded to 6 significant digits. */
+export interface Analysis {
+  tool: "instruct-arrange";
+  version: string;
+  kind: "analysis";
+  inputs: {
+    train: { path: string; files: InputFileSummary[]; rows: number };
+    test: { path: string; files: InputFileSummary[]; rows: number; tasks: string[] };
+    metadata?: { path: string; rows: number };
+  };
+  embedder: { id: string; version?: string; dims: number };
+  checkpoints: {
+    batchSize: number;
+    saveSteps: number;
+    /** Examples per checkpoint (batchSize × saveSteps). */
+    every: number;
+    /** Training prefix length at each checkpoint (the last one may be partial). */
+    examples: number[];
+    /** Optimizer step of each checkpoint (ceil(examples / batchSize)). */
+    steps: number[];
+  };
+  curves: {
+    overall: CurveSet;
+    perTask: Record<string, CurveSet>;
+    klEpsilon: number;
+  };
+  coverage: {
+    k: number;
+    threshold: number;
+    rows: CoverageRow[];
+    perTask: Record<string, { rows: number; flagged: number; share: number }>;
+    flagged: number;
+  };
+  tma?: {
+    /** Round numbers as they appear in the metadata, ascending. */
+    rounds: number[];
+    roundSizes: number[];
+    /** Mean metadata `value` (the TMA distance) of each round. */
+    roundMeanDistance: number[];
+  };
+  wsd: {
+    /** w = mean(AD) / mean(MD) (1 when mean(MD) ≈ 0). */
+    weight: number;
+    histogram: { bins: number; min: number; max: number; mean: number; binWidth: number; counts: number[] };
+  };
+  projection: {
+    /** Share of the total variance on each axis. */
+    explainedVariance: [number, number];
+    /** Training rows shown (evenly spaced in order) of the total. */
+    trainSampled: number;
+    points: AnalysisProjectionPoint[];
+  };
+  warnings?: string[];
+  /** Seconds per stage; the only field that differs between runs on the same inputs. */
+  timings: Record<string, number>;
+}
