@@ -1,20 +1,17 @@
-import { createHash } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { basename, dirname, extname, join } from "node:path";
 import { arrangeEmbeddings } from "../arrange/index.js";
 import type { ArrangeAlgoResult } from "../arrange/types.js";
-import { ArrangeError, usageError } from "../core/errors.js";
+import { usageError } from "../core/errors.js";
 import { noProgress, type ProgressSink } from "../core/progress.js";
-import type { Granularity, Matrix, Measure, Order, Pick, Select, Strategy } from "../core/types.js";
+import type { Granularity, Measure, Order, Pick, Select, Strategy } from "../core/types.js";
 import { MEASURES, STRATEGIES } from "../core/types.js";
-import { readNpy } from "../data/npy.js";
 import { readDataset } from "../data/read.js";
 import type { Dataset } from "../data/types.js";
 import { writeArranged } from "../data/write.js";
-import { createEmbedder, embedAll } from "../embed/index.js";
-import type { Embedder } from "../embed/types.js";
 import { createGemm } from "../linalg/index.js";
 import { VERSION } from "../version.js";
+import { type EmbedderInfo, embedSets, type NpySummary } from "./embed-sets.js";
 import { Staging, writeLines } from "./staging.js";
 
 /** Everything `arrange` needs; the CLI maps its flags one to one onto these fields. */
@@ -91,7 +88,7 @@ export interface Manifest {
     trainEmbeddings?: NpySummary;
     testEmbeddings?: NpySummary;
   };
-  embedder: { id: string; version: string; dims: number } | { id: "precomputed"; dims: number };
+  embedder: EmbedderInfo;
   engine: string;
   outputs: { out?: string; metadata?: string; format?: string };
   counts: {
@@ -123,13 +120,6 @@ interface InputSummary {
   ignoredFiles: string[];
   taskSource: string;
   strippedMarkers: number;
-}
-
-interface NpySummary {
-  path: string;
-  rows: number;
-  cols: number;
-  sha256: string;
 }
 
 const DEFAULTS = { strategy: "tma" as Strategy, embedder: "use-lite", seed: 0 };
@@ -184,13 +174,6 @@ function validateOptions(o: ArrangeOptions): void {
     throw usageError("--metadata needs --out", "--metadata", "add --out FILE for the arranged data");
 }
 
-async function sha256File(path: string): Promise<string> {
-  const { createReadStream } = await import("node:fs");
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
-
 function summarize(ds: Dataset): InputSummary {
   return {
     path: ds.path,
@@ -207,29 +190,6 @@ function summarize(ds: Dataset): InputSummary {
     taskSource: ds.taskSource,
     strippedMarkers: ds.strippedMarkers,
   };
-}
-
-/** Rows of precomputed embeddings that belong to kept rows (input row i = .npy row i). */
-function alignEmbeddings(m: Matrix, ds: Dataset, file: string, option: string): Matrix {
-  const inputRows = ds.count + ds.skippedCount;
-  if (m.rows !== inputRows) {
-    throw new ArrangeError(
-      "embeddings",
-      `${m.rows} embedding rows but ${inputRows} input rows in ${ds.path}`,
-      {
-        file,
-        option,
-        fix: `write one float32 row per input row (row i = input row i, ${inputRows} rows, files in sorted name order)`,
-      },
-    );
-  }
-  if (ds.skippedCount === 0) return m;
-  const out = new Float32Array(ds.count * m.cols);
-  for (let i = 0; i < ds.count; i++) {
-    const src = ds.refs.ordinal[i]!;
-    out.set(m.data.subarray(src * m.cols, (src + 1) * m.cols), i * m.cols);
-  }
-  return { data: out, rows: ds.count, cols: m.cols };
 }
 
 function defaultManifestPath(out: string): string {
@@ -283,64 +243,11 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
     );
   }
 
-  let trainM: Matrix;
-  let testM: Matrix;
-  let embedderInfo: Manifest["embedder"];
-  const truncated = { train: 0, test: 0 };
-  const npy: { train?: NpySummary; test?: NpySummary } = {};
   t0 = performance.now();
-  if (precomputed) {
-    const [a, b] = [options.trainEmbeddings!, options.testEmbeddings!];
-    const ra = await readNpy(a);
-    const rb = await readNpy(b);
-    if (ra.cols !== rb.cols) {
-      throw new ArrangeError(
-        "embeddings",
-        `train embeddings have ${ra.cols} columns but test embeddings ${rb.cols}`,
-        {
-          file: b,
-          option: "--test-embeddings",
-          fix: "embed both sets with the same model",
-        },
-      );
-    }
-    trainM = alignEmbeddings(ra, train, a, "--train-embeddings");
-    testM = alignEmbeddings(rb, test, b, "--test-embeddings");
-    npy.train = { path: a, rows: ra.rows, cols: ra.cols, sha256: await sha256File(a) };
-    npy.test = { path: b, rows: rb.rows, cols: rb.cols, sha256: await sha256File(b) };
-    embedderInfo = { id: "precomputed", dims: ra.cols };
-    tick("load-embeddings", t0);
-  } else {
-    const embedder: Embedder = await createEmbedder(options.embedder ?? DEFAULTS.embedder, {
-      ngramDims: options.ngramDims,
-      maxTokens: options.maxTokens,
-      batchSize: options.batchSize,
-      onProgress: progress,
-    });
-    try {
-      const trainTexts = train.texts!;
-      const testTexts = test.texts!;
-      if (embedder.fit) await embedder.fit(concatIterable(trainTexts, testTexts));
-      const e1 = await embedAll(embedder, trainTexts, {
-        batchSize: options.batchSize,
-        onProgress: progress,
-        label: "train",
-      });
-      const e2 = await embedAll(embedder, testTexts, {
-        batchSize: options.batchSize,
-        onProgress: progress,
-        label: "test",
-      });
-      trainM = e1.matrix;
-      testM = e2.matrix;
-      truncated.train = e1.truncated;
-      truncated.test = e2.truncated;
-      embedderInfo = { id: embedder.id, version: embedder.version, dims: embedder.dims };
-    } finally {
-      await embedder.dispose?.();
-    }
-    tick("embed", t0);
-  }
+  const embedded = await embedSets(train, test, { ...options, onProgress: progress });
+  tick(precomputed ? "load-embeddings" : "embed", t0);
+  const { train: trainM, test: testM, truncated, npy } = embedded;
+  const embedderInfo = embedded.embedder;
 
   // The strategy's options, passed to the algorithm and recorded in the manifest as given.
   const strategyOptions = {
@@ -403,8 +310,8 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
     inputs: {
       train: summarize(train),
       test: summarize(test),
-      trainEmbeddings: npy.train,
-      testEmbeddings: npy.test,
+      trainEmbeddings: npy?.train,
+      testEmbeddings: npy?.test,
     },
     embedder: embedderInfo,
     engine: gemm.name,
@@ -485,9 +392,4 @@ export function describeDataset(label: string, ds: Dataset): string {
 
 function* metadataLines(rows: MetadataRow[]): Generator<string> {
   for (const r of rows) yield `${JSON.stringify(r)}\n`;
-}
-
-function* concatIterable(a: Iterable<string>, b: Iterable<string>): Generator<string> {
-  yield* a;
-  yield* b;
 }

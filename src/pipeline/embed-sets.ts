@@ -1,0 +1,136 @@
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { ArrangeError } from "../core/errors.js";
+import { noProgress, type ProgressSink } from "../core/progress.js";
+import type { Matrix } from "../core/types.js";
+import { readNpy } from "../data/npy.js";
+import type { Dataset } from "../data/types.js";
+import { createEmbedder, embedAll } from "../embed/index.js";
+
+export interface EmbedSetsOptions {
+  /** Embedding backend name (default "use-lite"). Ignored when both embedding files are given. */
+  embedder?: string;
+  ngramDims?: number;
+  maxTokens?: number;
+  /** Texts per embedding batch. */
+  batchSize?: number;
+  /** Precomputed embeddings (.npy, float32, row i = input row i). Both or neither. */
+  trainEmbeddings?: string;
+  testEmbeddings?: string;
+  onProgress?: ProgressSink;
+}
+
+export interface NpySummary {
+  path: string;
+  rows: number;
+  cols: number;
+  sha256: string;
+}
+
+export type EmbedderInfo =
+  | { id: string; version: string; dims: number }
+  | { id: "precomputed"; dims: number };
+
+export interface EmbeddedSets {
+  train: Matrix;
+  test: Matrix;
+  embedder: EmbedderInfo;
+  /** Texts cut to the backend's input limit. */
+  truncated: { train: number; test: number };
+  /** The .npy files, when embeddings were precomputed. */
+  npy?: { train: NpySummary; test: NpySummary };
+}
+
+/**
+ * Embeddings for a training and a test set read by readDataset: loaded from .npy files (rows of skipped
+ * input rows dropped) or computed by the chosen backend, fitted on train + test texts where it fits.
+ */
+export async function embedSets(
+  train: Dataset,
+  test: Dataset,
+  options: EmbedSetsOptions,
+): Promise<EmbeddedSets> {
+  const progress = options.onProgress ?? noProgress;
+  if (options.trainEmbeddings !== undefined && options.testEmbeddings !== undefined) {
+    const [a, b] = [options.trainEmbeddings, options.testEmbeddings];
+    const ra = await readNpy(a);
+    const rb = await readNpy(b);
+    if (ra.cols !== rb.cols) {
+      throw new ArrangeError(
+        "embeddings",
+        `train embeddings have ${ra.cols} columns but test embeddings ${rb.cols}`,
+        {
+          file: b,
+          option: "--test-embeddings",
+          fix: "embed both sets with the same model",
+        },
+      );
+    }
+    return {
+      train: alignEmbeddings(ra, train, a, "--train-embeddings"),
+      test: alignEmbeddings(rb, test, b, "--test-embeddings"),
+      embedder: { id: "precomputed", dims: ra.cols },
+      truncated: { train: 0, test: 0 },
+      npy: {
+        train: { path: a, rows: ra.rows, cols: ra.cols, sha256: await sha256File(a) },
+        test: { path: b, rows: rb.rows, cols: rb.cols, sha256: await sha256File(b) },
+      },
+    };
+  }
+  const embedder = await createEmbedder(options.embedder ?? "use-lite", {
+    ngramDims: options.ngramDims,
+    maxTokens: options.maxTokens,
+    batchSize: options.batchSize,
+    onProgress: progress,
+  });
+  try {
+    const trainTexts = train.texts!;
+    const testTexts = test.texts!;
+    if (embedder.fit) await embedder.fit(concatIterable(trainTexts, testTexts));
+    const opts = { batchSize: options.batchSize, onProgress: progress };
+    const e1 = await embedAll(embedder, trainTexts, { ...opts, label: "train" });
+    const e2 = await embedAll(embedder, testTexts, { ...opts, label: "test" });
+    return {
+      train: e1.matrix,
+      test: e2.matrix,
+      embedder: { id: embedder.id, version: embedder.version, dims: embedder.dims },
+      truncated: { train: e1.truncated, test: e2.truncated },
+    };
+  } finally {
+    await embedder.dispose?.();
+  }
+}
+
+/** Rows of precomputed embeddings that belong to kept rows (input row i = .npy row i). */
+function alignEmbeddings(m: Matrix, ds: Dataset, file: string, option: string): Matrix {
+  const inputRows = ds.count + ds.skippedCount;
+  if (m.rows !== inputRows) {
+    throw new ArrangeError(
+      "embeddings",
+      `${m.rows} embedding rows but ${inputRows} input rows in ${ds.path}`,
+      {
+        file,
+        option,
+        fix: `write one float32 row per input row (row i = input row i, ${inputRows} rows, files in sorted name order)`,
+      },
+    );
+  }
+  if (ds.skippedCount === 0) return m;
+  const out = new Float32Array(ds.count * m.cols);
+  for (let i = 0; i < ds.count; i++) {
+    const src = ds.refs.ordinal[i]!;
+    out.set(m.data.subarray(src * m.cols, (src + 1) * m.cols), i * m.cols);
+  }
+  return { data: out, rows: ds.count, cols: m.cols };
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+function* concatIterable(a: Iterable<string>, b: Iterable<string>): Generator<string> {
+  yield* a;
+  yield* b;
+}
