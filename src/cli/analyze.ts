@@ -1,31 +1,8 @@
-import { Command, Option } from "commander";
+import { Command } from "commander";
 import { ANALYZE_DEFAULTS, analyze } from "../analyze/index.js";
 import type { AnalyzeOptions } from "../analyze/types.js";
-import { usageError } from "../core/errors.js";
-import { EMBEDDERS } from "../embed/index.js";
+import { embeddingOptions, intOption, numberOption, recordOptions, runOptions } from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
-
-function intOption(flag: string, min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min)
-      throw usageError(
-        `${flag} must be an integer >= ${min}, got "${value}"`,
-        flag,
-        `pass e.g. ${flag} ${Math.max(min, 1)}`,
-      );
-    return n;
-  };
-}
-
-function numberOption(flag: string, example: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === "" || !Number.isFinite(n))
-      throw usageError(`${flag} must be a number, got "${value}"`, flag, `pass e.g. ${flag} ${example}`);
-    return n;
-  };
-}
 
 type AnalyzeFlags = Omit<AnalyzeOptions, "onProgress" | "out"> & {
   out: string;
@@ -34,7 +11,7 @@ type AnalyzeFlags = Omit<AnalyzeOptions, "onProgress" | "out"> & {
 };
 
 export function analyzeCommand(): Command {
-  return new Command("analyze")
+  const command = new Command("analyze")
     .description(
       "Measure a training order against a test set, checkpoint by checkpoint (arXiv 2406.11721, B.3/B.4):\n" +
         "cosine/Euclidean min/max/avg/centroid and bigram-KL curves of each training prefix, per test task;\n" +
@@ -47,24 +24,6 @@ export function analyzeCommand(): Command {
       "--metadata <file>",
       "arrange --metadata JSONL of this training file: adds TMA round sizes and distances",
     )
-    .addOption(new Option("--embedder <name>", "embedding backend").choices(EMBEDDERS).default("use-lite"))
-    .option(
-      "--ngram-dims <n>",
-      "ngram: hashed feature dimensions (default 1024)",
-      intOption("--ngram-dims", 16),
-    )
-    .option(
-      "--max-tokens <n>",
-      "use-lite: truncate each text to n tokens (default 256)",
-      intOption("--max-tokens", 1),
-    )
-    .option(
-      "--embed-batch-size <n>",
-      "texts per embedding batch (default 64)",
-      intOption("--embed-batch-size", 1),
-    )
-    .option("--train-embeddings <file.npy>", "precomputed float32 train embeddings (row i = input row i)")
-    .option("--test-embeddings <file.npy>", "precomputed float32 test embeddings")
     .option(
       "--batch-size <n>",
       `training examples per optimizer step (default ${ANALYZE_DEFAULTS.batchSize})`,
@@ -99,32 +58,29 @@ export function analyzeCommand(): Command {
       "--wsd-bins <n>",
       `bins of the WSD histogram (default ${ANALYZE_DEFAULTS.wsdBins})`,
       intOption("--wsd-bins", 1),
-    )
-    .option(
-      "--template <template>",
-      'text to embed from record fields, e.g. "{instruction} {input} {output}"',
-    )
-    .option("--task-field <name>", "record field holding the task name (default: file name in a directory)")
-    .option("--skip-invalid", "skip malformed rows instead of failing")
-    .addOption(new Option("--engine <name>", "matrix engine").choices(["ort", "ts"]).default("ort"))
-    .option("--quiet", "no progress or messages on stderr")
-    .option("--log-json", "progress and messages as JSON lines on stderr")
-    .action(async (flags: AnalyzeFlags) => {
-      const { quiet: _quiet, logJson: _logJson, ...rest } = flags;
-      const renderer = createProgressRenderer(pickProgressMode(flags, process.stderr));
-      try {
-        const a = await analyze({ ...rest, onProgress: renderer.sink });
-        for (const w of a.warnings ?? []) renderer.info(`warning: ${w}`, { warning: w });
-        const last = (xs: number[]) => xs[xs.length - 1];
-        renderer.info(
-          `analyzed ${a.inputs.train.rows} training rows against ${a.inputs.test.rows} test rows: ` +
-            `${a.checkpoints.examples.length} checkpoints, ${a.coverage.flagged} test rows flagged as likely contamination, ` +
-            `final cos-avg ${last(a.curves.overall["cos-avg"])?.toPrecision(4)}, kl-bigram ${last(a.curves.overall["kl-bigram"])?.toPrecision(4)} ` +
-            `in ${a.timings.total?.toFixed(1)}s -> ${flags.out}`,
-          { checkpoints: a.checkpoints.examples.length, flagged: a.coverage.flagged, out: flags.out },
-        );
-      } finally {
-        renderer.stop();
-      }
-    });
+    );
+  for (const option of [
+    ...embeddingOptions("--embed-batch-size"),
+    ...recordOptions("skip malformed rows instead of failing"),
+    ...runOptions(),
+  ])
+    command.addOption(option);
+  return command.action(async (flags: AnalyzeFlags) => {
+    const { quiet: _quiet, logJson: _logJson, ...rest } = flags;
+    const renderer = createProgressRenderer(pickProgressMode(flags, process.stderr));
+    try {
+      const a = await analyze({ ...rest, onProgress: renderer.sink });
+      for (const w of a.warnings ?? []) renderer.info(`warning: ${w}`, { warning: w });
+      const last = (xs: number[]) => xs[xs.length - 1];
+      renderer.info(
+        `analyzed ${a.inputs.train.rows} training rows against ${a.inputs.test.rows} test rows: ` +
+          `${a.checkpoints.examples.length} checkpoints, ${a.coverage.flagged} test rows flagged as likely contamination, ` +
+          `final cos-avg ${last(a.curves.overall["cos-avg"])?.toPrecision(4)}, kl-bigram ${last(a.curves.overall["kl-bigram"])?.toPrecision(4)} ` +
+          `in ${a.timings.total?.toFixed(1)}s -> ${flags.out}`,
+        { checkpoints: a.checkpoints.examples.length, flagged: a.coverage.flagged, out: flags.out },
+      );
+    } finally {
+      renderer.stop();
+    }
+  });
 }

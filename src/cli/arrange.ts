@@ -1,25 +1,11 @@
 import { Command, Option } from "commander";
 import { usageError } from "../core/errors.js";
 import { MEASURES, STRATEGIES } from "../core/types.js";
-import { EMBEDDERS } from "../embed/index.js";
 import { EXPORT_TARGETS, type ExportTarget, exportArranged } from "../export/index.js";
 import { type ArrangeOptions, arrange } from "../pipeline/arrange.js";
 import { exportSummary } from "./export.js";
+import { embeddingOptions, intOption, recordOptions, runOptions } from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
-
-function intOption(flag: string, min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
-      throw usageError(
-        `${flag} must be an integer >= ${min}, got "${value}"`,
-        flag,
-        `pass e.g. ${flag} ${Math.max(min, 1)}`,
-      );
-    }
-    return n;
-  };
-}
 
 /** Parsed flags: the pipeline's options under their CLI names, plus the CLI's own. */
 type ArrangeFlags = Omit<
@@ -39,7 +25,7 @@ type ArrangeFlags = Omit<
   };
 
 export function arrangeCommand(): Command {
-  return new Command("arrange")
+  const command = new Command("arrange")
     .description(
       "Write the training set in the order (or the subset) a strategy prescribes for the test set.\n" +
         "Default: Test-centric Multi-turn Arrangement, nearest rounds first, on the offline use-lite encoder.",
@@ -81,29 +67,6 @@ export function arrangeCommand(): Command {
       ).choices(["min", "max", "min+max"]),
     )
     .option("--seed <n>", "seed for every random choice", intOption("--seed", 0), 0)
-    .addOption(new Option("--embedder <name>", "embedding backend").choices(EMBEDDERS).default("use-lite"))
-    .option(
-      "--ngram-dims <n>",
-      "ngram: hashed feature dimensions (default 1024)",
-      intOption("--ngram-dims", 16),
-    )
-    .option(
-      "--max-tokens <n>",
-      "use-lite: truncate each text to n tokens (default 256)",
-      intOption("--max-tokens", 1),
-    )
-    .option("--batch-size <n>", "texts per embedding batch (default 64)", intOption("--batch-size", 1))
-    .option(
-      "--train-embeddings <file.npy>",
-      "precomputed float32 train embeddings (row i = input row i); skips the embedder",
-    )
-    .option("--test-embeddings <file.npy>", "precomputed float32 test embeddings")
-    .option(
-      "--template <template>",
-      'text to embed from record fields, e.g. "{instruction} {input} {output}"',
-    )
-    .option("--task-field <name>", "record field holding the task name (default: file name in a directory)")
-    .option("--skip-invalid", "skip malformed rows (counted in the manifest) instead of failing")
     .option(
       "--memory-limit <GiB>",
       "tma: largest distance matrix (train x test x 4 bytes) to hold (default 6)",
@@ -118,7 +81,6 @@ export function arrangeCommand(): Command {
         return n;
       },
     )
-    .addOption(new Option("--engine <name>", "matrix engine").choices(["ort", "ts"]).default("ort"))
     .addOption(
       new Option(
         "--export <target>",
@@ -135,62 +97,66 @@ export function arrangeCommand(): Command {
       "--export-save-steps <n>",
       "--export: optimizer steps between checkpoints (default 10)",
       intOption("--export-save-steps", 1),
-    )
-    .option("--quiet", "no progress or messages on stderr")
-    .option("--log-json", "progress and messages as JSON lines on stderr")
-    .action(async (flags: ArrangeFlags) => {
-      const {
-        quiet: _quiet,
-        logJson: _logJson,
-        memoryLimit,
-        export: exportTo,
-        exportDir,
-        exportBatchSize,
-        exportSaveSteps,
-        ...rest
-      } = flags;
-      if (exportTo !== undefined && exportDir === undefined)
-        throw usageError(
-          "--export needs --export-dir",
-          "--export-dir",
-          "add --export-dir DIR for the trainer files",
-        );
-      if (exportTo === undefined && (exportDir ?? exportBatchSize ?? exportSaveSteps) !== undefined)
-        throw usageError(
-          "--export-dir, --export-batch-size and --export-save-steps need --export",
-          "--export",
-          `add --export TARGET (${EXPORT_TARGETS.join(", ")})`,
-        );
-      const mode = pickProgressMode(flags, process.stderr);
-      const renderer = createProgressRenderer(mode);
-      const options: ArrangeOptions = {
-        ...rest,
-        memoryLimitGiB: memoryLimit,
-        onProgress: renderer.sink,
-        argv: ["instruct-arrange", ...process.argv.slice(2)],
-      };
-      try {
-        const run = await arrange(options);
-        const m = run.manifest;
-        const rounds = m.counts.rounds === undefined ? "" : `, ${m.counts.rounds} rounds`;
-        renderer.info(
-          `arranged ${m.counts.output} of ${m.counts.train.read} training rows (${flags.strategy}${rounds}) in ${m.timings.total}s -> ${flags.out}`,
-          { summary: m.counts, out: flags.out },
-        );
-        if (exportTo !== undefined && exportDir !== undefined) {
-          const exported = await exportArranged({
-            input: flags.out,
-            to: exportTo,
-            outDir: exportDir,
-            metadata: flags.metadata ?? false,
-            manifest: flags.manifest === false ? false : flags.manifest,
-            batchSize: exportBatchSize,
-            saveSteps: exportSaveSteps,
-          });
-          renderer.info(exportSummary(exported), { export: exported.target, dir: exported.outDir });
-        }
-      } finally {
-        renderer.stop();
+    );
+  for (const option of [
+    ...embeddingOptions("--batch-size"),
+    ...recordOptions("skip malformed rows (counted in the manifest) instead of failing"),
+    ...runOptions(),
+  ])
+    command.addOption(option);
+  return command.action(async (flags: ArrangeFlags) => {
+    const {
+      quiet: _quiet,
+      logJson: _logJson,
+      memoryLimit,
+      export: exportTo,
+      exportDir,
+      exportBatchSize,
+      exportSaveSteps,
+      ...rest
+    } = flags;
+    if (exportTo !== undefined && exportDir === undefined)
+      throw usageError(
+        "--export needs --export-dir",
+        "--export-dir",
+        "add --export-dir DIR for the trainer files",
+      );
+    if (exportTo === undefined && (exportDir ?? exportBatchSize ?? exportSaveSteps) !== undefined)
+      throw usageError(
+        "--export-dir, --export-batch-size and --export-save-steps need --export",
+        "--export",
+        `add --export TARGET (${EXPORT_TARGETS.join(", ")})`,
+      );
+    const mode = pickProgressMode(flags, process.stderr);
+    const renderer = createProgressRenderer(mode);
+    const options: ArrangeOptions = {
+      ...rest,
+      memoryLimitGiB: memoryLimit,
+      onProgress: renderer.sink,
+      argv: ["instruct-arrange", ...process.argv.slice(2)],
+    };
+    try {
+      const run = await arrange(options);
+      const m = run.manifest;
+      const rounds = m.counts.rounds === undefined ? "" : `, ${m.counts.rounds} rounds`;
+      renderer.info(
+        `arranged ${m.counts.output} of ${m.counts.train.read} training rows (${flags.strategy}${rounds}) in ${m.timings.total}s -> ${flags.out}`,
+        { summary: m.counts, out: flags.out },
+      );
+      if (exportTo !== undefined && exportDir !== undefined) {
+        const exported = await exportArranged({
+          input: flags.out,
+          to: exportTo,
+          outDir: exportDir,
+          metadata: flags.metadata ?? false,
+          manifest: flags.manifest === false ? false : flags.manifest,
+          batchSize: exportBatchSize,
+          saveSteps: exportSaveSteps,
+        });
+        renderer.info(exportSummary(exported), { export: exported.target, dir: exported.outDir });
       }
-    });
+    } finally {
+      renderer.stop();
+    }
+  });
 }

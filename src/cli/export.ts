@@ -1,20 +1,6 @@
 import { Command, Option } from "commander";
-import { usageError } from "../core/errors.js";
 import { EXPORT_TARGETS, type ExportTarget, exportArranged } from "../export/index.js";
-
-export function intOption(flag: string, min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
-      throw usageError(
-        `${flag} must be an integer >= ${min}, got "${value}"`,
-        flag,
-        `pass e.g. ${flag} ${Math.max(min, 16)}`,
-      );
-    }
-    return n;
-  };
-}
+import { intOption } from "./options.js";
 
 interface ExportFlags {
   input: string;
@@ -53,15 +39,15 @@ export function exportCommand(): Command {
     .option(
       "--batch-size <n>",
       "examples per optimizer step: per-device batch x GPUs x gradient accumulation",
-      intOption("--batch-size", 1),
+      intOption("--batch-size", 1, 16),
       16,
     )
-    .option("--save-steps <n>", "optimizer steps between checkpoints", intOption("--save-steps", 1), 10)
+    .option("--save-steps <n>", "optimizer steps between checkpoints", intOption("--save-steps", 1, 16), 10)
     .option("--name <name>", "dataset name in file names and configs", "arranged")
     .option(
       "--rows-per-shard <n>",
       "hf-dataset: rows per Parquet shard",
-      intOption("--rows-per-shard", 1),
+      intOption("--rows-per-shard", 1, 16),
       100_000,
     )
     .option("--quiet", "no message on stderr")

@@ -1,0 +1,76 @@
+import { Option } from "commander";
+import { usageError } from "../core/errors.js";
+import { EMBEDDERS } from "../embed/index.js";
+
+/** Parser for an integer flag >= min; a bad value is a usage error whose fix shows `example`. */
+export function intOption(flag: string, min: number, example = Math.max(min, 1)) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
+      throw usageError(
+        `${flag} must be an integer >= ${min}, got "${value}"`,
+        flag,
+        `pass e.g. ${flag} ${example}`,
+      );
+    }
+    return n;
+  };
+}
+
+/** Parser for a finite number flag. */
+export function numberOption(flag: string, example: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isFinite(n))
+      throw usageError(`${flag} must be a number, got "${value}"`, flag, `pass e.g. ${flag} ${example}`);
+    return n;
+  };
+}
+
+/**
+ * The embedding flags shared by commands that embed a training and a test set. `batchFlag` names the
+ * embedding batch size (`analyze` keeps `--batch-size` for training steps).
+ */
+export function embeddingOptions(batchFlag: "--batch-size" | "--embed-batch-size"): Option[] {
+  return [
+    new Option("--embedder <name>", "embedding backend").choices(EMBEDDERS).default("use-lite"),
+    new Option("--ngram-dims <n>", "ngram: hashed feature dimensions (default 1024)").argParser(
+      intOption("--ngram-dims", 16, 16),
+    ),
+    new Option("--max-tokens <n>", "use-lite: truncate each text to n tokens (default 256)").argParser(
+      intOption("--max-tokens", 1),
+    ),
+    new Option(`${batchFlag} <n>`, "texts per embedding batch (default 64)").argParser(
+      intOption(batchFlag, 1),
+    ),
+    new Option(
+      "--train-embeddings <file.npy>",
+      "precomputed float32 train embeddings (row i = input row i); skips the embedder",
+    ),
+    new Option("--test-embeddings <file.npy>", "precomputed float32 test embeddings"),
+  ];
+}
+
+/** How records are read: template, task field, skipping malformed rows. */
+export function recordOptions(skipInvalidHelp: string): Option[] {
+  return [
+    new Option(
+      "--template <template>",
+      'text to embed from record fields, e.g. "{instruction} {input} {output}"',
+    ),
+    new Option(
+      "--task-field <name>",
+      "record field holding the task name (default: file name in a directory)",
+    ),
+    new Option("--skip-invalid", skipInvalidHelp),
+  ];
+}
+
+/** Matrix engine and where progress goes. */
+export function runOptions(): Option[] {
+  return [
+    new Option("--engine <name>", "matrix engine").choices(["ort", "ts"]).default("ort"),
+    new Option("--quiet", "no progress or messages on stderr"),
+    new Option("--log-json", "progress and messages as JSON lines on stderr"),
+  ];
+}
