@@ -41,4 +41,13 @@ export {
   type Manifest,
   type MetadataRow,
 } from "./pipeline/arrange.js";
+export {
+  type ReportChart,
+  type ReportData,
+  type ReportOptions,
+  type ReportResult,
+  report,
+  reportCharts,
+  type TrainCurves,
+} from "./report/index.js";
 export { VERSION } from "./version.js";

@@ -15,6 +15,7 @@ import { readRoundMetadata, roundSummary } from "./metadata.js";
 import { type EmbeddingCurves, prefixDistances } from "./prefix-distances.js";
 import { evenlySpaced, pca2d } from "./projection.js";
 import { roundedJson } from "./round-json.js";
+import { addSnippets } from "./snippets.js";
 import type { Analysis, AnalysisProjectionPoint, AnalyzeOptions, CoverageRow, CurveSet } from "./types.js";
 
 export const ANALYZE_DEFAULTS = {
@@ -25,6 +26,7 @@ export const ANALYZE_DEFAULTS = {
   klEpsilon: 1e-10,
   projectionSample: 5000,
   wsdBins: 50,
+  snippetChars: 200,
 };
 
 function positiveInt(value: number | undefined, fallback: number, option: string, min = 1): number {
@@ -71,6 +73,7 @@ function validate(o: AnalyzeOptions) {
       "--projection-sample",
     ),
     wsdBins: positiveInt(o.wsdBins, ANALYZE_DEFAULTS.wsdBins, "--wsd-bins"),
+    snippetChars: positiveInt(o.snippetChars, ANALYZE_DEFAULTS.snippetChars, "--snippet-chars", 0),
     contamination,
     klEpsilon,
   };
@@ -193,6 +196,7 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
     }
   }
   for (const s of Object.values(perTaskCoverage)) s.share = s.rows > 0 ? s.flagged / s.rows : 0;
+  addSnippets(coverageRows, train.texts!, test.texts!, o.snippetChars);
 
   const wsd = weightedSimilarityDistance(dist.ad, dist.md);
   if (wsd.degenerate) warnings.push("mean cosine-min distance is ~0: the WSD weight is set to 1");

@@ -36,6 +36,11 @@ export interface AnalyzeOptions {
   projectionSample?: number;
   /** Bins of the WSD histogram (default 50). */
   wsdBins?: number;
+  /**
+   * Longest text snippet (in characters) kept for the report's contamination table (default 200);
+   * 0 keeps no text in the analysis.
+   */
+  snippetChars?: number;
   engine?: "ort" | "ts";
   onProgress?: ProgressSink;
 }
@@ -79,6 +84,8 @@ export interface CoverageNeighbor {
   /** Cosine distance (negative cosine similarity). */
   distance: number;
   similarity: number;
+  /** Start of the training row's text (see `CoverageRow.snippet`). */
+  snippet?: string;
 }
 
 export interface CoverageRow {
@@ -89,6 +96,12 @@ export interface CoverageRow {
   nearest: CoverageNeighbor[];
   /** Max cosine similarity ≥ threshold. */
   flagged: boolean;
+  /**
+   * Start of the test row's embedded text, whitespace collapsed, at most `snippetChars` characters
+   * (cut ones end in "…"). Present on flagged rows and on the `SNIPPET_CLOSEST` rows whose nearest
+   * training row is most similar, with the same on their nearest training rows; absent with snippetChars 0.
+   */
+  snippet?: string;
 }
 
 export interface AnalysisProjectionPoint {

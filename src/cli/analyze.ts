@@ -58,6 +58,11 @@ export function analyzeCommand(): Command {
       "--wsd-bins <n>",
       `bins of the WSD histogram (default ${ANALYZE_DEFAULTS.wsdBins})`,
       intOption("--wsd-bins", 1),
+    )
+    .option(
+      "--snippet-chars <n>",
+      `text kept per flagged (and closest) test row and its nearest training rows, for the report (default ${ANALYZE_DEFAULTS.snippetChars}; 0: none)`,
+      intOption("--snippet-chars", 0),
     );
   for (const option of [
     ...embeddingOptions("--embed-batch-size"),

@@ -1,0 +1,93 @@
+import { Command, Option } from "commander";
+import { REPORT_DEFAULTS, report } from "../report/index.js";
+import type { ReportOptions } from "../report/types.js";
+import { intOption, numberOption } from "./options.js";
+import { createProgressRenderer, pickProgressMode } from "./progress.js";
+
+type ReportFlags = {
+  analysis: string[];
+  label?: string[];
+  trainRun?: string[];
+  manifest?: string[];
+  out: string;
+  pngDir?: string;
+  svgDir?: string;
+  title?: string;
+  font?: string;
+  pngScale?: number;
+  tableRows?: number;
+  quiet?: boolean;
+  logJson?: boolean;
+};
+
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+export function reportCommand(): Command {
+  return new Command("report")
+    .description(
+      "Draw analyses (and training runs' loss) as one self-contained HTML page that opens offline:\n" +
+        "similarity curves of one or several arrangements side by side, WSD distribution, TMA rounds,\n" +
+        "2-D projection, contamination table, run manifests. --png-dir/--svg-dir write each chart as an image.",
+    )
+    .addOption(
+      new Option("--analysis <file>", "analysis JSON from `analyze --out` (repeat for several arrangements)")
+        .argParser(collect)
+        .makeOptionMandatory(),
+    )
+    .requiredOption("--out <file>", "HTML file to write")
+    .option("--label <name>", "name of each --analysis, in the same order (repeat)", collect)
+    .option(
+      "--train-run <dir|curves.json>",
+      "training run directory (its curves.json) or curves file: loss drawn on the same step axis (repeat)",
+      collect,
+    )
+    .option(
+      "--manifest <file>",
+      "run manifest to show besides those found beside the training files (repeat)",
+      collect,
+    )
+    .option("--title <text>", "page title (default: instruct-arrange report)")
+    .option("--png-dir <dir>", "also write each chart as PNG (rendered in Node; needs a font, see --font)")
+    .option("--svg-dir <dir>", "also write each chart as SVG, with its Vega-Lite spec as NAME.vl.json")
+    .option("--font <file.ttf>", "font file for PNG text (default: DejaVu Sans from the system)")
+    .option(
+      "--png-scale <x>",
+      `PNG pixels per chart pixel (default ${REPORT_DEFAULTS.pngScale})`,
+      numberOption("--png-scale", "2"),
+    )
+    .option(
+      "--table-rows <n>",
+      `contamination table rows per arrangement (default ${REPORT_DEFAULTS.tableRows})`,
+      intOption("--table-rows", 0),
+    )
+    .option("--quiet", "print nothing but errors")
+    .option("--log-json", "messages as JSON lines on stderr")
+    .action(async (flags: ReportFlags) => {
+      const renderer = createProgressRenderer(pickProgressMode(flags, process.stderr));
+      const options: ReportOptions = {
+        analyses: flags.analysis,
+        labels: flags.label,
+        trainRuns: flags.trainRun,
+        manifests: flags.manifest,
+        out: flags.out,
+        pngDir: flags.pngDir,
+        svgDir: flags.svgDir,
+        title: flags.title,
+        font: flags.font,
+        pngScale: flags.pngScale,
+        tableRows: flags.tableRows,
+        onProgress: renderer.sink,
+      };
+      try {
+        const r = await report(options);
+        renderer.info(
+          `report with ${r.charts.length} charts (${r.charts.join(", ")}), ${r.manifests.length} manifests, ` +
+            `${(r.bytes / 1024).toFixed(0)} KiB -> ${r.out}` +
+            (r.images.length > 0 ? `; ${r.images.length} image files` : ""),
+          { out: r.out, charts: r.charts, images: r.images, manifests: r.manifests, bytes: r.bytes },
+        );
+      } finally {
+        renderer.stop();
+      }
+    });
+}

@@ -1,0 +1,317 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import type { Spec as VegaSpec } from "vega";
+import type { CoverageRow } from "../analyze/types.js";
+import { ArrangeError } from "../core/errors.js";
+import { VERSION } from "../version.js";
+import type { ReportArrangement, ReportChart, ReportData } from "./types.js";
+
+/** Text for HTML element content and attribute values. */
+export function escapeHtml(text: string): string {
+  return text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
+}
+
+/** JSON safe inside a `<script>` element: no `<`, `>` or `&` (written as \u escapes), no line separators. */
+export function jsonForScript(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, "\\u003c")
+    .replace(/>/g, "\\u003e")
+    .replace(/&/g, "\\u0026")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
+}
+
+export interface VegaBundle {
+  version: string;
+  vegaLiteVersion: string;
+  /** The browser build (UMD, defines `vega`) of the installed vega package. */
+  source: string;
+}
+
+let cachedBundle: VegaBundle | undefined;
+
+/** The installed vega package's browser build, read at run time so that the page works offline. */
+export function vegaBundle(): VegaBundle {
+  if (cachedBundle) return cachedBundle;
+  const require = createRequire(import.meta.url);
+  let build: string;
+  let vlRoot: string;
+  try {
+    // The packages export only their entry points: find their folders through them.
+    build = dirname(require.resolve("vega"));
+    vlRoot = dirname(dirname(require.resolve("vega-lite")));
+  } catch (cause) {
+    throw new ArrangeError("internal", `cannot find the vega packages: ${(cause as Error).message}`, {
+      fix: "reinstall instruct-arrange's dependencies (npm install)",
+      cause,
+    });
+  }
+  const path = join(build, "vega.min.js");
+  let source: string;
+  let version: string;
+  let vegaLiteVersion: string;
+  try {
+    source = readFileSync(path, "utf8");
+    version = JSON.parse(readFileSync(join(build, "..", "package.json"), "utf8")).version;
+    vegaLiteVersion = JSON.parse(readFileSync(join(vlRoot, "package.json"), "utf8")).version;
+  } catch (cause) {
+    throw new ArrangeError("internal", `cannot read vega's browser build: ${(cause as Error).message}`, {
+      file: path,
+      fix: "reinstall instruct-arrange's dependencies (npm install)",
+      cause,
+    });
+  }
+  if (/<\/script|<!--/i.test(source))
+    throw new ArrangeError("internal", "vega's browser build contains text that would end an inline script", {
+      file: path,
+      fix: "please report this with the vega version installed",
+    });
+  cachedBundle = { version, vegaLiteVersion, source };
+  return cachedBundle;
+}
+
+const CSS = `
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:0;color:#222;background:#fff}
+header,main{max-width:1280px;margin:0 auto;padding:0 20px}
+header{border-bottom:1px solid #ddd;padding-bottom:8px}
+h1{font-size:22px;margin:18px 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #eee}
+h3{font-size:15px;margin:18px 0 6px}
+nav a{margin-right:12px}
+.meta{color:#666;font-size:12px}
+figure.chart{margin:12px 0 24px;overflow-x:auto}
+figure.chart figcaption{color:#444;margin-bottom:6px;max-width:900px}
+.chart-error{color:#b00020;font-weight:bold}
+table{border-collapse:collapse;font-size:13px;margin:6px 0 12px}
+th,td{border:1px solid #ddd;padding:3px 6px;vertical-align:top;text-align:left}
+th{background:#f6f6f6}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.text{max-width:420px;overflow-wrap:anywhere}
+ol.nn{margin:0;padding-left:18px}
+pre{background:#f7f7f7;border:1px solid #e3e3e3;padding:8px;overflow:auto;max-height:480px;font-size:12px}
+.flag{color:#b00020;font-weight:bold}
+`;
+
+/** Draws every chart with the inlined vega; marks each figure `data-rendered="true"` or `"error"`. */
+const BOOT = `
+(function () {
+  var specs = JSON.parse(document.getElementById("ia-specs").textContent);
+  var figures = Array.prototype.slice.call(document.querySelectorAll("figure[data-chart]"));
+  Promise.all(figures.map(function (fig) {
+    var name = fig.getAttribute("data-chart");
+    var box = fig.querySelector(".view");
+    try {
+      var view = new vega.View(vega.parse(specs[name]), { renderer: "svg", container: box, hover: true });
+      return view.runAsync().then(function () {
+        fig.setAttribute("data-rendered", "true");
+      }, function (e) { fail(fig, name, e); });
+    } catch (e) { fail(fig, name, e); return Promise.resolve(); }
+  })).then(function () { document.body.setAttribute("data-charts-done", "true"); });
+  function fail(fig, name, e) {
+    fig.setAttribute("data-rendered", "error");
+    var p = document.createElement("p");
+    p.className = "chart-error";
+    p.textContent = "This chart could not be drawn: " + (e && e.message ? e.message : String(e));
+    fig.appendChild(p);
+    console.error("chart " + name + ": " + (e && e.stack ? e.stack : e));
+  }
+})();
+`;
+
+const fmt = (x: number | undefined, digits = 4) =>
+  typeof x === "number" && Number.isFinite(x) ? x.toPrecision(digits) : "–";
+const num = (x: number | string) => `<td class="num">${escapeHtml(String(x))}</td>`;
+const cell = (text: string) => `<td>${escapeHtml(text)}</td>`;
+
+function arrangementsTable(data: ReportData): string {
+  const rows = data.arrangements.map(({ label, path, analysis: a }) => {
+    const c = a.checkpoints;
+    const warnings = a.warnings ?? [];
+    return (
+      "<tr>" +
+      cell(label) +
+      cell(path) +
+      `<td>${escapeHtml(a.inputs.train.path)}<br>${a.inputs.train.rows} rows${a.inputs.metadata ? `, metadata ${escapeHtml(a.inputs.metadata.path)}` : ""}</td>` +
+      `<td>${escapeHtml(a.inputs.test.path)}<br>${a.inputs.test.rows} rows, ${a.inputs.test.tasks.length} tasks</td>` +
+      cell(`${a.embedder.id}${a.embedder.version ? ` ${a.embedder.version}` : ""}, ${a.embedder.dims}-d`) +
+      cell(
+        `every ${c.every} examples (${c.batchSize} × ${c.saveSteps} steps); ${c.steps.length} checkpoints`,
+      ) +
+      num(a.tma ? a.tma.rounds.length : "–") +
+      num(`${a.coverage.flagged} / ${a.coverage.rows.length}`) +
+      cell(warnings.join("; ")) +
+      "</tr>"
+    );
+  });
+  return (
+    "<table><thead><tr><th>arrangement</th><th>analysis file</th><th>training set</th><th>test set</th>" +
+    "<th>embedder</th><th>checkpoints</th><th>TMA rounds</th><th>flagged test rows</th><th>warnings</th></tr></thead>" +
+    `<tbody>${rows.join("")}</tbody></table>`
+  );
+}
+
+function runsTable(data: ReportData): string {
+  if (data.runs.length === 0) return "";
+  const rows = data.runs.map(({ label, path, curves }) => {
+    const last = curves.points[curves.points.length - 1];
+    return (
+      "<tr>" +
+      cell(label) +
+      cell(path) +
+      num(curves.batchSize) +
+      num(curves.evalEvery ?? "–") +
+      num(curves.points.length) +
+      num(last ? last.step : "–") +
+      num(fmt(last?.test?.loss)) +
+      "</tr>"
+    );
+  });
+  return (
+    "<h3>Training runs</h3><table><thead><tr><th>run</th><th>curves file</th><th>examples / step</th>" +
+    "<th>evaluated every (steps)</th><th>evaluations</th><th>last step</th><th>last test loss</th></tr></thead>" +
+    `<tbody>${rows.join("")}</tbody></table>`
+  );
+}
+
+function figure(chart: ReportChart): string {
+  return (
+    `<figure class="chart" id="chart-${chart.name}" data-chart="${escapeHtml(chart.name)}">` +
+    `<h3>${escapeHtml(chart.title)}</h3><figcaption>${escapeHtml(chart.caption)}</figcaption>` +
+    `<div class="view" role="img" aria-label="${escapeHtml(`${chart.title}: ${chart.caption}`)}"></div>` +
+    "<noscript>The charts need JavaScript (inlined in this file; nothing is downloaded).</noscript></figure>"
+  );
+}
+
+function neighbours(row: CoverageRow): string {
+  const items = row.nearest.map(
+    (n) =>
+      `<li>row ${n.train}, similarity ${fmt(n.similarity)}${n.snippet !== undefined ? `: ${escapeHtml(n.snippet)}` : ""}</li>`,
+  );
+  return `<ol class="nn">${items.join("")}</ol>`;
+}
+
+/** Flagged rows (nearest first), or, with none flagged, the closest rows that carry snippets. */
+export function contaminationRows(
+  a: ReportArrangement,
+  limit: number,
+): { rows: CoverageRow[]; flagged: boolean } {
+  const best = (r: CoverageRow) => r.nearest[0]?.similarity ?? Number.NEGATIVE_INFINITY;
+  const order = (x: CoverageRow, y: CoverageRow) => best(y) - best(x) || x.test - y.test;
+  const flagged = a.analysis.coverage.rows.filter((r) => r.flagged).sort(order);
+  if (flagged.length > 0) return { rows: flagged.slice(0, limit), flagged: true };
+  const closest = a.analysis.coverage.rows.filter((r) => r.snippet !== undefined).sort(order);
+  return { rows: closest.slice(0, limit), flagged: false };
+}
+
+function contaminationSection(data: ReportData, limit: number): string {
+  const parts: string[] = [];
+  for (const a of data.arrangements) {
+    const c = a.analysis.coverage;
+    const { rows, flagged } = contaminationRows(a, limit);
+    parts.push(`<h3>${escapeHtml(a.label)}</h3>`);
+    const total = c.flagged;
+    parts.push(
+      `<p>${total} of ${c.rows.length} test rows have a training row with cosine similarity ≥ ${escapeHtml(String(c.threshold))} ` +
+        `(likely contamination).${flagged && total > rows.length ? ` The ${rows.length} most similar are shown.` : ""}` +
+        `${!flagged && rows.length > 0 ? ` None are flagged; the ${rows.length} test rows closest to the training set are shown instead.` : ""}</p>`,
+    );
+    if (rows.length === 0) continue;
+    const noText = rows.some((r) => r.snippet === undefined);
+    if (noText)
+      parts.push(
+        "<p>This analysis holds no text snippets (written with --snippet-chars 0 or by an older version): rerun analyze to see the texts.</p>",
+      );
+    const body = rows.map(
+      (r) =>
+        "<tr>" +
+        num(r.test) +
+        cell(r.task) +
+        `<td class="num${r.flagged ? " flag" : ""}">${fmt(r.nearest[0]?.similarity)}</td>` +
+        `<td class="text">${escapeHtml(r.snippet ?? "")}</td>` +
+        `<td class="text">${neighbours(r)}</td>` +
+        "</tr>",
+    );
+    parts.push(
+      "<table><thead><tr><th>test row</th><th>task</th><th>max similarity</th><th>test text</th>" +
+        `<th>nearest training rows (position in the training order)</th></tr></thead><tbody>${body.join("")}</tbody></table>`,
+    );
+  }
+  return parts.join("");
+}
+
+function manifestsSection(data: ReportData): string {
+  if (data.manifests.length === 0)
+    return "<p>No run manifest found: arrange writes <code>NAME.manifest.json</code> beside its output; pass others with --manifest.</p>";
+  return data.manifests
+    .map(
+      (m) =>
+        `<details><summary>${escapeHtml(m.title)} — ${escapeHtml(m.path)}</summary>` +
+        `<pre>${escapeHtml(JSON.stringify(m.json, null, 2))}</pre></details>`,
+    )
+    .join("");
+}
+
+/** The whole report page: one HTML file with the data, the specs and vega inline (no network). */
+export function reportHtml(
+  data: ReportData,
+  charts: { chart: ReportChart; vega: VegaSpec }[],
+  options: { tableRows: number },
+): string {
+  const bundle = vegaBundle();
+  const specs: Record<string, VegaSpec> = {};
+  for (const { chart, vega } of charts) specs[chart.name] = vega;
+  const hasRounds = charts.some((c) => c.chart.name === "rounds");
+  const byName = new Map(charts.map((c) => [c.chart.name, c.chart]));
+  const fig = (name: string) => {
+    const chart = byName.get(name);
+    return chart ? figure(chart) : "";
+  };
+  const nav = [
+    ["arrangements", "Arrangements"],
+    ["curves", "Curves"],
+    ["distributions", "WSD and rounds"],
+    ["projection", "Projection"],
+    ["contamination", "Contamination"],
+    ["manifests", "Manifests"],
+  ]
+    .map(([id, text]) => `<a href="#${id}">${text}</a>`)
+    .join("");
+  const csp =
+    "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data:";
+  return [
+    "<!doctype html>",
+    '<html lang="en"><head><meta charset="utf-8">',
+    `<meta http-equiv="Content-Security-Policy" content="${csp}">`,
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<meta name="generator" content="instruct-arrange ${escapeHtml(VERSION)}">`,
+    `<title>${escapeHtml(data.title)}</title><style>${CSS}</style></head>`,
+    "<body><header>",
+    `<h1>${escapeHtml(data.title)}</h1>`,
+    `<p class="meta">${data.arrangements.length} arrangement${data.arrangements.length > 1 ? "s" : ""}` +
+      `${data.runs.length > 0 ? `, ${data.runs.length} training run${data.runs.length > 1 ? "s" : ""}` : ""}. ` +
+      `Made by instruct-arrange ${escapeHtml(VERSION)} with Vega ${escapeHtml(bundle.version)} and Vega-Lite ${escapeHtml(bundle.vegaLiteVersion)}; ` +
+      "everything is inside this file (arXiv 2406.11721 for the measures).</p>",
+    `<nav>${nav}</nav></header><main>`,
+    `<section id="arrangements"><h2>Arrangements</h2>${arrangementsTable(data)}${runsTable(data)}</section>`,
+    `<section id="curves"><h2>Curves</h2>${fig("curves")}</section>`,
+    `<section id="distributions"><h2>WSD and rounds</h2>${fig("wsd")}${
+      hasRounds
+        ? fig("rounds")
+        : "<p>No TMA rounds: pass the arrange metadata to analyze (--metadata FILE) to see round sizes.</p>"
+    }</section>`,
+    `<section id="projection"><h2>Projection</h2>${fig("projection")}</section>`,
+    `<section id="contamination"><h2>Contamination</h2>${fig("coverage")}${contaminationSection(data, options.tableRows)}</section>`,
+    `<section id="manifests"><h2>Run manifests</h2>${manifestsSection(data)}</section>`,
+    "</main>",
+    `<script type="application/json" id="ia-specs">${jsonForScript(specs)}</script>`,
+    `<script>${bundle.source}</script>`,
+    `<script>${BOOT}</script>`,
+    "</body></html>",
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,74 @@
+import { existsSync } from "node:fs";
+import { Resvg } from "@resvg/resvg-js";
+import { parse, type Spec as VegaSpec, View } from "vega";
+import { compile, type TopLevelSpec } from "vega-lite";
+import { ArrangeError, usageError } from "../core/errors.js";
+
+/** Compile a Vega-Lite spec to Vega (what the page and the images render). */
+export function toVega(spec: TopLevelSpec): VegaSpec {
+  try {
+    return compile(spec).spec as VegaSpec;
+  } catch (cause) {
+    throw new ArrangeError("internal", `a chart spec does not compile: ${(cause as Error).message}`, {
+      fix: "please report this with the analysis files used",
+      cause,
+    });
+  }
+}
+
+/** Draw a Vega spec as SVG text in Node (no browser, no canvas; text widths are estimated). */
+export async function vegaToSvg(spec: VegaSpec): Promise<string> {
+  const view = new View(parse(spec), { renderer: "none" });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Fonts tried, in order, when no font is given: DejaVu Sans (Debian `fonts-dejavu-core`) first. */
+export const FONT_CANDIDATES = [
+  "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+  "/usr/share/fonts/TTF/DejaVuSans.ttf",
+  "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+  "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf",
+  "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+  "/usr/share/fonts/liberation-sans/LiberationSans-Regular.ttf",
+  "/System/Library/Fonts/Supplemental/Arial.ttf",
+  "C:\\Windows\\Fonts\\arial.ttf",
+];
+
+/**
+ * The one font file PNG text is drawn with: `font` when given (it must exist), else the first of
+ * FONT_CANDIDATES present. Only this file is loaded (never the system's font list), so the same
+ * font file gives the same pixels on every machine.
+ */
+export function findFont(font?: string): string {
+  if (font !== undefined) {
+    if (!existsSync(font))
+      throw new ArrangeError("io", "the font file does not exist", {
+        file: font,
+        option: "--font",
+        fix: "pass a .ttf or .otf file, e.g. --font /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+      });
+    return font;
+  }
+  const found = FONT_CANDIDATES.find((f) => existsSync(f));
+  if (found === undefined)
+    throw usageError(
+      "no font found to draw the PNG charts' text",
+      "--png-dir",
+      "install DejaVu Sans (Debian/Ubuntu: apt-get install fonts-dejavu-core) or pass --font FILE.ttf; --svg-dir needs no font",
+    );
+  return found;
+}
+
+/** Rasterize an SVG with one font file, on white, `scale` pixels per SVG pixel. */
+export function svgToPng(svg: string, fontFile: string, scale = 2): Buffer {
+  const resvg = new Resvg(svg, {
+    font: { loadSystemFonts: false, fontFiles: [fontFile], defaultFontFamily: "sans-serif" },
+    fitTo: { mode: "zoom", value: scale },
+    background: "white",
+  });
+  return resvg.render().asPng();
+}

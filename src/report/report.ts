@@ -1,0 +1,116 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import type { Spec as VegaSpec } from "vega";
+import { ArrangeError, usageError } from "../core/errors.js";
+import { noProgress } from "../core/progress.js";
+import { Staging, writeLines } from "../pipeline/staging.js";
+import { reportHtml } from "./html.js";
+import { loadReportData } from "./load.js";
+import { findFont, svgToPng, toVega, vegaToSvg } from "./render.js";
+import { reportCharts } from "./specs.js";
+import type { ReportChart, ReportOptions, ReportResult } from "./types.js";
+
+export const REPORT_DEFAULTS = { pngScale: 2, tableRows: 50 };
+
+async function makeDir(dir: string, option: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (cause) {
+    throw new ArrangeError("io", `cannot create the directory: ${(cause as Error).message}`, {
+      file: dir,
+      option,
+      fix: "pass a directory you can write to",
+      cause,
+    });
+  }
+}
+
+async function writeBytes(path: string, bytes: Uint8Array): Promise<void> {
+  try {
+    await writeFile(path, bytes);
+  } catch (cause) {
+    throw new ArrangeError("io", `cannot write: ${String(cause)}`, {
+      file: path,
+      fix: "check the path and free disk space",
+      cause,
+    });
+  }
+}
+
+function validate(o: ReportOptions) {
+  if (!o.out) throw usageError("no output file given", "--out", "pass --out report.html");
+  const pngScale = o.pngScale ?? REPORT_DEFAULTS.pngScale;
+  if (!(pngScale > 0 && pngScale <= 8))
+    throw usageError(
+      `--png-scale must be in (0, 8], got ${pngScale}`,
+      "--png-scale",
+      "pass e.g. --png-scale 2",
+    );
+  const tableRows = o.tableRows ?? REPORT_DEFAULTS.tableRows;
+  if (!Number.isSafeInteger(tableRows) || tableRows < 0)
+    throw usageError(
+      `--table-rows must be an integer >= 0, got ${tableRows}`,
+      "--table-rows",
+      "pass e.g. --table-rows 50",
+    );
+  return { pngScale, tableRows };
+}
+
+/**
+ * One self-contained HTML report from analysis files (and training runs' loss curves): similarity
+ * curves side by side, WSD distribution, TMA rounds, 2-D projection, contamination table, manifests.
+ * With `pngDir`/`svgDir` every chart is also written as an image, rendered in Node. All outputs
+ * appear together or not at all; the same inputs give the same bytes.
+ */
+export async function report(options: ReportOptions): Promise<ReportResult> {
+  const o = validate(options);
+  const progress = options.onProgress ?? noProgress;
+  // Before any work: a PNG request without a font fails now, not after the page is built.
+  const font = options.pngDir !== undefined ? findFont(options.font) : undefined;
+  const data = await loadReportData(options);
+  progress({ stage: "report:load", done: data.arrangements.length, unit: "analyses" });
+
+  const charts: { chart: ReportChart; vega: VegaSpec }[] = reportCharts(data).map((chart) => ({
+    chart,
+    vega: toVega(chart.spec),
+  }));
+  const html = reportHtml(data, charts, { tableRows: o.tableRows });
+
+  await makeDir(dirname(options.out), "--out");
+  if (options.pngDir !== undefined) await makeDir(options.pngDir, "--png-dir");
+  if (options.svgDir !== undefined) await makeDir(options.svgDir, "--svg-dir");
+  const staged = new Staging();
+  const images: string[] = [];
+  try {
+    await writeLines(staged.path(options.out), [html]);
+    if (options.pngDir !== undefined || options.svgDir !== undefined) {
+      for (const [i, { chart, vega }] of charts.entries()) {
+        const svg = await vegaToSvg(vega);
+        if (options.svgDir !== undefined) {
+          const svgPath = join(options.svgDir, `${chart.name}.svg`);
+          const specPath = join(options.svgDir, `${chart.name}.vl.json`);
+          await writeLines(staged.path(svgPath), [svg]);
+          await writeLines(staged.path(specPath), [`${JSON.stringify(chart.spec, null, 2)}\n`]);
+          images.push(svgPath, specPath);
+        }
+        if (options.pngDir !== undefined) {
+          const pngPath = join(options.pngDir, `${chart.name}.png`);
+          await writeBytes(staged.path(pngPath), svgToPng(svg, font!, o.pngScale));
+          images.push(pngPath);
+        }
+        progress({ stage: "report:images", done: i + 1, total: charts.length, unit: "charts" });
+      }
+    }
+    await staged.commit();
+  } catch (e) {
+    await staged.abort();
+    throw e;
+  }
+  return {
+    out: options.out,
+    charts: charts.map((c) => c.chart.name),
+    images,
+    manifests: data.manifests.map((m) => m.path),
+    bytes: Buffer.byteLength(html, "utf8"),
+  };
+}

@@ -1,0 +1,104 @@
+import type { TopLevelSpec } from "vega-lite";
+import type { Analysis } from "../analyze/types.js";
+import type { ProgressSink } from "../core/progress.js";
+
+/** Everything `report` needs; the CLI maps its flags one to one onto these fields. */
+export interface ReportOptions {
+  /** Analysis JSON files (`analyze --out`), one per arrangement, drawn side by side. */
+  analyses: string[];
+  /** One label per analysis (default: the file name without `.json`, made unique). */
+  labels?: string[];
+  /** Training runs: a run directory holding `curves.json`, or the curves file itself. */
+  trainRuns?: string[];
+  /** Run manifests to show besides the ones found next to each analysis' training file. */
+  manifests?: string[];
+  /** The HTML file to write. */
+  out: string;
+  /** Also write every chart as PNG into this directory. */
+  pngDir?: string;
+  /** Also write every chart as SVG (and its Vega-Lite spec as `.vl.json`) into this directory. */
+  svgDir?: string;
+  /** Page title (default "instruct-arrange report"). */
+  title?: string;
+  /** TrueType/OpenType font for PNG text (default: DejaVu Sans from the system, see `findFont`). */
+  font?: string;
+  /** PNG pixels per SVG pixel (default 2). */
+  pngScale?: number;
+  /** Contamination table rows shown per arrangement (default 50). */
+  tableRows?: number;
+  onProgress?: ProgressSink;
+}
+
+/** One point of `RUN_DIR/curves.json` (written by `train`). */
+export interface TrainCurvePoint {
+  step: number;
+  examples: number;
+  trainLoss: number | null;
+  test: {
+    loss: number;
+    tokenLoss: number;
+    perTask: Record<string, number>;
+    examples: number;
+    unfit: number;
+  };
+}
+
+/** `RUN_DIR/curves.json`: loss during training, on the same step axis as an analysis' checkpoints. */
+export interface TrainCurves {
+  tool: "instruct-arrange";
+  version: string;
+  kind: "train-curves";
+  label: string;
+  batchSize: number;
+  evalEvery: number;
+  points: TrainCurvePoint[];
+}
+
+export interface ReportArrangement {
+  label: string;
+  /** The analysis file as given. */
+  path: string;
+  analysis: Analysis;
+}
+
+export interface ReportRun {
+  label: string;
+  /** The curves file read. */
+  path: string;
+  curves: TrainCurves;
+}
+
+export interface ReportManifest {
+  /** What the manifest belongs to, e.g. `arrange run of nft`. */
+  title: string;
+  path: string;
+  json: unknown;
+}
+
+/** Everything a report draws, loaded and checked. */
+export interface ReportData {
+  title: string;
+  arrangements: ReportArrangement[];
+  runs: ReportRun[];
+  manifests: ReportManifest[];
+}
+
+/** One figure: a Vega-Lite spec with the words shown around it. */
+export interface ReportChart {
+  /** File-name-safe id: the image is `<name>.png` / `<name>.svg`. */
+  name: string;
+  title: string;
+  /** What the chart shows, for the page and for screen readers. */
+  caption: string;
+  spec: TopLevelSpec;
+}
+
+export interface ReportResult {
+  out: string;
+  charts: string[];
+  /** Image files written (PNG, SVG, Vega-Lite JSON). */
+  images: string[];
+  /** Manifests shown. */
+  manifests: string[];
+  bytes: number;
+}
