@@ -7,7 +7,12 @@ export const SNIPPET_CLOSEST = 20;
 export function snippet(text: string, chars: number): string {
   const flat = text.replace(/\s+/g, " ").trim();
   const points = Array.from(flat);
-  return points.length <= chars ? flat : `${points.slice(0, Math.max(0, chars - 1)).join("")}…`;
+  return points.length <= chars
+    ? flat
+    : `${points
+        .slice(0, Math.max(0, chars - 1))
+        .join("")
+        .trimEnd()}…`;
 }
 
 /**

@@ -16,11 +16,30 @@ export function toVega(spec: TopLevelSpec): VegaSpec {
   }
 }
 
+/**
+ * Vega numbers gradient and clip-path ids with counters that live as long as the process: renumber
+ * them from 0 in order of appearance, so that a chart's SVG does not depend on what was drawn before.
+ */
+export function renumberSvgIds(svg: string): string {
+  const ids = new Map<string, string>();
+  const next = new Map<string, number>();
+  return svg.replace(/(?<=id="|url\(#)(gradient_|clip)(\d+)(?=[")])/g, (whole, prefix: string) => {
+    let id = ids.get(whole);
+    if (id === undefined) {
+      const n = next.get(prefix) ?? 0;
+      next.set(prefix, n + 1);
+      id = `${prefix}${n}`;
+      ids.set(whole, id);
+    }
+    return id;
+  });
+}
+
 /** Draw a Vega spec as SVG text in Node (no browser, no canvas; text widths are estimated). */
 export async function vegaToSvg(spec: VegaSpec): Promise<string> {
   const view = new View(parse(spec), { renderer: "none" });
   try {
-    return await view.toSVG();
+    return renumberSvgIds(await view.toSVG());
   } finally {
     view.finalize();
   }

@@ -95,7 +95,10 @@ export function curvesSpec(data: Pick<ReportData, "arrangements" | "runs">): Top
   const checkpoints = Math.max(0, ...data.arrangements.map((a) => a.analysis.checkpoints.steps.length));
   return {
     $schema: SCHEMA,
-    title: "Similarity of the training prefix to the test set, per checkpoint",
+    title:
+      data.runs.length > 0
+        ? "Loss during training and similarity of the training prefix to the test set, per step"
+        : "Similarity of the training prefix to the test set, per checkpoint",
     data: { values },
     facet: { field: "panel", type: "nominal", sort: panels, title: null },
     columns: 3,
@@ -129,9 +132,11 @@ export function curvesSpec(data: Pick<ReportData, "arrangements" | "runs">): Top
 /** The WSD histogram of each arrangement's training set, one row per arrangement. */
 export function wsdSpec(data: Pick<ReportData, "arrangements" | "runs">): TopLevelSpec {
   const values: Record<string, string | number>[] = [];
+  const panels: string[] = [];
   for (const a of data.arrangements) {
     const h = a.analysis.wsd.histogram;
     const panel = `${a.label} (w = ${a.analysis.wsd.weight.toPrecision(4)}, mean ${h.mean.toPrecision(4)})`;
+    panels.push(panel);
     h.counts.forEach((count, i) => {
       values.push({
         series: a.label,
@@ -150,7 +155,7 @@ export function wsdSpec(data: Pick<ReportData, "arrangements" | "runs">): TopLev
     height: 120,
     mark: { type: "bar", binSpacing: 0 },
     encoding: {
-      row: { field: "panel", type: "nominal", title: null, sort: null, header: ROW_HEADER },
+      row: { field: "panel", type: "nominal", title: null, sort: panels, header: ROW_HEADER },
       x: { field: "start", type: "quantitative", title: "WSD = AD + w·MD (lower = nearer the test set)" },
       x2: { field: "end" },
       y: { field: "count", type: "quantitative", title: "training rows" },
@@ -194,7 +199,15 @@ export function roundsSpec(data: Pick<ReportData, "arrangements" | "runs">): Top
     $schema: SCHEMA,
     title: "TMA rounds: rows taken per round (bars) and their mean distance to the test set (line)",
     data: { values },
-    facet: { row: { field: "series", type: "nominal", title: null, sort: null, header: ROW_HEADER } },
+    facet: {
+      row: {
+        field: "series",
+        type: "nominal",
+        title: null,
+        sort: data.arrangements.filter((a) => a.analysis.tma).map((a) => a.label),
+        header: ROW_HEADER,
+      },
+    },
     spec: {
       width: 520,
       height: 120,
@@ -253,10 +266,12 @@ export function projectionUsesRounds(arrangements: ReportArrangement[]): boolean
 export function projectionSpec(data: Pick<ReportData, "arrangements" | "runs">): TopLevelSpec {
   const byRound = projectionUsesRounds(data.arrangements);
   const values: Record<string, string | number>[] = [];
+  const panels: string[] = [];
   for (const a of data.arrangements) {
     const p = a.analysis.projection;
     const [v1, v2] = p.explainedVariance;
     const panel = `${a.label} (PC1 ${pct(v1)}, PC2 ${pct(v2)} of the variance)`;
+    panels.push(panel);
     for (const pt of p.points) {
       const row: Record<string, string | number> = {
         panel,
@@ -282,7 +297,7 @@ export function projectionSpec(data: Pick<ReportData, "arrangements" | "runs">):
     $schema: SCHEMA,
     title: "2-D projection (PCA) of training and test embeddings",
     data: { values },
-    facet: { field: "panel", type: "nominal", title: null, sort: null },
+    facet: { field: "panel", type: "nominal", title: null, sort: panels },
     columns: 2,
     spec: {
       width: 340,
@@ -332,9 +347,11 @@ export function projectionSpec(data: Pick<ReportData, "arrangements" | "runs">):
 /** How close each test row's nearest training row is: a histogram per arrangement with the threshold. */
 export function coverageSpec(data: Pick<ReportData, "arrangements" | "runs">): TopLevelSpec {
   const values: Record<string, string | number>[] = [];
+  const panels: string[] = [];
   for (const a of data.arrangements) {
     const c = a.analysis.coverage;
     const panel = `${a.label} (${c.flagged} of ${c.rows.length} test rows flagged at ≥ ${c.threshold})`;
+    panels.push(panel);
     for (const r of c.rows) {
       const s = r.nearest[0]?.similarity;
       if (typeof s === "number")
@@ -345,7 +362,7 @@ export function coverageSpec(data: Pick<ReportData, "arrangements" | "runs">): T
     $schema: SCHEMA,
     title: "Cosine similarity of each test row to its nearest training row",
     data: { values },
-    facet: { row: { field: "panel", type: "nominal", title: null, sort: null, header: ROW_HEADER } },
+    facet: { row: { field: "panel", type: "nominal", title: null, sort: panels, header: ROW_HEADER } },
     spec: {
       width: 520,
       height: 110,

@@ -1,0 +1,196 @@
+import { existsSync } from "node:fs";
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Resvg } from "@resvg/resvg-js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ArrangeError } from "../../src/core/errors.js";
+import { escapeHtml, jsonForScript } from "../../src/report/html.js";
+import { FONT_CANDIDATES } from "../../src/report/render.js";
+import { report } from "../../src/report/report.js";
+import { tempDir } from "../helpers/tmp.js";
+import { type ReportFixture, reportFixture, XSS } from "./helpers.js";
+
+let f: ReportFixture;
+let out: string;
+const hasFont = FONT_CANDIDATES.some((p) => existsSync(p));
+
+beforeAll(async () => {
+  f = await reportFixture(await tempDir());
+  out = join(f.dir, "out");
+});
+
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => {
+      throw new Error("expected a failure");
+    },
+    (e: unknown) => e as ArrangeError,
+  );
+
+describe("report", () => {
+  it("escapes text for HTML and JSON for an inline script", () => {
+    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe("&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+    const json = jsonForScript({ s: XSS, t: "a\u2028b" });
+    expect(json).not.toMatch(/[<>&\u2028]/);
+    expect(JSON.parse(json)).toEqual({ s: XSS, t: "a\u2028b" });
+  });
+
+  it("writes one HTML page whose texts cannot break out of their elements", async () => {
+    const html = join(out, "page.html");
+    const r = await report({
+      analyses: [f.nft, f.fft],
+      labels: ["nft <i>", "fft"],
+      trainRuns: [f.runDir],
+      out: html,
+      title: `Title ${XSS}`,
+    });
+    expect(r.charts).toEqual(["curves", "wsd", "rounds", "projection", "coverage"]);
+    expect(r.manifests).toEqual([f.manifest]);
+    const text = await readFile(html, "utf8");
+    expect(r.bytes).toBe(Buffer.byteLength(text));
+    // Only our three script elements; the payload appears only escaped.
+    expect(text.match(/<script/gi)).toHaveLength(3);
+    expect(text.match(/<\/script/gi)).toHaveLength(3);
+    expect(text).not.toContain("<img");
+    expect(text).toContain(escapeHtml(XSS));
+    expect(text).toContain("Title &lt;/script&gt;&lt;img");
+    // The flagged test row and its nearest training row are shown with their texts.
+    expect(text).toContain(escapeHtml(`near a ${XSS}`));
+    expect(text).toContain(escapeHtml(`a b a b ${XSS}`));
+    expect(text).toContain("t\\u003cb\\u003e\\u0026c");
+    // The manifest beside nft.jsonl was found and shown; every chart has a figure element.
+    expect(text).toContain("arrange run of nft &lt;i&gt;");
+    for (const name of r.charts) expect(text).toContain(`data-chart="${name}"`);
+    // No network: nothing refers to a remote script or stylesheet, and the CSP forbids fetching.
+    expect(text).not.toMatch(/<(script|link)[^>]+(src|href)=/i);
+    expect(text).toContain("default-src 'none'");
+    // The spec JSON round-trips and carries the data.
+    const specs = JSON.parse(
+      text.match(/<script type="application\/json" id="ia-specs">([^<]*)<\/script>/)![1]!,
+    );
+    expect(Object.keys(specs)).toEqual(r.charts);
+    expect(JSON.stringify(specs.curves)).toContain("test loss");
+  });
+
+  it("the same inputs give byte-identical HTML, SVG and PNG", async () => {
+    const run = async (dir: string) =>
+      report({
+        analyses: [f.nft, f.fft],
+        trainRuns: [f.runDir],
+        out: join(dir, "r.html"),
+        svgDir: join(dir, "svg"),
+        ...(hasFont ? { pngDir: join(dir, "png") } : {}),
+      });
+    const a = await run(join(out, "det1"));
+    const b = await run(join(out, "det2"));
+    expect(a.images.length).toBe(b.images.length);
+    const names = [join("r.html"), ...a.images.map((p) => p.slice(join(out, "det1").length + 1))];
+    for (const name of names)
+      expect(
+        Buffer.compare(await readFile(join(out, "det1", name)), await readFile(join(out, "det2", name))),
+        name,
+      ).toBe(0);
+  });
+
+  it.runIf(hasFont)("writes each chart as a valid PNG and SVG, with its Vega-Lite spec", async () => {
+    const dir = join(out, "img");
+    const r = await report({
+      analyses: [f.nft],
+      out: join(dir, "r.html"),
+      pngDir: join(dir, "png"),
+      svgDir: join(dir, "svg"),
+      pngScale: 1,
+    });
+    expect((await readdir(join(dir, "png"))).sort()).toEqual(r.charts.map((c) => `${c}.png`).sort());
+    for (const c of r.charts) {
+      const png = await readFile(join(dir, "png", `${c}.png`));
+      expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      expect(png.length).toBeGreaterThan(5000);
+      const svg = await readFile(join(dir, "svg", `${c}.svg`), "utf8");
+      const parsed = new Resvg(svg);
+      // Scale 1: the PNG is as wide as the SVG (bytes 16..19 of the IHDR chunk).
+      expect(png.readUInt32BE(16)).toBe(Math.round(parsed.width));
+      const vl = JSON.parse(await readFile(join(dir, "svg", `${c}.vl.json`), "utf8"));
+      expect(vl.$schema).toMatch(/vega-lite/);
+    }
+  });
+
+  it("bad inputs fail naming the file and the fix, and leave no output behind", async () => {
+    const html = join(out, "bad", "r.html");
+    const missing = await failure(report({ analyses: [join(f.dir, "nope.json")], out: html }));
+    expect(missing).toBeInstanceOf(ArrangeError);
+    expect(missing.file).toBe(join(f.dir, "nope.json"));
+    expect(missing.describe()).toMatch(/no such file[\s\S]*fix: .*analyze --out/);
+
+    const notAnalysis = await failure(report({ analyses: [f.manifest], out: html }));
+    expect(notAnalysis.file).toBe(f.manifest);
+    expect(notAnalysis.message).toMatch(/not an instruct-arrange analysis/);
+
+    const broken = join(f.dir, "broken.json");
+    await writeFile(broken, "{ not json");
+    expect((await failure(report({ analyses: [broken], out: html }))).message).toMatch(/not valid JSON/);
+
+    const partial = join(f.dir, "partial.json");
+    const a = JSON.parse(await readFile(f.nft, "utf8"));
+    delete a.wsd;
+    await writeFile(partial, JSON.stringify(a));
+    const e4 = await failure(report({ analyses: [partial], out: html }));
+    expect(e4.message).toMatch(/lacks wsd\.histogram\.counts/);
+    expect(e4.fix).toMatch(/rerun/);
+
+    const spaced = join(f.dir, "spaced.json");
+    const b = JSON.parse(await readFile(f.fft, "utf8"));
+    b.checkpoints.saveSteps = 3;
+    await writeFile(spaced, JSON.stringify(b));
+    const e5 = await failure(report({ analyses: [f.nft, spaced], out: html }));
+    expect(e5.file).toBe(spaced);
+    expect(e5.message).toMatch(/checkpoint spacing differs/);
+    expect(e5.fix).toMatch(/--batch-size 1 --save-steps 2/);
+
+    const runDir = join(f.dir, "run-bad");
+    await report({ analyses: [f.nft], out: join(out, "ok.html") });
+    const { mkdir } = await import("node:fs/promises");
+    await mkdir(runDir, { recursive: true });
+    await writeFile(join(runDir, "curves.json"), JSON.stringify({ ...f.curves, batchSize: 16 }));
+    const e6 = await failure(report({ analyses: [f.nft], trainRuns: [runDir], out: html }));
+    expect(e6.file).toBe(join(runDir, "curves.json"));
+    expect(e6.fix).toMatch(/--batch-size 16/);
+    await writeFile(
+      join(runDir, "curves.json"),
+      JSON.stringify({ ...f.curves, points: [...f.curves.points].reverse() }),
+    );
+    expect((await failure(report({ analyses: [f.nft], trainRuns: [runDir], out: html }))).message).toMatch(
+      /ascending/,
+    );
+    const e8 = await failure(report({ analyses: [f.nft], trainRuns: [join(f.dir, "no-run")], out: html }));
+    expect(e8.file).toBe(join(f.dir, "no-run"));
+    expect(e8.fix).toMatch(/curves\.json/);
+
+    const e9 = await failure(report({ analyses: [f.nft, f.fft], labels: ["one"], out: html }));
+    expect(e9.code).toBe("usage");
+    expect(e9.option).toBe("--label");
+    expect((await failure(report({ analyses: [], out: html }))).option).toBe("--analysis");
+    const e10 = await failure(
+      report({ analyses: [f.nft], out: html, pngDir: join(out, "p"), font: "/no/font.ttf" }),
+    );
+    expect(e10.option).toBe("--font");
+
+    expect(existsSync(join(out, "bad"))).toBe(false);
+  });
+
+  it("an existing report is replaced only when the new one is complete", async () => {
+    const html = join(out, "keep.html");
+    await writeFile(html, "old");
+    await failure(report({ analyses: [f.nft, join(f.dir, "nope.json")], out: html }));
+    expect(await readFile(html, "utf8")).toBe("old");
+    expect((await readdir(out)).filter((n) => n.includes(".staged"))).toEqual([]);
+  });
+
+  it("labels default to the file names, made unique", async () => {
+    const { makeLabels } = await import("../../src/report/load.js");
+    expect(makeLabels(["a/nft.json", "b/fft.json"], undefined, "--label")).toEqual(["nft", "fft"]);
+    expect(makeLabels(["a/x.json", "b/x.json"], undefined, "--label")).toEqual(["a/x", "b/x"]);
+    expect(makeLabels(["a/x.json", "a/x.json"], undefined, "--label")).toEqual(["a/x #1", "a/x #2"]);
+    expect(() => makeLabels(["a", "b"], ["l", "l"], "--label")).toThrow(/given twice/);
+  });
+});
