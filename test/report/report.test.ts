@@ -14,7 +14,9 @@ let f: ReportFixture;
 let out: string;
 const hasFont = FONT_CANDIDATES.some((p) => existsSync(p));
 if (!hasFont)
-  console.warn("SKIPPED: PNG tests of the report need DejaVu Sans (Debian: apt-get install fonts-dejavu-core)");
+  console.warn(
+    "SKIPPED: PNG tests of the report need DejaVu Sans (Debian: apt-get install fonts-dejavu-core)",
+  );
 
 beforeAll(async () => {
   f = await reportFixture(await tempDir());
