@@ -4,13 +4,14 @@ import type { Spec as VegaSpec } from "vega";
 import { ArrangeError, usageError } from "../core/errors.js";
 import { noProgress } from "../core/progress.js";
 import { Staging, writeLines } from "../pipeline/staging.js";
+import { REPORT_DEFAULTS } from "./defaults.js";
 import { reportHtml } from "./html.js";
 import { loadReportData } from "./load.js";
 import { findFont, svgToPng, toVega, vegaToSvg } from "./render.js";
 import { reportCharts } from "./specs.js";
 import type { ReportChart, ReportOptions, ReportResult } from "./types.js";
 
-export const REPORT_DEFAULTS = { pngScale: 2, tableRows: 50 };
+export { REPORT_DEFAULTS };
 
 async function makeDir(dir: string, option: string): Promise<void> {
   try {

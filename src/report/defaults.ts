@@ -1,0 +1,2 @@
+/** Defaults of `report` (a module without the charting imports, so the CLI can show them cheaply). */
+export const REPORT_DEFAULTS = { pngScale: 2, tableRows: 50 };
