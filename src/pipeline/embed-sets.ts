@@ -83,7 +83,11 @@ export async function embedSets(
       throw new ArrangeError(
         "embeddings",
         `${a} was embedded by ${sa.embedder.id} (${sa.embedder.version}) but ${b} by ${sb.embedder.id} (${sb.embedder.version}): their vectors are not comparable`,
-        { file: b, option: "--test-embeddings", fix: "embed both sets with the same --embedder and options" },
+        {
+          file: b,
+          option: "--test-embeddings",
+          fix: "embed both sets with the same --embedder and options (ngram fits its weights on each input, so its files never match: let arrange embed with --embedder ngram instead)",
+        },
       );
     const made = (s: typeof sa) =>
       s === undefined

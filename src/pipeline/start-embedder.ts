@@ -60,8 +60,6 @@ export async function startEmbedder(o: BackendChoice): Promise<StartedEmbedder> 
           flag,
           `drop ${flag} or pass --embedder http`,
         );
-  if (o.cache === false && o.cacheDir !== undefined)
-    throw usageError("--cache-dir and --no-cache contradict each other", "--cache-dir", "drop one of them");
   const backend = await createEmbedder(name, {
     ngramDims: o.ngramDims,
     maxTokens: o.maxTokens,
