@@ -7,8 +7,9 @@ import type { Embedder, EmbedResult } from "./types.js";
 /**
  * A persistent embedding cache. An entry's key is sha256(namespace) ‖ sha256(text), where the namespace is
  * the backend's id, version (model, options that change vectors), dims and normalization; its value is one
- * vector with the backend's truncation flag. A batch's new vectors are written in one transaction once the
- * backend returns them, so a killed run leaves whole batches only, and the next run embeds just the rest.
+ * vector with the backend's truncation flag. A batch's new vectors are written in one transaction as soon as
+ * the backend returns them, so a killed run leaves whole entries of finished batches only (all but the
+ * last few milliseconds of work), and the next run embeds just the rest. `close` waits for every commit.
  *
  * Backends fitted on the corpus (`fit`, i.e. ngram's IDF over train + test) are not cached: their vectors
  * depend on every other text, not on the text alone.
@@ -76,6 +77,9 @@ export interface EmbeddingCache {
    * corpus). `report()` gives the hits and misses so far.
    */
   wrap(embedder: Embedder): CachedEmbedder;
+  /** Wait until every write so far is committed (then throw the first failed one, if any). */
+  flush(): Promise<void>;
+  /** Flush, then close the store. */
   close(): Promise<void>;
 }
 
@@ -85,12 +89,56 @@ export interface CachedEmbedder extends Embedder {
 
 export async function openEmbeddingCache(dir: string = defaultCacheDir()): Promise<EmbeddingCache> {
   const store = await openStore(dir);
+  const writes = new PendingWrites();
   return {
     dir,
     wrap: (embedder) =>
-      embedder.fit === undefined ? cached(embedder, store, dir) : bypass(embedder, "bypassed", dir),
-    close: () => store.close(),
+      embedder.fit === undefined ? cached(embedder, store, dir, writes) : bypass(embedder, "bypassed", dir),
+    flush: () => writes.settle(),
+    close: async () => {
+      try {
+        await writes.settle();
+      } finally {
+        await store.close();
+      }
+    },
   };
+}
+
+/**
+ * Commits in flight. A batch's vectors go back to the caller while their transaction commits (LMDB
+ * groups concurrent commits, so a run does not wait for one disk sync per batch); the first failed write
+ * is thrown by the next `embed` call or by `close`.
+ */
+class PendingWrites {
+  private readonly pending = new Set<Promise<void>>();
+  private failure: unknown;
+  private failed = false;
+
+  add(p: Promise<void>): void {
+    const tracked = p.then(
+      () => {
+        this.pending.delete(tracked);
+      },
+      (e: unknown) => {
+        this.pending.delete(tracked);
+        if (!this.failed) {
+          this.failed = true;
+          this.failure = e;
+        }
+      },
+    );
+    this.pending.add(tracked);
+  }
+
+  check(): void {
+    if (this.failed) throw this.failure;
+  }
+
+  async settle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+    this.check();
+  }
 }
 
 /** An embedder with the cache off: same interface, report says why. */
@@ -113,7 +161,7 @@ function bypass(embedder: Embedder, state: "off" | "bypassed", dir?: string): Ca
   return wrapped;
 }
 
-function cached(inner: Embedder, store: KeyValueStore, dir: string): CachedEmbedder {
+function cached(inner: Embedder, store: KeyValueStore, dir: string, writes: PendingWrites): CachedEmbedder {
   const description = namespaceOf(inner);
   const ns = sha256(description);
   const dims = inner.dims;
@@ -121,6 +169,7 @@ function cached(inner: Embedder, store: KeyValueStore, dir: string): CachedEmbed
   let misses = 0;
   let described = false;
   const embed = async (texts: string[]): Promise<EmbedResult> => {
+    writes.check();
     const keys = texts.map((t) => Buffer.concat([ns, sha256(t)]));
     const found = store.getMany(keys);
     const vectors = new Float32Array(texts.length * dims);
@@ -149,7 +198,7 @@ function cached(inner: Embedder, store: KeyValueStore, dir: string): CachedEmbed
         entries.push([ns, Buffer.from(description, "utf8")]);
         described = true;
       }
-      await store.putAll(entries);
+      writes.add(store.putAll(entries));
       misses += missing.length;
     }
     return { vectors, truncated };

@@ -59,6 +59,7 @@ describe("embedding cache", () => {
     expect(inner2.seen.sort()).toEqual(["new one", "new two"]);
     expect(r3.matrix.data[7 * 3]).toBe(7);
     await c2.close();
+    expect(inner1.seen.length + inner2.seen.length).toBe(TEXTS.length + 2);
   });
 
   it("keeps backends with other versions or sizes apart", async () => {
@@ -84,6 +85,7 @@ describe("embedding cache", () => {
     const noMask = counting("5", false);
     const first = await embedAll(c.wrap(noMask), TEXTS, { batchSize: 7, sortByLength: false });
     expect(first.truncated).toBe(2);
+    await c.flush();
     const again = counting("5", false);
     const w = c.wrap(again);
     const second = await embedAll(w, TEXTS, { batchSize: 1 });
@@ -136,6 +138,26 @@ describe("embedding cache", () => {
     expect(defaultCacheDir({})).toMatch(/\.cache\/instruct-arrange$/);
     // The test run never uses the user's home directory.
     expect(process.env.INSTRUCT_ARRANGE_CACHE_DIR).toMatch(/ia-test-cache-/);
+  });
+
+  it("hands vectors back before their commit and reports a failed write on the next call", async () => {
+    const dir = await tempDir();
+    const c = await openEmbeddingCache(dir);
+    const inner = counting("9");
+    const w = c.wrap(inner);
+    await w.embed(["p", "q"]);
+    await c.flush();
+    const second = c.wrap(counting("9"));
+    await second.embed(["p", "q"]);
+    expect(second.report()).toMatchObject({ hits: 2, misses: 0 });
+    await c.close();
+    // A closed store cannot take writes: the failure comes back, not lost.
+    await expect(
+      (async () => {
+        await w.embed(["r"]);
+        await c.flush();
+      })(),
+    ).rejects.toBeTruthy();
   });
 
   it("says what to do when the cache directory cannot be created", async () => {
