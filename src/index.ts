@@ -20,6 +20,13 @@ export { readNpy, writeNpy } from "./data/npy.js";
 export { readDataset } from "./data/read.js";
 export type { Dataset, DatasetFile, FileFormat, LayoutName, ReadOptions } from "./data/types.js";
 export { writeArranged } from "./data/write.js";
+export {
+  type CachedEmbedder,
+  type CacheReport,
+  defaultCacheDir,
+  type EmbeddingCache,
+  openEmbeddingCache,
+} from "./embed/cache.js";
 export { createEmbedder, EMBEDDERS, embedAll } from "./embed/index.js";
 export type { Embedder, EmbedderOptions, EmbedResult } from "./embed/types.js";
 export {
@@ -41,6 +48,9 @@ export {
   type Manifest,
   type MetadataRow,
 } from "./pipeline/arrange.js";
+export { type EmbedFileOptions, type EmbedFileRun, embedFile } from "./pipeline/embed-file.js";
+export type { EmbeddingsSidecar } from "./pipeline/embeddings-sidecar.js";
+export type { EmbeddingServiceOptions } from "./pipeline/start-embedder.js";
 export {
   type ReportChart,
   type ReportData,

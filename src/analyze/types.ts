@@ -1,7 +1,8 @@
 import type { ProgressSink } from "../core/progress.js";
+import type { EmbeddingServiceOptions } from "../pipeline/start-embedder.js";
 
 /** Everything `analyze` needs; the CLI maps its flags one to one onto these fields. */
-export interface AnalyzeOptions {
+export interface AnalyzeOptions extends EmbeddingServiceOptions {
   /** Training set in the order it will be trained on (an `arrange` output, or any file as-is). */
   train: string;
   /** Target (test) set. */
@@ -125,7 +126,13 @@ export interface Analysis {
     test: { path: string; files: InputFileSummary[]; rows: number; tasks: string[] };
     metadata?: { path: string; rows: number };
   };
-  embedder: { id: string; version?: string; dims: number };
+  embedder: {
+    id: string;
+    version?: string;
+    dims: number;
+    normalized?: boolean;
+    cache?: import("../embed/cache.js").CacheReport;
+  };
   checkpoints: {
     batchSize: number;
     saveSteps: number;

@@ -1,7 +1,14 @@
 import { Command } from "commander";
 import { ANALYZE_DEFAULTS, analyze } from "../analyze/index.js";
 import type { AnalyzeOptions } from "../analyze/types.js";
-import { embeddingOptions, intOption, numberOption, recordOptions, runOptions } from "./options.js";
+import {
+  embeddingOptions,
+  intOption,
+  numberOption,
+  recordOptions,
+  runOptions,
+  serviceOptions,
+} from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
 
 type AnalyzeFlags = Omit<AnalyzeOptions, "onProgress" | "out"> & {
@@ -66,6 +73,7 @@ export function analyzeCommand(): Command {
     );
   for (const option of [
     ...embeddingOptions("--embed-batch-size"),
+    ...serviceOptions(),
     ...recordOptions("skip malformed rows instead of failing"),
     ...runOptions(),
   ])

@@ -4,7 +4,7 @@ import { MEASURES, STRATEGIES } from "../core/types.js";
 import { EXPORT_TARGETS, type ExportTarget, exportArranged } from "../export/index.js";
 import { type ArrangeOptions, arrange } from "../pipeline/arrange.js";
 import { exportSummary } from "./export.js";
-import { embeddingOptions, intOption, recordOptions, runOptions } from "./options.js";
+import { embeddingOptions, intOption, recordOptions, runOptions, serviceOptions } from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
 
 /** Parsed flags: the pipeline's options under their CLI names, plus the CLI's own. */
@@ -100,6 +100,7 @@ export function arrangeCommand(): Command {
     );
   for (const option of [
     ...embeddingOptions("--batch-size"),
+    ...serviceOptions(),
     ...recordOptions("skip malformed rows (counted in the manifest) instead of failing"),
     ...runOptions(),
   ])

@@ -51,6 +51,47 @@ export function embeddingOptions(batchFlag: "--batch-size" | "--embed-batch-size
   ];
 }
 
+/** The http backend's service options and the embedding cache's (see README: embedding services, cache). */
+export function serviceOptions(): Option[] {
+  return [
+    new Option(
+      "--endpoint <url>",
+      "http: OpenAI-compatible embeddings service, base URL (…/v1/embeddings is appended) or full …/embeddings URL",
+    ),
+    new Option("--model <name>", "http: model name sent with every request"),
+    new Option(
+      "--api-key-env <name>",
+      "http: environment variable holding the API key, sent as a Bearer token (default INSTRUCT_ARRANGE_API_KEY)",
+    ),
+    new Option("--concurrency <n>", "http: requests in flight at once (default 4)").argParser(
+      intOption("--concurrency", 1, 4),
+    ),
+    new Option("--timeout <seconds>", "http: seconds before a request is retried (default 60)").argParser(
+      (v: string) => {
+        const n = Number(v);
+        if (v.trim() === "" || !(n > 0) || !Number.isFinite(n))
+          throw usageError(
+            `--timeout must be a positive number of seconds, got "${v}"`,
+            "--timeout",
+            "pass e.g. --timeout 60",
+          );
+        return n;
+      },
+    ),
+    new Option("--retries <n>", "http: retries per request on 429, 5xx, timeouts (default 5)").argParser(
+      intOption("--retries", 0, 5),
+    ),
+    new Option("--dimensions <n>", "http: ask the service for vectors of n dimensions").argParser(
+      intOption("--dimensions", 1, 384),
+    ),
+    new Option(
+      "--cache-dir <dir>",
+      "embedding cache directory (default $INSTRUCT_ARRANGE_CACHE_DIR, $XDG_CACHE_HOME/instruct-arrange or ~/.cache/instruct-arrange)",
+    ),
+    new Option("--no-cache", "do not read or write the embedding cache"),
+  ];
+}
+
 /** How records are read: template, task field, skipping malformed rows. */
 export function recordOptions(skipInvalidHelp: string): Option[] {
   return [

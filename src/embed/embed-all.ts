@@ -50,7 +50,8 @@ export async function embedAll(
   let truncated = 0;
   progress?.({ stage, done: 0, total: texts.length, unit: "texts" });
   const order = options.sortByLength === false ? undefined : lengthOrder(texts);
-  for (let start = 0; start < texts.length; start += batchSize) {
+  let done = 0;
+  const runBatch = async (start: number): Promise<void> => {
     const end = Math.min(texts.length, start + batchSize);
     const batch: string[] = [];
     for (let k = start; k < end; k++) batch.push(texts[order === undefined ? k : order[k]!]!);
@@ -65,7 +66,25 @@ export async function embedAll(
       for (let k = 0; k < batch.length; k++)
         data.set(result.vectors.subarray(k * dims, (k + 1) * dims), order[start + k]! * dims);
     truncated += result.truncated;
-    progress?.({ stage, done: start + batch.length, total: texts.length, unit: "texts" });
-  }
+    done += batch.length;
+    progress?.({ stage, done, total: texts.length, unit: "texts" });
+  };
+  // Backends that serve several calls at once (http) get that many batches in flight; others one at a time.
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (next < texts.length && !failed) {
+      const start = next;
+      next += batchSize;
+      try {
+        await runBatch(start);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }
+  };
+  const workers = Math.max(1, Math.min(embedder.concurrency ?? 1, Math.ceil(texts.length / batchSize)));
+  await Promise.all(Array.from({ length: workers }, worker));
   return { matrix: { data, rows: texts.length, cols: dims }, truncated };
 }

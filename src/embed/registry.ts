@@ -33,6 +33,16 @@ const BACKENDS: readonly BackendEntry[] = [
       return (o) => m.createNgramEmbedder({ dims: o.ngramDims });
     },
   },
+  {
+    name: "http",
+    summary:
+      "any OpenAI-compatible /v1/embeddings service (TEI, vLLM, Ollama, OpenAI): --endpoint URL --model NAME",
+    fix: "this backend uses Node's built-in fetch; please report the error",
+    load: async () => {
+      const m = await import("./backends/http.js");
+      return (o) => m.createHttpEmbedder({ ...o.http, batchSize: o.batchSize, onProgress: o.onProgress });
+    },
+  },
 ];
 
 export const EMBEDDERS: readonly string[] = BACKENDS.map((b) => b.name);

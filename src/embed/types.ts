@@ -5,6 +5,8 @@ export interface EmbedResult {
   vectors: Float32Array;
   /** How many of the texts were truncated to the backend's input limit. */
   truncated: number;
+  /** Optional: 1 for each text that was truncated (caches record it per text). */
+  truncatedMask?: Uint8Array;
 }
 
 /**
@@ -27,6 +29,8 @@ export interface Embedder {
   /** Embed a batch of texts; order is kept. */
   embed(texts: string[]): Promise<EmbedResult>;
   dispose?(): Promise<void>;
+  /** How many `embed` calls the backend serves at once (default 1); `embedAll` keeps that many batches in flight. */
+  readonly concurrency?: number;
 }
 
 export interface EmbedderOptions {
@@ -37,4 +41,18 @@ export interface EmbedderOptions {
   /** Batch size for backends that batch (default 64). */
   batchSize?: number;
   onProgress?: ProgressSink;
+  /** http: the service and how to call it (see backends/http.ts). */
+  http?: HttpOptions;
+}
+
+/** Options of the `http` backend (the service URL, model, key variable, request limits). */
+export interface HttpOptions {
+  endpoint?: string;
+  model?: string;
+  apiKeyEnv?: string;
+  concurrency?: number;
+  /** Seconds per request. */
+  timeout?: number;
+  retries?: number;
+  dimensions?: number;
 }

@@ -13,9 +13,10 @@ import { createGemm } from "../linalg/index.js";
 import { VERSION } from "../version.js";
 import { type EmbedderInfo, embedSets, type NpySummary } from "./embed-sets.js";
 import { Staging, writeLines } from "./staging.js";
+import type { EmbeddingServiceOptions } from "./start-embedder.js";
 
 /** Everything `arrange` needs; the CLI maps its flags one to one onto these fields. */
-export interface ArrangeOptions {
+export interface ArrangeOptions extends EmbeddingServiceOptions {
   /** Training set: a file (JSONL, JSON, CSV, Parquet) or a directory with one file per task. */
   train: string;
   /** Target (test) set, same formats. */

@@ -5,9 +5,12 @@ import { noProgress, type ProgressSink } from "../core/progress.js";
 import type { Matrix } from "../core/types.js";
 import { readNpy } from "../data/npy.js";
 import type { Dataset } from "../data/types.js";
-import { createEmbedder, embedAll } from "../embed/index.js";
+import type { CacheReport } from "../embed/cache.js";
+import { embedAll } from "../embed/index.js";
+import { checkSidecar, readSidecar } from "./embeddings-sidecar.js";
+import { describeCache, type EmbeddingServiceOptions, startEmbedder } from "./start-embedder.js";
 
-export interface EmbedSetsOptions {
+export interface EmbedSetsOptions extends EmbeddingServiceOptions {
   /** Embedding backend name (default "use-lite"). Ignored when both embedding files are given. */
   embedder?: string;
   ngramDims?: number;
@@ -25,10 +28,12 @@ export interface NpySummary {
   rows: number;
   cols: number;
   sha256: string;
+  /** The backend that made the file, from its `instruct-arrange embed` sidecar (`<file>.json`). */
+  embedder?: { id: string; version: string; normalized?: boolean };
 }
 
 export type EmbedderInfo =
-  | { id: string; version: string; dims: number }
+  | { id: string; version: string; dims: number; normalized?: boolean; cache?: CacheReport }
   | { id: "precomputed"; dims: number };
 
 export interface EmbeddedSets {
@@ -55,6 +60,10 @@ export async function embedSets(
     const [a, b] = [options.trainEmbeddings, options.testEmbeddings];
     const ra = await readNpy(a);
     const rb = await readNpy(b);
+    const sa = await readSidecar(a, "--train-embeddings");
+    const sb = await readSidecar(b, "--test-embeddings");
+    if (sa !== undefined) checkSidecar(sa, a, ra, train, "--train-embeddings");
+    if (sb !== undefined) checkSidecar(sb, b, rb, test, "--test-embeddings");
     if (ra.cols !== rb.cols) {
       throw new ArrangeError(
         "embeddings",
@@ -66,23 +75,37 @@ export async function embedSets(
         },
       );
     }
+    if (
+      sa !== undefined &&
+      sb !== undefined &&
+      (sa.embedder.id !== sb.embedder.id || sa.embedder.version !== sb.embedder.version)
+    )
+      throw new ArrangeError(
+        "embeddings",
+        `${a} was embedded by ${sa.embedder.id} (${sa.embedder.version}) but ${b} by ${sb.embedder.id} (${sb.embedder.version}): their vectors are not comparable`,
+        {
+          file: b,
+          option: "--test-embeddings",
+          fix: "embed both sets with the same --embedder and options (ngram fits its weights on each input, so its files never match: let arrange embed with --embedder ngram instead)",
+        },
+      );
+    const made = (s: typeof sa) =>
+      s === undefined
+        ? undefined
+        : { id: s.embedder.id, version: s.embedder.version, normalized: s.embedder.normalized };
     return {
       train: alignEmbeddings(ra, train, a, "--train-embeddings"),
       test: alignEmbeddings(rb, test, b, "--test-embeddings"),
       embedder: { id: "precomputed", dims: ra.cols },
       truncated: { train: 0, test: 0 },
       npy: {
-        train: { path: a, rows: ra.rows, cols: ra.cols, sha256: await sha256File(a) },
-        test: { path: b, rows: rb.rows, cols: rb.cols, sha256: await sha256File(b) },
+        train: { path: a, rows: ra.rows, cols: ra.cols, sha256: await sha256File(a), embedder: made(sa) },
+        test: { path: b, rows: rb.rows, cols: rb.cols, sha256: await sha256File(b), embedder: made(sb) },
       },
     };
   }
-  const embedder = await createEmbedder(options.embedder ?? "use-lite", {
-    ngramDims: options.ngramDims,
-    maxTokens: options.maxTokens,
-    batchSize: options.batchSize,
-    onProgress: progress,
-  });
+  const started = await startEmbedder({ ...options, onProgress: progress });
+  const embedder = started.embedder;
   try {
     const trainTexts = train.texts!;
     const testTexts = test.texts!;
@@ -90,14 +113,22 @@ export async function embedSets(
     const opts = { batchSize: options.batchSize, onProgress: progress };
     const e1 = await embedAll(embedder, trainTexts, { ...opts, label: "train" });
     const e2 = await embedAll(embedder, testTexts, { ...opts, label: "test" });
+    const cache = embedder.report();
+    progress({ stage: "embed", done: 1, unit: "sets", message: describeCache(cache) });
     return {
       train: e1.matrix,
       test: e2.matrix,
-      embedder: { id: embedder.id, version: embedder.version, dims: embedder.dims },
+      embedder: {
+        id: embedder.id,
+        version: embedder.version,
+        dims: embedder.dims,
+        normalized: embedder.normalized,
+        cache,
+      },
       truncated: { train: e1.truncated, test: e2.truncated },
     };
   } finally {
-    await embedder.dispose?.();
+    await started.close();
   }
 }
 

@@ -4,7 +4,7 @@ import { createEmbedder, DEFAULT_EMBEDDER, describeEmbedders, EMBEDDERS } from "
 
 describe("embedder registry", () => {
   it("lists the backends, use-lite first as the default", () => {
-    expect(EMBEDDERS).toEqual(["use-lite", "ngram"]);
+    expect(EMBEDDERS).toEqual(["use-lite", "ngram", "http"]);
     expect(DEFAULT_EMBEDDER).toBe("use-lite");
     expect(describeEmbedders()).toHaveLength(EMBEDDERS.length);
   });
@@ -19,7 +19,7 @@ describe("embedder registry", () => {
     const err = await createEmbedder("minilm-typo").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ArrangeError);
     expect(err).toMatchObject({ code: "usage", option: "--embedder" });
-    expect((err as ArrangeError).fix).toBe("Expected one of: use-lite, ngram");
+    expect((err as ArrangeError).fix).toBe("Expected one of: use-lite, ngram, http");
     expect((err as ArrangeError).describe()).toContain('unknown embedder "minilm-typo" (--embedder)');
   });
 

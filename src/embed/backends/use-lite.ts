@@ -163,9 +163,11 @@ export function createUseLiteEmbedder(options: UseLiteOptions = {}): Embedder {
       encodeWord ??= wordEncoder(model);
       const vectors = new Float32Array(texts.length * USE_LITE_DIMS);
       let truncated = 0;
+      const truncatedMask = new Uint8Array(texts.length);
       const pieces: (readonly number[])[] = [];
       for (const text of texts) {
         const p = encodeWords(collapseWhitespace(text), encodeWord, maxTokens);
+        if (p.truncated) truncatedMask[pieces.length] = 1;
         if (p.truncated) truncated++;
         pieces.push(p.ids);
       }
@@ -196,7 +198,7 @@ export function createUseLiteEmbedder(options: UseLiteOptions = {}): Embedder {
         for (let r = 0; r < rows.length; r++)
           writeNormalized(out, r * USE_LITE_DIMS, vectors, where[r]! * USE_LITE_DIMS);
       }
-      return { vectors, truncated };
+      return { vectors, truncated, truncatedMask };
     },
     async dispose(): Promise<void> {
       const pending = loading;

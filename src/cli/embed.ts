@@ -1,0 +1,50 @@
+import { Command } from "commander";
+import { type EmbedFileOptions, embedFile } from "../pipeline/embed-file.js";
+import { embeddingOptions, runOptions, serviceOptions } from "./options.js";
+import { createProgressRenderer, pickProgressMode } from "./progress.js";
+
+type EmbedFlags = Omit<EmbedFileOptions, "onProgress"> & {
+  quiet?: boolean;
+  logJson?: boolean;
+  engine?: string;
+};
+
+export function embedCommand(): Command {
+  const command = new Command("embed")
+    .description(
+      "Embed every row of a data set into a float32 .npy file (row i = input row i) with a JSON sidecar\n" +
+        "(<out>.json: backend, dims, rows, input hash) that arrange and analyze check with --train-embeddings/--test-embeddings.",
+    )
+    .requiredOption(
+      "--input <path>",
+      "data: .jsonl/.json/.csv/.parquet file, or a directory of one file per task (read in sorted name order)",
+    )
+    .requiredOption("--out <file.npy>", "embeddings to write; the sidecar goes to <file.npy>.json")
+    .option(
+      "--template <template>",
+      'text to embed from record fields, e.g. "{instruction} {input} {output}"',
+    )
+    .option(
+      "--skip-invalid",
+      "skip malformed rows (their .npy rows are zero, listed in the sidecar) instead of failing",
+    );
+  const embedding = embeddingOptions("--batch-size").filter((o) => !o.long?.endsWith("-embeddings"));
+  const run = runOptions().filter((o) => o.long !== "--engine");
+  for (const option of [...embedding, ...serviceOptions(), ...run]) command.addOption(option);
+  return command.action(async (flags: EmbedFlags) => {
+    const { quiet: _quiet, logJson: _logJson, ...rest } = flags;
+    const renderer = createProgressRenderer(pickProgressMode(flags, process.stderr));
+    try {
+      const t0 = performance.now();
+      const r = await embedFile({ ...rest, onProgress: renderer.sink });
+      const s = r.sidecar;
+      const skipped = s.skipped.count > 0 ? `, ${s.skipped.count} skipped rows left zero` : "";
+      renderer.info(
+        `embedded ${s.rows - s.skipped.count} rows with ${s.embedder.id} (${s.dims} dims${skipped}) in ${((performance.now() - t0) / 1000).toFixed(1)}s -> ${flags.out}`,
+        { rows: s.rows, dims: s.dims, out: flags.out, cache: r.cache },
+      );
+    } finally {
+      renderer.stop();
+    }
+  });
+}

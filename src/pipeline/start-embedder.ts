@@ -1,0 +1,104 @@
+import { usageError } from "../core/errors.js";
+import type { ProgressSink } from "../core/progress.js";
+import { type CachedEmbedder, type CacheReport, openEmbeddingCache, uncached } from "../embed/cache.js";
+import { createEmbedder } from "../embed/index.js";
+
+/** Options of the http backend and of the embedding cache, shared by arrange, analyze and embed. */
+export interface EmbeddingServiceOptions {
+  /** http: base URL or full `/v1/embeddings` URL of an OpenAI-compatible service. */
+  endpoint?: string;
+  /** http: model name sent with every request. */
+  model?: string;
+  /** http: environment variable holding the API key (default INSTRUCT_ARRANGE_API_KEY). */
+  apiKeyEnv?: string;
+  /** http: requests in flight at once (default 4). */
+  concurrency?: number;
+  /** http: seconds per request before it is retried (default 60). */
+  timeout?: number;
+  /** http: retries per request (default 5). */
+  retries?: number;
+  /** http: vector size to ask the service for. */
+  dimensions?: number;
+  /** Use the persistent embedding cache (default true). */
+  cache?: boolean;
+  /** Cache directory (default $INSTRUCT_ARRANGE_CACHE_DIR, $XDG_CACHE_HOME/instruct-arrange or ~/.cache/instruct-arrange). */
+  cacheDir?: string;
+}
+
+export interface BackendChoice extends EmbeddingServiceOptions {
+  embedder?: string;
+  ngramDims?: number;
+  maxTokens?: number;
+  batchSize?: number;
+  onProgress?: ProgressSink;
+}
+
+export interface StartedEmbedder {
+  embedder: CachedEmbedder;
+  /** Dispose the backend and close the cache. */
+  close(): Promise<void>;
+}
+
+const HTTP_FLAGS: [keyof EmbeddingServiceOptions, string][] = [
+  ["endpoint", "--endpoint"],
+  ["model", "--model"],
+  ["apiKeyEnv", "--api-key-env"],
+  ["concurrency", "--concurrency"],
+  ["timeout", "--timeout"],
+  ["retries", "--retries"],
+  ["dimensions", "--dimensions"],
+];
+
+/** The embedder the options choose, behind the persistent cache unless `cache` is false. */
+export async function startEmbedder(o: BackendChoice): Promise<StartedEmbedder> {
+  const name = o.embedder ?? "use-lite";
+  if (name !== "http")
+    for (const [key, flag] of HTTP_FLAGS)
+      if (o[key] !== undefined)
+        throw usageError(
+          `${flag} applies to --embedder http, not ${name}`,
+          flag,
+          `drop ${flag} or pass --embedder http`,
+        );
+  const backend = await createEmbedder(name, {
+    ngramDims: o.ngramDims,
+    maxTokens: o.maxTokens,
+    batchSize: o.batchSize,
+    onProgress: o.onProgress,
+    http: {
+      endpoint: o.endpoint,
+      model: o.model,
+      apiKeyEnv: o.apiKeyEnv,
+      concurrency: o.concurrency,
+      timeout: o.timeout,
+      retries: o.retries,
+      dimensions: o.dimensions,
+    },
+  });
+  if (o.cache === false) return { embedder: uncached(backend), close: async () => backend.dispose?.() };
+  let cache: Awaited<ReturnType<typeof openEmbeddingCache>>;
+  try {
+    cache = await openEmbeddingCache(o.cacheDir);
+  } catch (e) {
+    await backend.dispose?.();
+    throw e;
+  }
+  return {
+    embedder: cache.wrap(backend),
+    close: async () => {
+      try {
+        await backend.dispose?.();
+      } finally {
+        await cache.close();
+      }
+    },
+  };
+}
+
+/** One line about the cache for the user. */
+export function describeCache(r: CacheReport): string {
+  if (r.state === "off") return "embedding cache: off (--no-cache)";
+  if (r.state === "bypassed")
+    return "embedding cache: not used (this backend is fitted on the corpus, so its vectors depend on every text)";
+  return `embedding cache: ${r.hits} hits, ${r.misses} computed (${r.dir})`;
+}
