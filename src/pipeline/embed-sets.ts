@@ -134,3 +134,58 @@ function* concatIterable(a: Iterable<string>, b: Iterable<string>): Generator<st
   yield* a;
   yield* b;
 }
+
+export interface EmbeddedSet {
+  matrix: Matrix;
+  embedder: EmbedderInfo;
+  truncated: number;
+  npy?: NpySummary;
+}
+
+/**
+ * Embeddings of one dataset read by readDataset (for commands that look at a single set, like `diversity`):
+ * loaded from a .npy file (rows of skipped input rows dropped) or computed by the chosen backend, fitted on
+ * the set's own texts. `embeddings` takes the place of `trainEmbeddings`/`testEmbeddings`.
+ */
+export async function embedSet(
+  ds: Dataset,
+  options: Omit<EmbedSetsOptions, "trainEmbeddings" | "testEmbeddings"> & {
+    embeddings?: string;
+    /** The option name given in errors about the .npy file. */
+    embeddingsOption?: string;
+  },
+): Promise<EmbeddedSet> {
+  const progress = options.onProgress ?? noProgress;
+  if (options.embeddings !== undefined) {
+    const file = options.embeddings;
+    const m = await readNpy(file);
+    return {
+      matrix: alignEmbeddings(m, ds, file, options.embeddingsOption ?? "--embeddings"),
+      embedder: { id: "precomputed", dims: m.cols },
+      truncated: 0,
+      npy: { path: file, rows: m.rows, cols: m.cols, sha256: await sha256File(file) },
+    };
+  }
+  const embedder = await createEmbedder(options.embedder ?? "use-lite", {
+    ngramDims: options.ngramDims,
+    maxTokens: options.maxTokens,
+    batchSize: options.batchSize,
+    onProgress: progress,
+  });
+  try {
+    const texts = ds.texts!;
+    if (embedder.fit) await embedder.fit(texts);
+    const e = await embedAll(embedder, texts, {
+      batchSize: options.batchSize,
+      onProgress: progress,
+      label: "input",
+    });
+    return {
+      matrix: e.matrix,
+      embedder: { id: embedder.id, version: embedder.version, dims: embedder.dims },
+      truncated: e.truncated,
+    };
+  } finally {
+    await embedder.dispose?.();
+  }
+}
