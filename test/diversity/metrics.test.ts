@@ -30,7 +30,10 @@ describe("meanPairwiseCosineDistance", () => {
     const x = new Float32Array(n * d);
     for (let i = 1; i < n; i++) {
       let s = 0;
-      for (let k = 0; k < d; k++) s += (x[i * d + k] = r() - 0.5) ** 2;
+      for (let k = 0; k < d; k++) {
+        x[i * d + k] = r() - 0.5;
+        s += x[i * d + k]! ** 2;
+      }
       for (let k = 0; k < d; k++) x[i * d + k]! /= Math.sqrt(s);
     }
     let sum = 0;
@@ -106,7 +109,10 @@ describe("vendiScore", () => {
     const x = new Float32Array(n * d);
     for (let i = 0; i < n; i++) {
       let s = 0;
-      for (let k = 0; k < d; k++) s += (x[i * d + k] = r() - 0.3) ** 2;
+      for (let k = 0; k < d; k++) {
+        x[i * d + k] = r() - 0.3;
+        s += x[i * d + k]! ** 2;
+      }
       for (let k = 0; k < d; k++) x[i * d + k]! /= Math.sqrt(s);
     }
     const kernel = new Float64Array(n * n);
