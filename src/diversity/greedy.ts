@@ -20,8 +20,10 @@ export interface GreedySelectOptions {
   /** The first row to take; default: the best by the objective (ties to the lowest index). */
   start?: number;
   gemm: GemmEngine;
-  /** Selected rows checked lazily between matrix products (default 256). */
-  batch?: number;
+  /** Rows brought up to date together by one matrix product when a stale row reaches the top (default 512). */
+  hot?: number;
+  /** Largest number of selections a row may lag behind and still be updated by scalar dot products (default 16). */
+  lag?: number;
   onProgress?: ProgressSink;
   stage?: string;
 }
@@ -33,17 +35,25 @@ export interface GreedySelection {
   score: Float64Array;
   /** Largest cosine similarity of each selected row to the rows taken before it (−1 for the first). */
   redundancy: Float64Array;
-  /** Largest cosine distance (1 − similarity) from a row not selected to its nearest selected row (k-center radius). */
-  coverRadius: number;
+  /**
+   * λ = 1 (k-center): the largest cosine distance (1 − similarity) from a row not selected to its nearest selected
+   * row, i.e. the radius the selection covers the set with (0 when every row is selected). Null when λ < 1.
+   */
+  coverRadius: number | null;
+  /** Work done: rows updated by matrix products, and by scalar dot products (row × selection pairs). */
+  work: { productPairs: number; scalarPairs: number };
 }
 
 /**
- * Greedy selection under a submodular-style objective (MMR, Carbonell & Goldstein 1998; with λ = 1, the
- * farthest-point traversal of Gonzalez 1985, a 2-approximation of k-center). Exact and deterministic: ties go
- * to the lowest index. Every row's redundancy only grows as rows are selected, so its score only falls; the
- * scores of a batch of up to `batch` new selections are brought up to date lazily (a max-heap of stale upper
- * bounds: a row is taken only when its score is current and still the largest), and after each batch one
- * matrix product (n × batch × d) updates every row. Cost: O(n·M·d) in matrix products plus the lazy checks.
+ * Greedy selection under a monotone objective (MMR, Carbonell & Goldstein 1998; with λ = 1 the farthest-point
+ * traversal of Gonzalez 1985, a 2-approximation of k-center). Exact and deterministic, ties to the lowest index.
+ *
+ * A row's redundancy only grows as rows are selected, so its score only falls. Every row keeps the score it had
+ * when last brought up to date (an upper bound) in a max-heap, with the number of selections it has been compared
+ * with. The top row is taken when it is up to date; otherwise it is compared with the selections it missed —
+ * by scalar dot products when it lags by at most `lag`, else together with the `hot` highest rows of the heap in
+ * one matrix product — and sifted down. Rows far down the heap are never compared with selections that could
+ * not make them the best, so the work is well below the n·M·d of updating every row at every step.
  */
 export async function greedySelect(o: GreedySelectOptions): Promise<GreedySelection> {
   const { x, n, d, budget, weight, gemm } = o;
@@ -57,20 +67,22 @@ export async function greedySelect(o: GreedySelectOptions): Promise<GreedySelect
     });
   if (weight < 1 && o.relevance === undefined)
     throw new ArrangeError("internal", "greedySelect needs relevance when weight < 1");
-  const rel = o.relevance;
+  if (o.start !== undefined && !(Number.isSafeInteger(o.start) && o.start >= 0 && o.start < n))
+    throw new ArrangeError("internal", `start row ${o.start} is outside 0..${n - 1}`);
+  const rel = weight < 1 ? o.relevance : undefined;
   const relCoef = 1 - weight;
-  const batch = Math.max(1, Math.min(o.batch ?? 256, budget));
+  const hotSize = Math.max(1, Math.min(n, o.hot ?? 512));
+  const lag = Math.max(0, o.lag ?? 16);
+  const work = { productPairs: 0, scalarPairs: 0 };
 
-  // redundancy[i] = max cosine similarity to selected rows applied so far (by matrix product or lazy check).
+  // red[i]: max cosine similarity to the first upTo[i] selections.
   const red = new Float64Array(n).fill(-1);
-  const scoreOf = (i: number) =>
-    (rel === undefined || relCoef === 0 ? 0 : relCoef * rel[i]!) - weight * red[i]!;
-  // Pending selections (not yet applied to all rows) and how many of them each row has been checked against.
-  const pending: number[] = [];
-  const checked = new Int32Array(n);
-  const taken = new Uint8Array(n);
+  const upTo = new Int32Array(n);
+  const selected = new Int32Array(budget + 1);
+  let t = 0;
+  const scoreOf = (i: number) => (rel === undefined ? 0 : relCoef * rel[i]!) - weight * red[i]!;
 
-  // Max-heap of (key desc, index asc) over rows not taken.
+  // Max-heap of (key desc, row asc) over rows not taken.
   const heapKey = new Float64Array(n);
   const heapRow = new Int32Array(n);
   let size = 0;
@@ -96,110 +108,151 @@ export async function greedySelect(o: GreedySelectOptions): Promise<GreedySelect
       i = best;
     }
   };
-  const rebuild = () => {
-    size = 0;
-    for (let i = 0; i < n; i++) {
-      if (taken[i]) continue;
-      heapKey[size] = scoreOf(i);
-      heapRow[size] = i;
-      size++;
+  const siftUp = (start: number) => {
+    let i = start;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!above(i, p)) return;
+      swap(i, p);
+      i = p;
     }
-    for (let i = (size >> 1) - 1; i >= 0; i--) siftDown(i);
+  };
+  const popTop = () => {
+    size--;
+    if (size > 0) {
+      heapKey[0] = heapKey[size]!;
+      heapRow[0] = heapRow[size]!;
+      siftDown(0);
+    }
+  };
+  const push = (row: number) => {
+    heapKey[size] = scoreOf(row);
+    heapRow[size] = row;
+    siftUp(size);
+    size++;
   };
 
-  // Apply the pending selections to every row with one product per block of rows.
-  const blockRows = Math.max(1, Math.min(n, Math.floor(4_000_000 / batch)));
-  const centers = new Float32Array(batch * d);
-  const apply = async () => {
-    const p = pending.length;
-    if (p === 0) return;
-    for (let q = 0; q < p; q++) centers.set(x.subarray(pending[q]! * d, (pending[q]! + 1) * d), q * d);
-    const out = new Float32Array(blockRows * p);
-    for (let r0 = 0; r0 < n; r0 += blockRows) {
-      const rows = Math.min(blockRows, n - r0);
-      const sims = await gemm.multiplyNT(
-        x.subarray(r0 * d, (r0 + rows) * d),
-        rows,
-        centers.subarray(0, p * d),
-        p,
-        d,
-        1,
-        out.subarray(0, rows * p),
-      );
-      for (let i = 0; i < rows; i++) {
-        let best = red[r0 + i]!;
-        const off = i * p;
-        for (let q = 0; q < p; q++) if (sims[off + q]! > best) best = sims[off + q]!;
-        red[r0 + i] = best;
-      }
-    }
-    pending.length = 0;
-    checked.fill(0);
-  };
-  // Bring row i up to date with the pending selections it has not been checked against.
-  const refresh = (i: number) => {
+  // Scalar update of row i with the selections it missed.
+  const refreshScalar = (i: number) => {
     let best = red[i]!;
     const off = i * d;
-    for (let q = checked[i]!; q < pending.length; q++) {
-      const c = pending[q]! * d;
+    for (let q = upTo[i]!; q < t; q++) {
+      const c = selected[q]! * d;
       let s = 0;
       for (let k = 0; k < d; k++) s += x[off + k]! * x[c + k]!;
       if (s > best) best = s;
     }
+    work.scalarPairs += t - upTo[i]!;
     red[i] = best;
-    checked[i] = pending.length;
+    upTo[i] = t;
   };
+
+  // Matrix-product update of `rows` against selections lo..t (rows up to date with lo already; extra columns are
+  // harmless since redundancy is a maximum).
+  const rowBuf = new Float32Array(Math.min(hotSize, n) * d);
+  const refreshRows = async (rows: number[], lo: number) => {
+    const cols = t - lo;
+    if (rows.length === 0 || cols === 0) return;
+    const centers = new Float32Array(cols * d);
+    for (let q = 0; q < cols; q++)
+      centers.set(x.subarray(selected[lo + q]! * d, (selected[lo + q]! + 1) * d), q * d);
+    const block = Math.max(1, Math.min(rows.length, Math.floor(4_000_000 / cols), hotSize));
+    const out = new Float32Array(block * cols);
+    for (let r0 = 0; r0 < rows.length; r0 += block) {
+      const m = Math.min(block, rows.length - r0);
+      for (let j = 0; j < m; j++) rowBuf.set(x.subarray(rows[r0 + j]! * d, (rows[r0 + j]! + 1) * d), j * d);
+      const sims = await gemm.multiplyNT(
+        rowBuf.subarray(0, m * d),
+        m,
+        centers,
+        cols,
+        d,
+        1,
+        out.subarray(0, m * cols),
+      );
+      for (let j = 0; j < m; j++) {
+        const i = rows[r0 + j]!;
+        let best = red[i]!;
+        for (let q = 0; q < cols; q++) if (sims[j * cols + q]! > best) best = sims[j * cols + q]!;
+        red[i] = best;
+        upTo[i] = t;
+      }
+    }
+    work.productPairs += rows.length * cols;
+  };
+
+  // Bring the `hot` highest rows of the heap up to date: rows lagging a little in one product, the others in another.
+  const refreshHot = async () => {
+    const rows: number[] = [];
+    while (rows.length < hotSize && size > 0) {
+      rows.push(heapRow[0]!);
+      popTop();
+    }
+    const recent = rows.filter((i) => upTo[i]! >= t - 4 * lag - 1);
+    const older = rows.filter((i) => upTo[i]! < t - 4 * lag - 1);
+    const lowest = (rs: number[]) => rs.reduce((lo, i) => Math.min(lo, upTo[i]!), t);
+    await refreshRows(recent, lowest(recent));
+    await refreshRows(older, lowest(older));
+    for (const i of rows) push(i);
+  };
+
+  /** The best row not taken, brought up to date (the heap top afterwards). */
+  const best = async (): Promise<number> => {
+    for (;;) {
+      const i = heapRow[0]!;
+      if (upTo[i] === t) return i;
+      if (t - upTo[i]! <= lag) {
+        refreshScalar(i);
+        heapKey[0] = scoreOf(i);
+        siftDown(0);
+      } else {
+        await refreshHot();
+      }
+    }
+  };
+
+  for (let i = 0; i < n; i++) {
+    heapKey[i] = scoreOf(i);
+    heapRow[i] = i;
+  }
+  size = n;
+  for (let i = (size >> 1) - 1; i >= 0; i--) siftDown(i);
 
   const rows = new Int32Array(budget);
   const score = new Float64Array(budget);
   const redundancy = new Float64Array(budget);
-  rebuild();
   let last = 0;
-  for (let t = 0; t < budget; t++) {
+  for (let step = 0; step < budget; step++) {
     let pick: number;
-    if (t === 0 && o.start !== undefined) {
+    if (step === 0 && o.start !== undefined) {
       pick = o.start;
-      if (!(Number.isSafeInteger(pick) && pick >= 0 && pick < n))
-        throw new ArrangeError("internal", `start row ${pick} is outside 0..${n - 1}`);
+      // Take the start out of the heap: move it to the top, then pop.
+      const at = heapRow.subarray(0, size).indexOf(pick);
+      heapKey[at] = Number.POSITIVE_INFINITY;
+      siftUp(at);
     } else {
-      for (;;) {
-        const i = heapRow[0]!;
-        if (checked[i] === pending.length) {
-          pick = i;
-          break;
-        }
-        refresh(i);
-        heapKey[0] = scoreOf(i);
-        siftDown(0);
-      }
+      pick = await best();
     }
-    refresh(pick);
-    rows[t] = pick;
-    score[t] = scoreOf(pick);
-    redundancy[t] = red[pick]!;
-    taken[pick] = 1;
-    pending.push(pick);
-    if (pending.length >= batch || t === budget - 1) {
-      await apply();
-      rebuild();
-    } else if (t === 0 && o.start !== undefined) {
-      rebuild();
-    } else {
-      // The pick is at the top of the heap: remove it.
-      size--;
-      if (size > 0) {
-        heapKey[0] = heapKey[size]!;
-        heapRow[0] = heapRow[size]!;
-        siftDown(0);
-      }
+    rows[step] = pick;
+    score[step] = scoreOf(pick);
+    redundancy[step] = red[pick]!;
+    popTop();
+    selected[t++] = pick;
+    if (step === 0 && size > 0) {
+      // Everyone is compared with the first selection at once (their keys are all equal or nearly so).
+      const all: number[] = [];
+      for (let j = 0; j < size; j++) all.push(heapRow[j]!);
+      await refreshRows(all, 0);
+      for (let j = 0; j < size; j++) heapKey[j] = scoreOf(heapRow[j]!);
+      for (let j = (size >> 1) - 1; j >= 0; j--) siftDown(j);
     }
     const now = performance.now();
-    if (now - last > 200 || t === budget - 1) {
+    if (now - last > 200 || step === budget - 1) {
       last = now;
-      progress({ stage, done: t + 1, total: budget, unit: "rows" });
+      progress({ stage, done: step + 1, total: budget, unit: "rows" });
     }
   }
-  let coverRadius = 0;
-  for (let i = 0; i < n; i++) if (!taken[i] && 1 - red[i]! > coverRadius) coverRadius = 1 - red[i]!;
-  return { rows, score, redundancy, coverRadius };
+  let coverRadius: number | null = null;
+  if (weight === 1) coverRadius = size === 0 ? 0 : 1 - red[await best()]!;
+  return { rows, score, redundancy, coverRadius, work };
 }
