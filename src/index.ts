@@ -20,6 +20,15 @@ export { readNpy, writeNpy } from "./data/npy.js";
 export { readDataset } from "./data/read.js";
 export type { Dataset, DatasetFile, FileFormat, LayoutName, ReadOptions } from "./data/types.js";
 export { writeArranged } from "./data/write.js";
+export {
+  computeDiversity,
+  type DiversityOptions,
+  type DiversityResult,
+  defaultClusters,
+  type SetDiversity,
+} from "./diversity/compute.js";
+export { type GreedySelection, type GreedySelectOptions, greedySelect } from "./diversity/greedy.js";
+export { type KMeansOptions, type KMeansResult, kMeans } from "./diversity/kmeans.js";
 export { createEmbedder, EMBEDDERS, embedAll } from "./embed/index.js";
 export type { Embedder, EmbedderOptions, EmbedResult } from "./embed/types.js";
 export {
@@ -41,4 +50,20 @@ export {
   type Manifest,
   type MetadataRow,
 } from "./pipeline/arrange.js";
+export {
+  type DiversityReport,
+  type DiversityRunOptions,
+  diversity,
+} from "./pipeline/diversity.js";
+export {
+  applyRule,
+  generateRewrite,
+  REWRITE_DEFAULTS,
+  REWRITE_DOMAINS,
+  type RewriteDomain,
+  type RewriteExample,
+  type RewriteOptions,
+  type RewriteSet,
+} from "./synth/rewrite.js";
+export { type WrittenRewrite, writeRewrite } from "./synth/write.js";
 export { VERSION } from "./version.js";

@@ -1,7 +1,7 @@
 import { Command, Option } from "commander";
 import { EMBEDDERS } from "../embed/index.js";
 import { type DiversityRunOptions, diversity } from "../pipeline/diversity.js";
-import { intOption, recordOptions, runOptions } from "./options.js";
+import { intOption, numberOption, recordOptions, runOptions } from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
 
 type DiversityFlags = Omit<DiversityRunOptions, "onProgress" | "out"> & {
@@ -27,6 +27,11 @@ export function diversityCommand(): Command {
       "--max-iterations <n>",
       "k-means: Lloyd iterations at most (default 50)",
       intOption("--max-iterations", 1, 50),
+    )
+    .option(
+      "--tolerance <share>",
+      "k-means: stop once an iteration moves at most this share of rows (default 0.001; 0 = until none moves)",
+      numberOption("--tolerance", "0.001"),
     )
     .option("--seed <n>", "seed of the k-means++ seeding", intOption("--seed", 0), 0)
     .addOption(new Option("--embedder <name>", "embedding backend").choices(EMBEDDERS).default("use-lite"))

@@ -12,6 +12,8 @@ export interface DiversityOptions {
   seed?: number;
   /** Lloyd iterations at most (default 50). */
   maxIterations?: number;
+  /** k-means stops once an iteration moves at most this share of rows (default 0.001). */
+  tolerance?: number;
   gemm: GemmEngine;
   onProgress?: ProgressSink;
 }
@@ -36,6 +38,8 @@ export interface DiversityResult {
       sizes: number[];
       iterations: number;
       converged: boolean;
+      /** Rows that changed cluster in the last iteration. */
+      changed: number;
       inertia: number;
     };
   };
@@ -84,6 +88,7 @@ export async function computeDiversity(
     seed: options.seed ?? 0,
     gemm: options.gemm,
     maxIterations: options.maxIterations,
+    tolerance: options.tolerance,
     onProgress: progress,
   });
   tick("kmeans");
@@ -112,6 +117,7 @@ export async function computeDiversity(
       sizes: Array.from(km.sizes),
       iterations: km.iterations,
       converged: km.converged,
+      changed: km.changed,
       inertia: km.inertia,
     },
   };

@@ -13,9 +13,7 @@ export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
   const m = new Float64Array(n * n);
   for (let i = 0; i < n; i++)
     for (let j = 0; j <= i; j++) {
-      const v = a[i * n + j]!;
-      m[i * n + j] = v;
-      m[j * n + i] = v;
+      m[i * n + j] = a[i * n + j]!;
     }
   const d = new Float64Array(n);
   const e = new Float64Array(Math.max(0, n - 1));
@@ -24,7 +22,10 @@ export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
   return d.sort();
 }
 
-/** Householder reduction of the symmetric matrix `m` (overwritten) to diagonal `d` and sub-diagonal `e`. */
+/**
+ * Householder reduction of the symmetric matrix `m` (overwritten; only its lower triangle is read and kept up to
+ * date) to diagonal `d` and sub-diagonal `e`.
+ */
 function tridiagonalize(m: Float64Array, n: number, d: Float64Array, e: Float64Array): void {
   const v = new Float64Array(n);
   const p = new Float64Array(n);
@@ -50,24 +51,29 @@ function tridiagonalize(m: Float64Array, n: number, d: Float64Array, e: Float64A
     if (vnorm2 === 0) continue;
     const inv = 1 / Math.sqrt(vnorm2);
     for (let i = k + 1; i < n; i++) v[i]! *= inv;
-    // p = A v on the trailing block; K = vᵀ p; w = p - K v; A <- A - 2 v wᵀ - 2 w vᵀ.
-    let kk = 0;
+    // p = A v on the trailing block, from its lower triangle (each off-diagonal entry serves two products).
+    for (let i = k + 1; i < n; i++) p[i] = 0;
     for (let i = k + 1; i < n; i++) {
-      let s = 0;
       const row = i * n;
-      for (let j = k + 1; j < n; j++) s += m[row + j]! * v[j]!;
-      p[i] = s;
-      kk += v[i]! * s;
+      const vi = v[i]!;
+      let s = m[row + i]! * vi;
+      for (let j = k + 1; j < i; j++) {
+        const a = m[row + j]!;
+        s += a * v[j]!;
+        p[j] = p[j]! + a * vi;
+      }
+      p[i] = p[i]! + s;
     }
+    // K = vᵀ p; w = p − K v; A ← A − 2 v wᵀ − 2 w vᵀ, on the lower triangle only.
+    let kk = 0;
+    for (let i = k + 1; i < n; i++) kk += v[i]! * p[i]!;
     for (let i = k + 1; i < n; i++) p[i] = p[i]! - kk * v[i]!;
     for (let i = k + 1; i < n; i++) {
       const row = i * n;
       const vi2 = 2 * v[i]!;
       const wi2 = 2 * p[i]!;
-      for (let j = k + 1; j < n; j++) m[row + j] = m[row + j]! - vi2 * p[j]! - wi2 * v[j]!;
+      for (let j = k + 1; j <= i; j++) m[row + j] = m[row + j]! - vi2 * p[j]! - wi2 * v[j]!;
     }
-    // The reflected column is alpha·e1: zero the rest (not read again, but keeps the matrix honest).
-    for (let i = k + 2; i < n; i++) m[i * n + k] = 0;
   }
   for (let k = 0; k < n; k++) d[k] = m[k * n + k]!;
   if (n >= 2) e[n - 2] = m[(n - 1) * n + (n - 2)]!;

@@ -13,8 +13,13 @@ export interface KMeansOptions {
   k: number;
   seed: number;
   gemm: GemmEngine;
-  /** Lloyd iterations at most (default 50); stops earlier when no assignment changes. */
+  /** Lloyd iterations at most (default 50). */
   maxIterations?: number;
+  /**
+   * Stop once an iteration changes the cluster of at most this share of the rows (default 0.001; 0 = run until
+   * no row changes). The tail of Lloyd's algorithm moves a few rows per iteration for little gain.
+   */
+  tolerance?: number;
   onProgress?: ProgressSink;
 }
 
@@ -31,6 +36,8 @@ export interface KMeansResult {
   iterations: number;
   /** True when the last iteration changed no assignment. */
   converged: boolean;
+  /** Rows whose cluster changed in the last iteration. */
+  changed: number;
   /** Sum of squared Euclidean distances of the rows to their centers. */
   inertia: number;
 }
@@ -145,6 +152,11 @@ export async function kMeans(o: KMeansOptions): Promise<KMeansResult> {
     });
   if (n === 0) throw new ArrangeError("input", "k-means needs at least one row");
   const maxIterations = o.maxIterations ?? 50;
+  const tolerance = o.tolerance ?? 0.001;
+  if (!(tolerance >= 0 && tolerance < 1))
+    throw new ArrangeError("usage", `--tolerance must be in [0, 1), got ${tolerance}`, {
+      option: "--tolerance",
+    });
   const norms = squaredNorms(x, n, d);
   const seeds = await kMeansPlusPlus(
     x,
@@ -169,13 +181,14 @@ export async function kMeans(o: KMeansOptions): Promise<KMeansResult> {
   let iterations = 0;
   let converged = false;
   let inertia = 0;
+  let changed = 0;
   for (let it = 0; it < maxIterations; it++) {
     for (let c = 0; c < k; c++) {
       let s = 0;
       for (let t = 0; t < d; t++) s += centers[c * d + t]! ** 2;
       cnorm[c] = s;
     }
-    let changed = 0;
+    changed = 0;
     inertia = 0;
     for (let r0 = 0; r0 < n; r0 += block) {
       const rows = Math.min(block, n - r0);
@@ -207,10 +220,8 @@ export async function kMeans(o: KMeansOptions): Promise<KMeansResult> {
     }
     iterations = it + 1;
     progress({ stage: "kmeans", done: iterations, total: maxIterations, unit: "iterations" });
-    if (changed === 0) {
-      converged = true;
-      break;
-    }
+    converged = changed === 0;
+    if (changed <= tolerance * n) break;
     sums.fill(0);
     sizes.fill(0);
     for (let i = 0; i < n; i++) {
@@ -228,5 +239,5 @@ export async function kMeans(o: KMeansOptions): Promise<KMeansResult> {
   }
   sizes.fill(0);
   for (let i = 0; i < n; i++) sizes[assign[i]!]!++;
-  return { k, assign, sizes, centers, iterations, converged, inertia };
+  return { k, assign, sizes, centers, iterations, converged, changed, inertia };
 }
