@@ -147,7 +147,7 @@ export function arrangeCommand(): Command {
       const m = run.manifest;
       const rounds = m.counts.rounds === undefined ? "" : `, ${m.counts.rounds} rounds`;
       renderer.info(
-        `arranged ${m.counts.output} of ${m.counts.train.read} training rows (${flags.strategy}${rounds}) in ${m.timings.total}s -> ${flags.out}`,
+        `arranged ${m.counts.output} of ${m.counts.train.read} training rows (${flags.order === "selection" ? "diverse selection order" : flags.strategy}${rounds}) in ${m.timings.total}s -> ${flags.out}`,
         { summary: m.counts, out: flags.out },
       );
       if (exportTo !== undefined && exportDir !== undefined) {
