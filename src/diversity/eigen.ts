@@ -83,8 +83,15 @@ function tridiagonalize(m: Float64Array, n: number, d: Float64Array, e: Float64A
 function tridiagonalEigenvalues(d: Float64Array, e: Float64Array): void {
   const n = d.length;
   const eps = 2 ** -52;
+  // Off-diagonal entries count as zero when small next to their diagonal neighbours or to the matrix as a
+  // whole (eigenvalues are only accurate to eps·‖T‖ anyway; the absolute test keeps clusters of ~0 eigenvalues
+  // of rank-deficient Gram matrices from iterating on round-off).
+  let norm = 0;
+  for (let i = 0; i < n; i++)
+    norm = Math.max(norm, Math.abs(d[i]!) + Math.abs(e[i] ?? 0) + Math.abs(e[i - 1] ?? 0));
+  const floor = eps * norm;
   const small = (i: number) =>
-    Math.abs(e[i]!) <= eps * (Math.abs(d[i]!) + Math.abs(d[i + 1]!)) || Math.abs(e[i]!) < 1e-300;
+    Math.abs(e[i]!) <= eps * (Math.abs(d[i]!) + Math.abs(d[i + 1]!)) || Math.abs(e[i]!) <= floor;
   let hi = n - 1;
   let iterations = 0;
   while (hi > 0) {
@@ -104,9 +111,9 @@ function tridiagonalEigenvalues(d: Float64Array, e: Float64Array): void {
 /** One implicit symmetric QR step with a Wilkinson shift on the unreduced block lo..hi. */
 function qrStep(d: Float64Array, e: Float64Array, lo: number, hi: number): void {
   const delta = (d[hi - 1]! - d[hi]!) / 2;
-  const b2 = e[hi - 1]! ** 2;
-  const sign = delta >= 0 ? 1 : -1;
-  const mu = d[hi]! - b2 / (delta + sign * Math.sqrt(delta * delta + b2));
+  const b = e[hi - 1]!;
+  const denom = delta + (delta >= 0 ? 1 : -1) * Math.hypot(delta, b);
+  const mu = denom === 0 ? d[hi]! : d[hi]! - (b / denom) * b;
   let x = d[lo]! - mu;
   let z = e[lo]!;
   for (let k = lo; k < hi; k++) {

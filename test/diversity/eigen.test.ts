@@ -77,6 +77,31 @@ describe("symmetricEigenvalues", () => {
     }
   });
 
+  it("converges at tiny scales and on clusters of zero eigenvalues", () => {
+    // The Wilkinson shift divides by ~b²: here b² underflows to 0 (an earlier version produced NaN and looped).
+    const tiny = symmetricEigenvalues(Float64Array.of(1e-200, 1e-170, 1e-170, 1e-200), 2);
+    expect(tiny[0]! / -1e-170).toBeCloseTo(1, 9);
+    expect(tiny[1]! / 1e-170).toBeCloseTo(1, 9);
+    // Gram matrix of 120 rows that are copies of 3 directions (float32 products, like the matrix engine's):
+    // rank 3, 117 eigenvalues at round-off level.
+    const dirs = [
+      [0.6, 0.8, 0, 0],
+      [0, 0.6, 0.8, 0],
+      [0.5, 0.5, 0.5, 0.5],
+    ];
+    const n = 120;
+    const a = symmetric(n, (i, j) => {
+      const u = dirs[i % 3]!;
+      const v = dirs[(j * 7) % 3]!;
+      return Math.fround(u.reduce((s, x, k) => s + x * v[k]!, 0)) / n;
+    });
+    const ev = symmetricEigenvalues(a, n);
+    expect(ev.filter((v) => Math.abs(v) > 1e-9)).toHaveLength(3);
+    let trace = 0;
+    for (let i = 0; i < n; i++) trace += a[i * n + i]!;
+    expect(ev.reduce((s, v) => s + v, 0)).toBeCloseTo(trace, 9);
+  });
+
   it("a Gram matrix: eigenvalues sum to the trace and are non-negative", () => {
     const n = 60;
     const rows = 20;
