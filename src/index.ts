@@ -21,6 +21,15 @@ export { readDataset } from "./data/read.js";
 export type { Dataset, DatasetFile, FileFormat, LayoutName, ReadOptions } from "./data/types.js";
 export { writeArranged } from "./data/write.js";
 export {
+  computeDiversity,
+  type DiversityOptions,
+  type DiversityResult,
+  defaultClusters,
+  type SetDiversity,
+} from "./diversity/compute.js";
+export { type GreedySelection, type GreedySelectOptions, greedySelect } from "./diversity/greedy.js";
+export { type KMeansOptions, type KMeansResult, kMeans } from "./diversity/kmeans.js";
+export {
   type CachedEmbedder,
   type CacheReport,
   defaultCacheDir,
@@ -48,6 +57,11 @@ export {
   type Manifest,
   type MetadataRow,
 } from "./pipeline/arrange.js";
+export {
+  type DiversityReport,
+  type DiversityRunOptions,
+  diversity,
+} from "./pipeline/diversity.js";
 export { type EmbedFileOptions, type EmbedFileRun, embedFile } from "./pipeline/embed-file.js";
 export type { EmbeddingsSidecar } from "./pipeline/embeddings-sidecar.js";
 export type { EmbeddingServiceOptions } from "./pipeline/start-embedder.js";
@@ -60,4 +74,15 @@ export {
   reportCharts,
   type TrainCurves,
 } from "./report/index.js";
+export {
+  applyRule,
+  generateRewrite,
+  REWRITE_DEFAULTS,
+  REWRITE_DOMAINS,
+  type RewriteDomain,
+  type RewriteExample,
+  type RewriteOptions,
+  type RewriteSet,
+} from "./synth/rewrite.js";
+export { type WrittenRewrite, writeRewrite } from "./synth/write.js";
 export { VERSION } from "./version.js";

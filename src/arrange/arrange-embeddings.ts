@@ -4,6 +4,7 @@ import { createGemm } from "../linalg/create-gemm.js";
 import { trainTestAggregates } from "../similarity/train-test-aggregates.js";
 import { arrangeCluster } from "./cluster.js";
 import { createContext, type SimilarityOutcome, time } from "./context.js";
+import { arrangeDiverse } from "./diverse.js";
 import { arrangeSequence } from "./nearest-first.js";
 import { arrangeRandom } from "./random.js";
 import { rankSequence } from "./rank.js";
@@ -36,6 +37,11 @@ export const arrangeEmbeddings: ArrangeEmbeddings = async (train, test, tasks, a
   if (gemm.fallbackReason !== undefined) ctx.warnings.push(gemm.fallbackReason);
   const rng = createRng(options.seed);
   try {
+    if (options.select === "diverse") {
+      const r = await arrangeDiverse(ctx, algoOptions, gemm, arrangeEmbeddings);
+      ctx.timings.total = (performance.now() - t0) / 1000;
+      return r;
+    }
     const result: Partial<ArrangeAlgoResult> = {};
     let nearestTest: Int32Array | undefined;
     let nearestDistance: Float32Array | undefined;

@@ -23,6 +23,8 @@ export interface ResolvedOptions {
   pick: Pick;
   budget: number | undefined;
   select: Select;
+  /** λ of select "diverse" (1 when not given). */
+  diversityWeight: number;
   seed: number;
   memoryLimitBytes: number;
   blockRows: number | undefined;
@@ -32,7 +34,7 @@ const SIMILARITY_ORDERS: readonly Order[] = ["nearest-first", "farthest-first", 
 const SCHEDULE_ORDERS: readonly Order[] = ["input", "random"];
 const GRANULARITIES: readonly Granularity[] = ["instance", "task"];
 const PICKS: readonly Pick[] = ["nearest", "farthest"];
-const SELECTS: readonly Select[] = ["min", "max", "min+max"];
+const SELECTS: readonly Select[] = ["min", "max", "min+max", "diverse"];
 
 function oneOf<T extends string>(
   value: T | undefined,
@@ -58,9 +60,23 @@ export function resolveOptions(options: ArrangeAlgoOptions, trainRows: number): 
   const similarity = strategy === "tma" || strategy === "rank";
   const schedule = strategy === "round-robin" || strategy === "cluster";
 
-  if (similarity) oneOf(options.order, SIMILARITY_ORDERS, "--order", `for --strategy ${strategy}`);
+  const diverse = options.select === "diverse";
+  if (options.order === "selection" && !diverse)
+    throw usageError(
+      "--order selection keeps the order of a diverse selection",
+      "--order",
+      "Add --budget M --select diverse, or choose another --order.",
+    );
+  const extra: readonly Order[] = diverse ? ["selection"] : [];
+  if (similarity)
+    oneOf(options.order, [...SIMILARITY_ORDERS, ...extra], "--order", `for --strategy ${strategy}`);
   if (schedule)
-    oneOf(options.order, SCHEDULE_ORDERS, "--order", `for --strategy ${strategy} (a task schedule)`);
+    oneOf(
+      options.order,
+      [...SCHEDULE_ORDERS, ...extra],
+      "--order",
+      `for --strategy ${strategy} (a task schedule)`,
+    );
   oneOf(options.measure, MEASURES, "--measure", "");
   oneOf(options.granularity, GRANULARITIES, "--granularity", "");
   oneOf(options.pick, PICKS, "--pick", "");
@@ -88,7 +104,23 @@ export function resolveOptions(options: ArrangeAlgoOptions, trainRows: number): 
     );
   }
   if (options.budget !== undefined) checkBudget(options.budget, trainRows);
-  if (options.select !== undefined && options.select !== "min") {
+  if (options.diversityWeight !== undefined) {
+    if (!diverse)
+      throw usageError(
+        "--diversity-weight applies to --select diverse",
+        "--diversity-weight",
+        "Add --budget M --select diverse, or drop --diversity-weight.",
+      );
+    if (!(options.diversityWeight >= 0 && options.diversityWeight <= 1))
+      throw usageError(
+        `--diversity-weight must be in [0, 1], got ${options.diversityWeight}`,
+        "--diversity-weight",
+        "Pass e.g. --diversity-weight 0.5 (0 = most similar to the test set, 1 = most diverse).",
+      );
+  }
+  if (diverse && options.budget === undefined)
+    throw usageError("--select diverse needs --budget", "--select", "Add --budget M (rows to keep).");
+  if (options.select !== undefined && options.select !== "min" && !diverse) {
     if (!similarity) {
       throw usageError(
         `--select ${options.select} applies to --strategy rank and tma only; with --strategy ${strategy} a budget keeps the first M rows`,
@@ -129,6 +161,7 @@ export function resolveOptions(options: ArrangeAlgoOptions, trainRows: number): 
     pick: options.pick ?? "nearest",
     budget: options.budget,
     select: options.select ?? "min",
+    diversityWeight: options.diversityWeight ?? 1,
     seed: options.seed,
     memoryLimitBytes: limit,
     blockRows: options.blockRows,

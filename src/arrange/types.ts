@@ -23,8 +23,18 @@ export interface ArrangeAlgoOptions {
   pick?: Pick;
   /** Keep exactly this many examples. */
   budget?: number;
-  /** With budget, for tma and rank: min = nearest M, max = farthest M, min+max = half from each end. */
+  /**
+   * With budget, for tma and rank: min = nearest M, max = farthest M, min+max = half from each end.
+   * diverse (any strategy): greedy selection of M rows maximizing (1 − λ)·relevance − λ·redundancy (see
+   * `diversityWeight`), then the strategy arranges the selected rows (or `order: "selection"` keeps the greedy order).
+   */
   select?: Select;
+  /**
+   * λ of `select: "diverse"`, in [0, 1] (default 1): relevance = largest cosine similarity to a test row,
+   * redundancy = largest cosine similarity to a row already selected. λ = 1 is k-center (farthest-point)
+   * greedy from the row nearest the centroid; λ = 0 takes the M rows most similar to the test set.
+   */
+  diversityWeight?: number;
   seed: number;
   gemm?: GemmEngine;
   onProgress?: ProgressSink;
@@ -53,6 +63,10 @@ export interface ArrangeAlgoResult {
   roundSizes?: number[];
   /** WSD weight w = mean(AD) / mean(MD), when the wsd measure was used. */
   wsdWeight?: number;
+  /** select diverse: each output row's 0-based position in the greedy selection order. */
+  selected?: Int32Array;
+  /** select diverse: the weight λ, the first row taken, and (λ = 1) the k-center radius: the largest cosine distance from an unselected row to its nearest selected row. */
+  diverse?: { weight: number; start: number; coverRadius: number | null };
   /** Seconds spent per stage, e.g. { distances: 1.2, tma: 0.3 }. */
   timings: Record<string, number>;
   /** Things the user should know (a degenerate WSD weight, a Gemm engine fallback, ...). */

@@ -4,7 +4,14 @@ import { MEASURES, STRATEGIES } from "../core/types.js";
 import { EXPORT_TARGETS, type ExportTarget, exportArranged } from "../export/index.js";
 import { type ArrangeOptions, arrange } from "../pipeline/arrange.js";
 import { exportSummary } from "./export.js";
-import { embeddingOptions, intOption, recordOptions, runOptions, serviceOptions } from "./options.js";
+import {
+  embeddingOptions,
+  intOption,
+  numberOption,
+  recordOptions,
+  runOptions,
+  serviceOptions,
+} from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
 
 /** Parsed flags: the pipeline's options under their CLI names, plus the CLI's own. */
@@ -44,8 +51,9 @@ export function arrangeCommand(): Command {
     .addOption(
       new Option(
         "--order <order>",
-        "tma/rank: nearest-first (NFT, default), farthest-first (FFT), random (RT); schedules: input (default) or random",
-      ).choices(["nearest-first", "farthest-first", "random", "input"]),
+        "tma/rank: nearest-first (NFT, default), farthest-first (FFT), random (RT); schedules: input (default) or random; " +
+          "selection: the order --select diverse took the rows",
+      ).choices(["nearest-first", "farthest-first", "random", "input", "selection"]),
     )
     .addOption(
       new Option("--granularity <level>", "rank/tma: instance (fine, default) or task (coarse)").choices([
@@ -63,8 +71,14 @@ export function arrangeCommand(): Command {
     .addOption(
       new Option(
         "--select <which>",
-        "with --budget (tma/rank): min = nearest M (default), max = farthest M, min+max = half each",
-      ).choices(["min", "max", "min+max"]),
+        "with --budget (tma/rank): min = nearest M (default), max = farthest M, min+max = half each; " +
+          "diverse (any strategy): greedy diverse selection, then the strategy arranges it",
+      ).choices(["min", "max", "min+max", "diverse"]),
+    )
+    .option(
+      "--diversity-weight <w>",
+      "--select diverse: w in [0,1] trading similarity to the test set (0) against diversity (1, default)",
+      numberOption("--diversity-weight", "0.5"),
     )
     .option("--seed <n>", "seed for every random choice", intOption("--seed", 0), 0)
     .option(
@@ -141,7 +155,7 @@ export function arrangeCommand(): Command {
       const m = run.manifest;
       const rounds = m.counts.rounds === undefined ? "" : `, ${m.counts.rounds} rounds`;
       renderer.info(
-        `arranged ${m.counts.output} of ${m.counts.train.read} training rows (${flags.strategy}${rounds}) in ${m.timings.total}s -> ${flags.out}`,
+        `arranged ${m.counts.output} of ${m.counts.train.read} training rows (${flags.order === "selection" ? "diverse selection order" : flags.strategy}${rounds}) in ${m.timings.total}s -> ${flags.out}`,
         { summary: m.counts, out: flags.out },
       );
       if (exportTo !== undefined && exportDir !== undefined) {

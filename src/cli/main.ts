@@ -4,9 +4,11 @@ import { isArrangeError } from "../core/errors.js";
 import { VERSION } from "../version.js";
 import { analyzeCommand } from "./analyze.js";
 import { arrangeCommand } from "./arrange.js";
+import { diversityCommand } from "./diversity.js";
 import { embedCommand } from "./embed.js";
 import { exportCommand } from "./export.js";
 import { reportCommand } from "./report.js";
+import { synthCommand } from "./synth.js";
 
 export function buildProgram(): Command {
   const program = new Command("instruct-arrange")
@@ -24,6 +26,8 @@ export function buildProgram(): Command {
     reportCommand(),
     exportCommand(),
     embedCommand(),
+    synthCommand(),
+    diversityCommand(),
   ]) {
     program.addCommand(command.exitOverride().showHelpAfterError("(run with --help for usage)"));
   }

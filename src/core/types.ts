@@ -32,11 +32,14 @@ export const MEASURES: readonly Measure[] = [
 export type Strategy = "tma" | "rank" | "random" | "round-robin" | "cluster";
 export const STRATEGIES: readonly Strategy[] = ["tma", "rank", "random", "round-robin", "cluster"];
 
-/** nearest-first = NFT, farthest-first = FFT, random = RT; `input` keeps the task order as read (schedules). */
-export type Order = "nearest-first" | "farthest-first" | "random" | "input";
+/**
+ * nearest-first = NFT, farthest-first = FFT, random = RT; `input` keeps the task order as read (schedules);
+ * `selection` keeps the order in which `--select diverse` took the rows.
+ */
+export type Order = "nearest-first" | "farthest-first" | "random" | "input" | "selection";
 export type Granularity = "instance" | "task";
 export type Pick = "nearest" | "farthest";
-export type Select = "min" | "max" | "min+max";
+export type Select = "min" | "max" | "min+max" | "diverse";
 
 /** Task of every row: `taskOf[i]` indexes `names`. */
 export interface TaskIndex {

@@ -34,6 +34,8 @@ export interface ArrangeOptions extends EmbeddingServiceOptions {
   pick?: Pick;
   budget?: number;
   select?: Select;
+  /** λ of `select: "diverse"` in [0, 1]: 1 = most diverse (k-center), 0 = most similar to the test set. */
+  diversityWeight?: number;
   seed?: number;
   /** Embedding backend name (default "use-lite"). Ignored when both embedding files are given. */
   embedder?: string;
@@ -68,6 +70,8 @@ export interface MetadataRow {
   picked_by?: number;
   nearest_test: number;
   nearest_distance: number;
+  /** --select diverse: the row's 0-based position in the greedy selection order. */
+  selected?: number;
 }
 
 export interface ArrangeRun {
@@ -100,6 +104,8 @@ export interface Manifest {
     rounds?: number;
   };
   tma?: { roundSizes: number[] };
+  /** --select diverse: weight λ, first row taken (input row), k-center radius of the selection. */
+  diverse?: { weight: number; start: number; coverRadius: number | null };
   wsdWeight?: number;
   /** Things the user should know that did not stop the run (e.g. the matrix engine fell back to TypeScript). */
   warnings?: string[];
@@ -156,6 +162,18 @@ function validateOptions(o: ArrangeOptions): void {
       "--select needs --budget",
       "--select",
       "add --budget M (the number of examples to keep)",
+    );
+  if (o.diversityWeight !== undefined && o.select !== "diverse")
+    throw usageError(
+      "--diversity-weight applies to --select diverse",
+      "--diversity-weight",
+      "add --budget M --select diverse, or drop --diversity-weight",
+    );
+  if (o.order === "selection" && o.select !== "diverse")
+    throw usageError(
+      "--order selection keeps the order of a diverse selection",
+      "--order",
+      "add --budget M --select diverse, or choose another --order",
     );
   if (o.budget !== undefined && (!Number.isSafeInteger(o.budget) || o.budget < 1))
     throw usageError(
@@ -259,6 +277,7 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
     pick: options.pick,
     budget: options.budget,
     select: options.select,
+    diversityWeight: options.diversityWeight,
     seed,
   };
   const gemm = await createGemm({ engine: options.engine ?? "ort" });
@@ -292,6 +311,7 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
       picked_by: result.pickedBy === undefined ? undefined : test.refs.ordinal[result.pickedBy[k]!]!,
       nearest_test: test.refs.ordinal[result.nearestTest[k]!]!,
       nearest_distance: result.nearestDistance[k]!,
+      selected: result.selected?.[k],
     };
     metadata.push(row);
   }
@@ -336,6 +356,9 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
     },
     tma: result.roundSizes ? { roundSizes: result.roundSizes } : undefined,
     wsdWeight: result.wsdWeight,
+    diverse: result.diverse
+      ? { ...result.diverse, start: train.refs.ordinal[result.diverse.start]! }
+      : undefined,
     warnings: result.warnings,
     skipped: train.skipped.length + test.skipped.length > 0 ? [...train.skipped, ...test.skipped] : undefined,
     timings,

@@ -165,3 +165,78 @@ function* concatIterable(a: Iterable<string>, b: Iterable<string>): Generator<st
   yield* a;
   yield* b;
 }
+
+export interface EmbeddedSet {
+  matrix: Matrix;
+  embedder: EmbedderInfo;
+  truncated: number;
+  npy?: NpySummary;
+}
+
+/**
+ * Embeddings of one dataset read by readDataset (for commands that look at a single set, like `diversity`):
+ * loaded from a .npy file (rows of skipped input rows dropped) or computed by the chosen backend, fitted on
+ * the set's own texts. `embeddings` takes the place of `trainEmbeddings`/`testEmbeddings`.
+ */
+export async function embedSet(
+  ds: Dataset,
+  options: Omit<EmbedSetsOptions, "trainEmbeddings" | "testEmbeddings"> & {
+    embeddings?: string;
+    /** The option name given in errors about the .npy file. */
+    embeddingsOption?: string;
+  },
+): Promise<EmbeddedSet> {
+  const progress = options.onProgress ?? noProgress;
+  if (options.embeddings !== undefined) {
+    const file = options.embeddings;
+    const option = options.embeddingsOption ?? "--embeddings";
+    const m = await readNpy(file);
+    const sidecar = await readSidecar(file, option);
+    if (sidecar !== undefined) checkSidecar(sidecar, file, m, ds, option);
+    return {
+      matrix: alignEmbeddings(m, ds, file, option),
+      embedder: { id: "precomputed", dims: m.cols },
+      truncated: 0,
+      npy: {
+        path: file,
+        rows: m.rows,
+        cols: m.cols,
+        sha256: await sha256File(file),
+        embedder:
+          sidecar === undefined
+            ? undefined
+            : {
+                id: sidecar.embedder.id,
+                version: sidecar.embedder.version,
+                normalized: sidecar.embedder.normalized,
+              },
+      },
+    };
+  }
+  const started = await startEmbedder({ ...options, onProgress: progress });
+  const embedder = started.embedder;
+  try {
+    const texts = ds.texts!;
+    if (embedder.fit) await embedder.fit(texts);
+    const e = await embedAll(embedder, texts, {
+      batchSize: options.batchSize,
+      onProgress: progress,
+      label: "input",
+    });
+    const cache = embedder.report();
+    progress({ stage: "embed", done: 1, unit: "sets", message: describeCache(cache) });
+    return {
+      matrix: e.matrix,
+      embedder: {
+        id: embedder.id,
+        version: embedder.version,
+        dims: embedder.dims,
+        normalized: embedder.normalized,
+        cache,
+      },
+      truncated: e.truncated,
+    };
+  } finally {
+    await started.close();
+  }
+}

@@ -1,0 +1,149 @@
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+import { sig6 } from "../analyze/round-json.js";
+import { usageError } from "../core/errors.js";
+import { noProgress, type ProgressSink } from "../core/progress.js";
+import { readDataset } from "../data/read.js";
+import { computeDiversity, type DiversityResult } from "../diversity/compute.js";
+import { createGemm } from "../linalg/index.js";
+import { VERSION } from "../version.js";
+import { type EmbedderInfo, embedSet, type NpySummary } from "./embed-sets.js";
+import { Staging, writeLines } from "./staging.js";
+import type { EmbeddingServiceOptions } from "./start-embedder.js";
+
+/** Everything `instruct-arrange diversity` needs; the CLI maps its flags one to one onto these fields. */
+export interface DiversityRunOptions extends EmbeddingServiceOptions {
+  /** Dataset: a file or a directory of one file per task. */
+  input: string;
+  /** Where to write the JSON report. Omit to only compute. */
+  out?: string;
+  /** k-means clusters (default round(√(n/2)), capped at 1000). */
+  clusters?: number;
+  seed?: number;
+  /** Lloyd iterations at most (default 50). */
+  maxIterations?: number;
+  /** k-means stops once an iteration moves at most this share of rows (default 0.001; 0 = until none moves). */
+  tolerance?: number;
+  embedder?: string;
+  ngramDims?: number;
+  maxTokens?: number;
+  batchSize?: number;
+  /** Precomputed embeddings (.npy, float32, row i = input row i). */
+  embeddings?: string;
+  template?: string;
+  taskField?: string;
+  skipInvalid?: boolean;
+  engine?: "ort" | "ts";
+  onProgress?: ProgressSink;
+}
+
+export interface DiversityReport extends DiversityResult {
+  tool: "instruct-arrange";
+  version: string;
+  command: "diversity";
+  input: {
+    path: string;
+    files: { path: string; format: string; layout: string; rows: number; skipped: number; sha256: string }[];
+    rows: number;
+    tasks: number;
+    taskSource: string;
+    skipped: number;
+  };
+  embeddings?: NpySummary;
+  embedder: EmbedderInfo;
+  engine: string;
+  options: { clusters: number | "default"; seed: number; maxIterations: number; tolerance: number };
+  warnings?: string[];
+}
+
+/** Read a dataset, embed it (or load its .npy embeddings) and measure its diversity; writes JSON to `out`. */
+export async function diversity(options: DiversityRunOptions): Promise<DiversityReport> {
+  if (!options.input) throw usageError("no input given", "--input", "pass --input FILE|DIR");
+  const progress = options.onProgress ?? noProgress;
+  const started = performance.now();
+  if (options.out !== undefined) await mkdir(dirname(options.out), { recursive: true });
+  const ds = await readDataset(options.input, {
+    template: options.template,
+    taskField: options.taskField,
+    skipInvalid: options.skipInvalid,
+    texts: options.embeddings === undefined,
+    onProgress: progress,
+    label: "input",
+  });
+  if (ds.count === 0)
+    throw usageError(`the dataset ${ds.path} has no rows`, "--input", "pass a non-empty dataset");
+  const tRead = performance.now();
+  const embedded = await embedSet(ds, { ...options, onProgress: progress });
+  const tEmbed = performance.now();
+  const gemm = await createGemm({ engine: options.engine ?? "ort" });
+  let result: DiversityResult;
+  try {
+    result = await computeDiversity(embedded.matrix, ds.tasks, {
+      clusters: options.clusters,
+      seed: options.seed ?? 0,
+      maxIterations: options.maxIterations,
+      tolerance: options.tolerance,
+      gemm,
+      onProgress: progress,
+    });
+  } finally {
+    await gemm.dispose();
+  }
+  const warnings: string[] = [];
+  if (gemm.fallbackReason) warnings.push(gemm.fallbackReason);
+  const c = result.overall.clusters;
+  if (c.changed > (options.tolerance ?? 0.001) * ds.count)
+    warnings.push(
+      `k-means stopped after ${c.iterations} iterations with ${c.changed} rows still changing cluster (raise --max-iterations)`,
+    );
+  const report: DiversityReport = {
+    tool: "instruct-arrange",
+    version: VERSION,
+    command: "diversity",
+    input: {
+      path: ds.path,
+      files: ds.files.map((f) => ({
+        path: f.path,
+        format: f.format,
+        layout: f.layout,
+        rows: f.rows,
+        skipped: f.skipped,
+        sha256: f.sha256,
+      })),
+      rows: ds.count,
+      tasks: ds.tasks.names.length,
+      taskSource: ds.taskSource,
+      skipped: ds.skippedCount,
+    },
+    ...(embedded.npy ? { embeddings: embedded.npy } : {}),
+    embedder: embedded.embedder,
+    engine: gemm.name,
+    options: {
+      clusters: options.clusters ?? "default",
+      seed: options.seed ?? 0,
+      maxIterations: options.maxIterations ?? 50,
+      tolerance: options.tolerance ?? 0.001,
+    },
+    ...(warnings.length > 0 ? { warnings } : {}),
+    overall: result.overall,
+    perTask: result.perTask,
+    timings: {
+      read: (tRead - started) / 1000,
+      [embedded.npy ? "load-embeddings" : "embed"]: (tEmbed - tRead) / 1000,
+      ...result.timings,
+      total: (performance.now() - started) / 1000,
+    },
+  };
+  if (options.out !== undefined) {
+    const staged = new Staging();
+    try {
+      const json = JSON.stringify(report, (_k, v: unknown) => (typeof v === "number" ? sig6(v) : v), 2);
+      await writeLines(staged.path(options.out), [`${json}\n`]);
+      await staged.commit();
+    } catch (e) {
+      await staged.abort();
+      throw e;
+    }
+  }
+  return report;
+}
