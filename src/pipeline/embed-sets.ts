@@ -14,6 +14,12 @@ export interface EmbedSetsOptions {
   maxTokens?: number;
   /** Texts per embedding batch. */
   batchSize?: number;
+  /** minilm / hf:<id>: local model directory (no download). */
+  modelDir?: string;
+  /** minilm / hf:<id>: largest padded batch in tokens. */
+  tokenBudget?: number;
+  /** minilm / hf:<id>: the 8-bit model. */
+  quantized?: boolean;
   /** Precomputed embeddings (.npy, float32, row i = input row i). Both or neither. */
   trainEmbeddings?: string;
   testEmbeddings?: string;
@@ -81,6 +87,9 @@ export async function embedSets(
     ngramDims: options.ngramDims,
     maxTokens: options.maxTokens,
     batchSize: options.batchSize,
+    modelDir: options.modelDir,
+    tokenBudget: options.tokenBudget,
+    quantized: options.quantized,
     onProgress: progress,
   });
   try {
