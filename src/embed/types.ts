@@ -43,7 +43,7 @@ export interface EmbedderOptions {
   batchSize?: number;
   /** minilm / hf:<id>: local model directory (config.json, tokenizer.json, onnx/model.onnx); no download. */
   modelDir?: string;
-  /** minilm / hf:<id>: largest padded batch in tokens (texts × longest text), default 8192. */
+  /** minilm / hf:<id>: largest padded batch in tokens (texts × longest text), default 2048. */
   tokenBudget?: number;
   /** minilm / hf:<id>: load the 8-bit model (onnx/model_quantized.onnx). */
   quantized?: boolean;

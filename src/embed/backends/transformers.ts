@@ -42,7 +42,7 @@ export interface TransformersEmbedderOptions {
   modelDir?: string;
   /** Keep at most this many tokens of each text, special tokens included (default: the model's own limit). */
   maxTokens?: number;
-  /** Largest padded batch in tokens (texts × longest text), default 8192. */
+  /** Largest padded batch in tokens (texts × longest text), default 2048. */
   tokenBudget?: number;
   /** Load onnx/model_quantized.onnx (8-bit) instead of onnx/model.onnx. */
   quantized?: boolean;
@@ -54,9 +54,9 @@ export interface TransformersEmbedderOptions {
 }
 
 export const MODEL_DIR_ENV = "INSTRUCT_ARRANGE_MODEL_DIR";
-export const DEFAULT_TOKEN_BUDGET = 8192;
+export const DEFAULT_TOKEN_BUDGET = 2048;
 /** Texts per `embed` call that embedAll should pass: enough for the length sort to form full batches. */
-export const TRANSFORMERS_BATCH_TEXTS = 1024;
+export const TRANSFORMERS_BATCH_TEXTS = 256;
 /** How long a download may wait for a server's answer before giving up. */
 const RESPONSE_TIMEOUT_MS = 20_000;
 
@@ -194,6 +194,39 @@ export interface Tokenized {
 }
 
 /**
+ * A tokenizer that keeps at most `maxTokens` tokens of each text, special tokens included: the text's word
+ * pieces are cut to the room the special tokens leave, then wrapped in them, as Hugging Face truncation does
+ * for one sequence. The result counts the texts that were cut.
+ */
+export function truncatingEncoder(
+  tokenizer: PreTrainedTokenizer,
+  maxTokens: number,
+): (texts: readonly string[]) => Tokenized {
+  const special = specialTokens(tokenizer);
+  const room = maxTokens - special.prefix.length - special.suffix.length;
+  if (room < 1)
+    throw usageError(
+      `--max-tokens ${maxTokens} leaves no room for text after the ${maxTokens - room} special tokens`,
+      "--max-tokens",
+      `pass --max-tokens ${maxTokens - room + 1} or more`,
+    );
+  return (texts) => {
+    let truncated = 0;
+    const ids = texts.map((text) => {
+      const pieces = tokenizer.encode(text, { add_special_tokens: false });
+      if (pieces.length > room) truncated++;
+      const n = Math.min(pieces.length, room);
+      const row = new Int32Array(special.prefix.length + n + special.suffix.length);
+      row.set(special.prefix, 0);
+      for (let i = 0; i < n; i++) row[special.prefix.length + i] = pieces[i]!;
+      row.set(special.suffix, special.prefix.length + n);
+      return row;
+    });
+    return { ids, truncated };
+  };
+}
+
+/**
  * Indices of texts grouped into batches: longest first, each batch as many texts as fit in `budget` padded
  * tokens (at least one). Ties keep input order.
  */
@@ -261,7 +294,7 @@ export async function createTransformersEmbedder(options: TransformersEmbedderOp
     throw usageError(
       `token budget must be a positive integer, got ${tokenBudget}`,
       "--token-budget",
-      "pass e.g. --token-budget 8192",
+      "pass e.g. --token-budget 2048",
     );
   const threads = options.threads ?? availableParallelism();
   const progress = options.onProgress;
@@ -290,14 +323,7 @@ export async function createTransformersEmbedder(options: TransformersEmbedderOp
       "--max-tokens",
       `pass --max-tokens ${positions} or less`,
     );
-  const special = specialTokens(tokenizer);
-  const room = maxTokens - special.prefix.length - special.suffix.length;
-  if (room < 1)
-    throw usageError(
-      `--max-tokens ${maxTokens} leaves no room for text after the ${maxTokens - room} special tokens`,
-      "--max-tokens",
-      `pass --max-tokens ${maxTokens - room + 1} or more`,
-    );
+  const tokenize = truncatingEncoder(tokenizer, maxTokens);
   const padId = typeof tokenizer.pad_token_id === "number" ? tokenizer.pad_token_id : 0;
   const session = (
     model as unknown as { sessions: Record<string, { inputNames: string[]; outputNames: string[] }> }
@@ -306,21 +332,6 @@ export async function createTransformersEmbedder(options: TransformersEmbedderOp
   const outputName = session?.outputNames.includes("last_hidden_state")
     ? "last_hidden_state"
     : (session?.outputNames[0] ?? "last_hidden_state");
-
-  function tokenize(texts: readonly string[]): Tokenized {
-    let truncated = 0;
-    const ids = texts.map((text) => {
-      const pieces = tokenizer.encode(text, { add_special_tokens: false });
-      if (pieces.length > room) truncated++;
-      const n = Math.min(pieces.length, room);
-      const row = new Int32Array(special.prefix.length + n + special.suffix.length);
-      row.set(special.prefix, 0);
-      for (let i = 0; i < n; i++) row[special.prefix.length + i] = pieces[i]!;
-      row.set(special.suffix, special.prefix.length + n);
-      return row;
-    });
-    return { ids, truncated };
-  }
 
   /** Run one padded batch; returns last hidden states [rows, seq, dims]. */
   async function run(
