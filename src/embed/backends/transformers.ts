@@ -307,6 +307,20 @@ export async function createTransformersEmbedder(options: TransformersEmbedderOp
     unit: "models",
     message: `${loaded.source}: ${loaded.dir}`,
   });
+  try {
+    return await start(loaded, options, tokenBudget);
+  } catch (e) {
+    await loaded.model.dispose().catch(() => undefined);
+    throw e;
+  }
+}
+
+/** The embedder around a loaded tokenizer and model (checks the options against the model, probes it). */
+async function start(
+  loaded: Loaded,
+  options: TransformersEmbedderOptions,
+  tokenBudget: number,
+): Promise<Embedder> {
   const { tokenizer, model } = loaded;
 
   const { limit, positions } = modelTokenLimit(loaded.dir);
@@ -409,7 +423,7 @@ export async function createTransformersEmbedder(options: TransformersEmbedderOp
     );
   });
   const dims = probe.dims;
-  const hash = await hashFiles(loaded.dir, files.required);
+  const hash = await hashFiles(loaded.dir, modelFiles(options.quantized === true).required);
   const version =
     `${options.id};transformers.js@${env.version};model=${options.model};dtype=${options.quantized ? "q8" : "fp32"}` +
     `;files=${hash};maxTokens=${maxTokens};pool=mean;l2`;
