@@ -17,6 +17,12 @@ export interface AnalyzeOptions extends EmbeddingServiceOptions {
   maxTokens?: number;
   /** Texts per embedding batch. */
   embedBatchSize?: number;
+  /** minilm / hf:<id>: local model directory (no download). */
+  modelDir?: string;
+  /** minilm / hf:<id>: largest padded batch in tokens. */
+  tokenBudget?: number;
+  /** minilm / hf:<id>: the 8-bit model. */
+  quantized?: boolean;
   /** Precomputed embeddings (.npy, float32, row i = input row i). */
   trainEmbeddings?: string;
   testEmbeddings?: string;

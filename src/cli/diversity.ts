@@ -1,7 +1,13 @@
-import { Command, Option } from "commander";
-import { EMBEDDERS } from "../embed/index.js";
+import { Command } from "commander";
 import { type DiversityRunOptions, diversity } from "../pipeline/diversity.js";
-import { intOption, numberOption, recordOptions, runOptions, serviceOptions } from "./options.js";
+import {
+  embeddingOptions,
+  intOption,
+  numberOption,
+  recordOptions,
+  runOptions,
+  serviceOptions,
+} from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
 
 type DiversityFlags = Omit<DiversityRunOptions, "onProgress" | "out"> & {
@@ -34,27 +40,12 @@ export function diversityCommand(): Command {
       numberOption("--tolerance", "0.001"),
     )
     .option("--seed <n>", "seed of the k-means++ seeding", intOption("--seed", 0), 0)
-    .addOption(new Option("--embedder <name>", "embedding backend").choices(EMBEDDERS).default("use-lite"))
-    .addOption(
-      new Option("--ngram-dims <n>", "ngram: hashed feature dimensions (default 1024)").argParser(
-        intOption("--ngram-dims", 16, 16),
-      ),
-    )
-    .addOption(
-      new Option("--max-tokens <n>", "use-lite: truncate each text to n tokens (default 256)").argParser(
-        intOption("--max-tokens", 1),
-      ),
-    )
-    .addOption(
-      new Option("--batch-size <n>", "texts per embedding batch (default 64)").argParser(
-        intOption("--batch-size", 1),
-      ),
-    )
     .option(
       "--embeddings <file.npy>",
       "precomputed float32 embeddings (row i = input row i); skips the embedder",
     );
   for (const option of [
+    ...embeddingOptions("--batch-size").filter((o) => !o.long?.endsWith("-embeddings")),
     ...serviceOptions(),
     ...recordOptions("skip malformed rows instead of failing"),
     ...runOptions(),

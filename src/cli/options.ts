@@ -1,6 +1,6 @@
 import { Option } from "commander";
 import { usageError } from "../core/errors.js";
-import { EMBEDDERS } from "../embed/index.js";
+import { checkEmbedderName, EMBEDDERS, MINILM_MODEL } from "../embed/index.js";
 
 /** Parser for an integer flag >= min; a bad value is a usage error whose fix shows `example`. */
 export function intOption(flag: string, min: number, example = Math.max(min, 1)) {
@@ -33,14 +33,26 @@ export function numberOption(flag: string, example: string) {
  */
 export function embeddingOptions(batchFlag: "--batch-size" | "--embed-batch-size"): Option[] {
   return [
-    new Option("--embedder <name>", "embedding backend").choices(EMBEDDERS).default("use-lite"),
+    new Option("--embedder <name>", `embedding backend: ${EMBEDDERS.join(", ")}`)
+      .argParser(checkEmbedderName)
+      .default("use-lite"),
     new Option("--ngram-dims <n>", "ngram: hashed feature dimensions (default 1024)").argParser(
       intOption("--ngram-dims", 16, 16),
     ),
-    new Option("--max-tokens <n>", "use-lite: truncate each text to n tokens (default 256)").argParser(
-      intOption("--max-tokens", 1),
+    new Option(
+      "--max-tokens <n>",
+      "use-lite, minilm, hf: truncate each text to n tokens (default 256; hf: the model's own limit)",
+    ).argParser(intOption("--max-tokens", 1)),
+    new Option(
+      "--model-dir <dir>",
+      `minilm, hf: local model directory (config.json, tokenizer.json, onnx/model.onnx), e.g. a download of ${MINILM_MODEL}; no network is used (default: $INSTRUCT_ARRANGE_MODEL_DIR, else the Hugging Face cache, else download)`,
     ),
-    new Option(`${batchFlag} <n>`, "texts per embedding batch (default 64)").argParser(
+    new Option(
+      "--token-budget <n>",
+      "minilm, hf: largest padded batch in tokens (texts × longest text; default 2048)",
+    ).argParser(intOption("--token-budget", 1, 2048)),
+    new Option("--quantized", "minilm, hf: use the 8-bit model (onnx/model_quantized.onnx)"),
+    new Option(`${batchFlag} <n>`, "texts per embedding batch (default 64; minilm, hf: 256)").argParser(
       intOption(batchFlag, 1),
     ),
     new Option(

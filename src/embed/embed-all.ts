@@ -4,7 +4,7 @@ import type { Matrix } from "../core/types.js";
 import type { Embedder } from "./types.js";
 
 export interface EmbedAllOptions {
-  /** Texts per `embed` call (default 64). */
+  /** Texts per `embed` call (default: the embedder's preferredBatchSize, else 64). */
   batchSize?: number;
   onProgress?: ProgressSink;
   /** Progress stage is `embed:<label>` (default "texts"). */
@@ -36,7 +36,7 @@ export async function embedAll(
   texts: readonly string[],
   options: EmbedAllOptions = {},
 ): Promise<EmbedAllResult> {
-  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const batchSize = options.batchSize ?? embedder.preferredBatchSize ?? DEFAULT_BATCH_SIZE;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1)
     throw usageError(
       `batch size must be a positive integer, got ${batchSize}`,

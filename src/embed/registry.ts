@@ -6,11 +6,15 @@ import type { Embedder, EmbedderOptions } from "./types.js";
  * runtime) plus one entry here; it is imported only when chosen, so an unused runtime never loads.
  */
 interface BackendEntry {
+  /** The name, or for a family of names the prefix plus a placeholder, e.g. "hf:<model-id>". */
   name: string;
+  /** Names starting with this (and longer than it) choose the backend, e.g. "hf:". */
+  prefix?: string;
   summary: string;
   /** What to do when the backend's module or runtime cannot be loaded. */
   fix: string;
-  load(): Promise<(options: EmbedderOptions) => Embedder | Promise<Embedder>>;
+  /** `name` is the name the backend was chosen by (for a prefix family, the whole name). */
+  load(): Promise<(options: EmbedderOptions, name: string) => Embedder | Promise<Embedder>>;
 }
 
 const BACKENDS: readonly BackendEntry[] = [
@@ -43,7 +47,49 @@ const BACKENDS: readonly BackendEntry[] = [
       return (o) => m.createHttpEmbedder({ ...o.http, batchSize: o.batchSize, onProgress: o.onProgress });
     },
   },
+  {
+    name: "minilm",
+    summary:
+      "sentence-transformers all-MiniLM-L6-v2 (384-d, the paper's encoder) through transformers.js on onnxruntime-node; needs the model (--model-dir)",
+    fix: "reinstall @huggingface/transformers and onnxruntime-node (npm install), or use --embedder use-lite",
+    load: async () => {
+      const m = await import("./backends/transformers.js");
+      return (o) =>
+        m.createTransformersEmbedder({
+          id: "minilm",
+          model: MINILM_MODEL,
+          modelDir: o.modelDir,
+          maxTokens: o.maxTokens ?? 256,
+          tokenBudget: o.tokenBudget,
+          quantized: o.quantized,
+          onProgress: o.onProgress,
+        });
+    },
+  },
+  {
+    name: "hf:<model-id>",
+    prefix: "hf:",
+    summary:
+      "any Hugging Face feature-extraction model exported for transformers.js, e.g. hf:Xenova/bge-small-en-v1.5 (mean pooling, L2)",
+    fix: "reinstall @huggingface/transformers and onnxruntime-node (npm install), or use --embedder use-lite",
+    load: async () => {
+      const m = await import("./backends/transformers.js");
+      return (o, name) =>
+        m.createTransformersEmbedder({
+          id: name,
+          model: name.slice("hf:".length),
+          modelDir: o.modelDir,
+          maxTokens: o.maxTokens,
+          tokenBudget: o.tokenBudget,
+          quantized: o.quantized,
+          onProgress: o.onProgress,
+        });
+    },
+  },
 ];
+
+/** The Hugging Face model behind `minilm`: sentence-transformers/all-MiniLM-L6-v2 exported to ONNX by Xenova. */
+export const MINILM_MODEL = "Xenova/all-MiniLM-L6-v2";
 
 export const EMBEDDERS: readonly string[] = BACKENDS.map((b) => b.name);
 export const DEFAULT_EMBEDDER = "use-lite";
@@ -51,6 +97,19 @@ export const DEFAULT_EMBEDDER = "use-lite";
 /** One line per backend, for usage texts. */
 export function describeEmbedders(): string[] {
   return BACKENDS.map((b) => `${b.name}: ${b.summary}`);
+}
+
+function findBackend(name: string): BackendEntry | undefined {
+  return BACKENDS.find((b) =>
+    b.prefix === undefined ? b.name === name : name.startsWith(b.prefix) && name.length > b.prefix.length,
+  );
+}
+
+/** `name` if it names a backend; otherwise a usage error naming --embedder and the valid names. */
+export function checkEmbedderName(name: string): string {
+  if (findBackend(name) === undefined)
+    throw usageError(`unknown embedder "${name}"`, "--embedder", `Expected one of: ${EMBEDDERS.join(", ")}`);
+  return name;
 }
 
 function message(e: unknown): string {
@@ -62,9 +121,8 @@ function message(e: unknown): string {
  * fails to load is an `embedder` error. Option errors of the backend (e.g. `--ngram-dims`) pass through.
  */
 export async function createEmbedder(name: string, options: EmbedderOptions = {}): Promise<Embedder> {
-  const entry = BACKENDS.find((b) => b.name === name);
-  if (entry === undefined)
-    throw usageError(`unknown embedder "${name}"`, "--embedder", `Expected one of: ${EMBEDDERS.join(", ")}`);
+  const entry = findBackend(checkEmbedderName(name));
+  if (entry === undefined) throw new ArrangeError("internal", `no backend for embedder "${name}"`);
   let factory: Awaited<ReturnType<BackendEntry["load"]>>;
   try {
     factory = await entry.load();
@@ -76,7 +134,7 @@ export async function createEmbedder(name: string, options: EmbedderOptions = {}
     });
   }
   try {
-    return await factory(options);
+    return await factory(options, name);
   } catch (e) {
     if (isArrangeError(e)) throw e;
     throw new ArrangeError("embedder", `could not start the ${name} embedder: ${message(e)}`, {

@@ -22,6 +22,11 @@ export interface Embedder {
   /** True when vectors are L2-normalized. */
   readonly normalized: boolean;
   /**
+   * Texts per `embed` call the backend works best with, used by embedAll when no batch size is given.
+   * Backends that form their own batches inside `embed` (by token count) ask for many texts at once.
+   */
+  readonly preferredBatchSize?: number;
+  /**
    * Optional corpus pass before embedding (e.g. document frequencies for TF-IDF). The pipeline calls it once
    * with the texts of the training and the test set together, in that order, before any `embed` call.
    */
@@ -36,10 +41,16 @@ export interface Embedder {
 export interface EmbedderOptions {
   /** ngram: number of hashed feature dimensions (default 1024). */
   ngramDims?: number;
-  /** use-lite: truncate texts to this many SentencePiece tokens (default 256). */
+  /** use-lite, minilm, hf:<id>: truncate texts to this many tokens (default 256; hf: the model's own limit). */
   maxTokens?: number;
   /** Batch size for backends that batch (default 64). */
   batchSize?: number;
+  /** minilm / hf:<id>: local model directory (config.json, tokenizer.json, onnx/model.onnx); no download. */
+  modelDir?: string;
+  /** minilm / hf:<id>: largest padded batch in tokens (texts × longest text), default 2048. */
+  tokenBudget?: number;
+  /** minilm / hf:<id>: load the 8-bit model (onnx/model_quantized.onnx). */
+  quantized?: boolean;
   onProgress?: ProgressSink;
   /** http: the service and how to call it (see backends/http.ts). */
   http?: HttpOptions;

@@ -44,6 +44,12 @@ export interface ArrangeOptions extends EmbeddingServiceOptions {
   /** use-lite token limit per text. */
   maxTokens?: number;
   batchSize?: number;
+  /** minilm / hf:<id>: local model directory (no download). */
+  modelDir?: string;
+  /** minilm / hf:<id>: largest padded batch in tokens. */
+  tokenBudget?: number;
+  /** minilm / hf:<id>: the 8-bit model. */
+  quantized?: boolean;
   /** Precomputed embeddings (.npy, float32, row i = input row i). */
   trainEmbeddings?: string;
   testEmbeddings?: string;

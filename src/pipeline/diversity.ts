@@ -9,10 +9,10 @@ import { createGemm } from "../linalg/index.js";
 import { VERSION } from "../version.js";
 import { type EmbedderInfo, embedSet, type NpySummary } from "./embed-sets.js";
 import { Staging, writeLines } from "./staging.js";
-import type { EmbeddingServiceOptions } from "./start-embedder.js";
+import type { BackendChoice } from "./start-embedder.js";
 
 /** Everything `instruct-arrange diversity` needs; the CLI maps its flags one to one onto these fields. */
-export interface DiversityRunOptions extends EmbeddingServiceOptions {
+export interface DiversityRunOptions extends BackendChoice {
   /** Dataset: a file or a directory of one file per task. */
   input: string;
   /** Where to write the JSON report. Omit to only compute. */

@@ -17,6 +17,12 @@ export interface EmbedSetsOptions extends EmbeddingServiceOptions {
   maxTokens?: number;
   /** Texts per embedding batch. */
   batchSize?: number;
+  /** minilm / hf:<id>: local model directory (no download). */
+  modelDir?: string;
+  /** minilm / hf:<id>: largest padded batch in tokens. */
+  tokenBudget?: number;
+  /** minilm / hf:<id>: the 8-bit model. */
+  quantized?: boolean;
   /** Precomputed embeddings (.npy, float32, row i = input row i). Both or neither. */
   trainEmbeddings?: string;
   testEmbeddings?: string;

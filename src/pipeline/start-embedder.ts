@@ -30,6 +30,12 @@ export interface BackendChoice extends EmbeddingServiceOptions {
   ngramDims?: number;
   maxTokens?: number;
   batchSize?: number;
+  /** minilm / hf:<id>: local model directory (no network use). */
+  modelDir?: string;
+  /** minilm / hf:<id>: padded tokens per batch. */
+  tokenBudget?: number;
+  /** minilm / hf:<id>: use the 8-bit quantized ONNX model. */
+  quantized?: boolean;
   onProgress?: ProgressSink;
 }
 
@@ -64,6 +70,9 @@ export async function startEmbedder(o: BackendChoice): Promise<StartedEmbedder> 
     ngramDims: o.ngramDims,
     maxTokens: o.maxTokens,
     batchSize: o.batchSize,
+    modelDir: o.modelDir,
+    tokenBudget: o.tokenBudget,
+    quantized: o.quantized,
     onProgress: o.onProgress,
     http: {
       endpoint: o.endpoint,

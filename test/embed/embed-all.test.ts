@@ -39,6 +39,20 @@ describe("embedAll", () => {
     });
   }
 
+  it("uses the embedder's preferredBatchSize when no batch size is given, else the given one", async () => {
+    const calls: string[][] = [];
+    const e = { ...fakeEmbedder(calls), preferredBatchSize: 5 };
+    const r = await embedAll(e, texts);
+    expect(calls.map((c) => c.length)).toEqual([5, 2]);
+    expect([...r.matrix.data]).toEqual(texts.flatMap((t) => [t.length, t.charCodeAt(0) || 0]));
+    calls.length = 0;
+    await embedAll(e, texts, { batchSize: 2 });
+    expect(calls.map((c) => c.length)).toEqual([2, 2, 2, 1]);
+    calls.length = 0;
+    await embedAll(fakeEmbedder(calls), texts);
+    expect(calls.map((c) => c.length)).toEqual([7]);
+  });
+
   it("emits progress events per batch under embed:<label>", async () => {
     const events: ProgressEvent[] = [];
     await embedAll(fakeEmbedder(), texts, {

@@ -1,10 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { ArrangeError } from "../../src/core/errors.js";
-import { createEmbedder, DEFAULT_EMBEDDER, describeEmbedders, EMBEDDERS } from "../../src/embed/index.js";
+import {
+  checkEmbedderName,
+  createEmbedder,
+  DEFAULT_EMBEDDER,
+  describeEmbedders,
+  EMBEDDERS,
+} from "../../src/embed/index.js";
 
 describe("embedder registry", () => {
   it("lists the backends, use-lite first as the default", () => {
-    expect(EMBEDDERS).toEqual(["use-lite", "ngram", "http"]);
+    expect(EMBEDDERS).toEqual(["use-lite", "ngram", "http", "minilm", "hf:<model-id>"]);
     expect(DEFAULT_EMBEDDER).toBe("use-lite");
     expect(describeEmbedders()).toHaveLength(EMBEDDERS.length);
   });
@@ -19,8 +25,15 @@ describe("embedder registry", () => {
     const err = await createEmbedder("minilm-typo").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ArrangeError);
     expect(err).toMatchObject({ code: "usage", option: "--embedder" });
-    expect((err as ArrangeError).fix).toBe("Expected one of: use-lite, ngram, http");
+    expect((err as ArrangeError).fix).toBe("Expected one of: use-lite, ngram, http, minilm, hf:<model-id>");
     expect((err as ArrangeError).describe()).toContain('unknown embedder "minilm-typo" (--embedder)');
+  });
+
+  it("chooses hf:<model-id> by prefix, and needs a model id after it", async () => {
+    expect(checkEmbedderName("hf:Xenova/bge-small-en-v1.5")).toBe("hf:Xenova/bge-small-en-v1.5");
+    expect(checkEmbedderName("minilm")).toBe("minilm");
+    expect(() => checkEmbedderName("hf:")).toThrow(/unknown embedder "hf:"/);
+    expect(() => checkEmbedderName("hf")).toThrow(/unknown embedder/);
   });
 
   it("passes backend option errors through", async () => {
