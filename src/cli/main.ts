@@ -5,6 +5,7 @@ import { VERSION } from "../version.js";
 import { analyzeCommand } from "./analyze.js";
 import { arrangeCommand } from "./arrange.js";
 import { exportCommand } from "./export.js";
+import { trainCommand } from "./train.js";
 
 export function buildProgram(): Command {
   const program = new Command("instruct-arrange")
@@ -16,7 +17,7 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
   // addCommand does not pass settings down: subcommands need the same exit override and error hints.
-  for (const command of [arrangeCommand(), analyzeCommand(), exportCommand()]) {
+  for (const command of [arrangeCommand(), analyzeCommand(), exportCommand(), trainCommand()]) {
     program.addCommand(command.exitOverride().showHelpAfterError("(run with --help for usage)"));
   }
   return program;

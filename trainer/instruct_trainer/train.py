@@ -270,7 +270,7 @@ def run(config_path):
     gen_n = cfg["generate_max_examples"] or len(eval_enc)
 
     def checkpoint_events(step):
-        if main_rank and eval_enc and (step % cfg["eval_every"] == 0 or step == total_steps):
+        if main_rank and eval_enc and (step % cfg["eval_every"] == 0 or step == total_steps or step in generate_at):
             sums, counts = evaluate(lm, eval_enc, cfg["eval_batch_size"], pad_id, device)
             out("eval", step=step, examples=min(step * batch, total_examples), lossSum=sums, tokens=counts)
         if main_rank and eval_enc and step in generate_at:
