@@ -470,11 +470,23 @@ function runTrainer(
         fix: "pass --python PATH of a Python with PyTorch",
       });
     });
-    child.on("close", (code, signal) => {
+    let finished = false;
+    const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (finished) return;
+      finished = true;
       for (const line of lines.end()) feed(line);
       log.end(() =>
         resolvePromise({ code, signal, tail: tail.slice(-LOG_TAIL_LINES).join("\n"), error: failure }),
       );
+    };
+    child.on("close", finish);
+    // After a protocol failure the trainer is stopped; a grandchild may still hold its pipes open, so do
+    // not wait for them to close.
+    child.on("exit", (code, signal) => {
+      if (failure === undefined) return;
+      child.stdout.destroy();
+      child.stderr.destroy();
+      finish(code, signal);
     });
   });
 }

@@ -31,5 +31,5 @@ export const describeTorch: typeof describe = (() => {
   process.stderr.write(
     "\n[instruct-arrange tests] SKIPPING training tests: no python3 with PyTorch (apt-get install python3-torch, or set INSTRUCT_ARRANGE_PYTHON)\n",
   );
-  return describe.skip;
+  return describe.skip as unknown as typeof describe;
 })();

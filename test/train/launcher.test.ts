@@ -2,7 +2,7 @@ import { chmod, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ArrangeError } from "../../src/core/errors.js";
-import { findPython, train } from "../../src/train/index.js";
+import { findPython, type TrainOptions, train } from "../../src/train/index.js";
 import { EXAMPLE_TEST, EXAMPLE_TRAIN, tempDir } from "../helpers/tmp.js";
 
 const START =
@@ -58,7 +58,7 @@ describe("trainer launcher", () => {
     [
       "a Python crash becomes a trainer error with the log's last lines and its path",
       `echo '${START}'; echo 'Traceback (most recent call last):' >&2; echo 'RuntimeError: boom' >&2; exit 1`,
-      /exited with status 1; its log ends with:\n[^]*RuntimeError: boom/,
+      /exited with status 1; its log ends with:\n[\s\S]*RuntimeError: boom/,
       "trainer",
     ],
     [
@@ -115,7 +115,7 @@ describe("trainer launcher", () => {
       out: join(dir, "run"),
       python: join(dir, "never-run"),
     };
-    for (const [extra, option] of [
+    const bad: [Partial<TrainOptions>, string][] = [
       [{ model: "builtin:huge" }, "--model"],
       [{ model: join(dir, "no-such-dir") }, "--model"],
       [{ batchSize: 4, gradAccum: 8 }, "--grad-accum"],
@@ -123,7 +123,8 @@ describe("trainer launcher", () => {
       [{ minLrRatio: 2 }, "--min-lr-ratio"],
       [{ maxSteps: 5, generateAt: [6] }, "--generate-at"],
       [{ maxSteps: 5, saveAt: [9] }, "--save-at"],
-    ] as const) {
+    ];
+    for (const [extra, option] of bad) {
       const e = await failure(train({ ...base, ...extra }));
       expect(e.code).toBe("usage");
       expect(e.describe()).toContain(option);
