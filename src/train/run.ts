@@ -1,6 +1,7 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import { basename, join, resolve } from "node:path";
 import { ArrangeError, usageError } from "../core/errors.js";
 import { noProgress, type ProgressSink } from "../core/progress.js";
@@ -403,8 +404,25 @@ interface Exit {
   error?: unknown;
 }
 
-/** Runs the trainer, feeding each stdout line to `handle`; stderr goes to the log file. */
-function runTrainer(
+/** A free TCP port on the loopback interface (the rendezvous of multi-process runs). */
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/**
+ * Runs the trainer, feeding each stdout line of rank 0 to `handle`; stderr (every rank) goes to the log.
+ * With nproc > 1 it starts the ranks itself with torchrun's environment (RANK, WORLD_SIZE, MASTER_ADDR,
+ * ...): Debian's torchrun 1.13 fails on Python 3.11 before starting any worker.
+ */
+async function runTrainer(
   python: PythonInfo,
   configPath: string,
   logPath: string,
@@ -412,29 +430,23 @@ function runTrainer(
   cwd: string,
   handle: (e: TrainerEvent) => void,
 ): Promise<Exit> {
-  const args =
-    settings.nproc > 1
-      ? [
-          "-m",
-          "torch.distributed.run",
-          "--standalone",
-          `--nproc_per_node=${settings.nproc}`,
-          "-m",
-          "instruct_trainer",
-          configPath,
-        ]
-      : ["-m", "instruct_trainer", configPath];
-  const env: NodeJS.ProcessEnv = {
+  const args = ["-m", "instruct_trainer", configPath];
+  const base: NodeJS.ProcessEnv = {
     ...process.env,
     PYTHONPATH: [trainerDir(), process.env.PYTHONPATH].filter(Boolean).join(":"),
     PYTHONUNBUFFERED: "1",
   };
-  if (settings.threads !== null) env.OMP_NUM_THREADS = String(settings.threads);
+  if (settings.threads !== null) base.OMP_NUM_THREADS = String(settings.threads);
+  const world = settings.nproc;
+  const port = world > 1 ? await freePort() : 0;
   return new Promise<Exit>((resolvePromise) => {
     const log = createWriteStream(logPath);
     const tail: string[] = [];
     let failure: unknown;
-    const child = spawn(python.executable, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const children: ChildProcess[] = [];
+    const stopAll = () => {
+      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
+    };
     const lines = new LineSplitter();
     let lineNo = 0;
     const feed = (text: string) => {
@@ -452,41 +464,78 @@ function runTrainer(
               })
             : e;
         log.write(`[instruct-arrange] ${(e as Error).message}\n`);
-        child.kill("SIGTERM");
+        stopAll();
       }
     };
-    child.stdout.setEncoding("utf8");
-    child.stdout.on("data", (chunk: string) => {
-      for (const line of lines.push(chunk)) feed(line);
-    });
-    child.stderr.setEncoding("utf8");
-    child.stderr.on("data", (chunk: string) => {
+    const onStderr = (chunk: string) => {
       log.write(chunk);
       for (const l of chunk.split("\n")) if (l.trim() !== "") tail.push(l);
       if (tail.length > 4 * LOG_TAIL_LINES) tail.splice(0, tail.length - LOG_TAIL_LINES);
-    });
-    child.on("error", (e) => {
-      failure ??= new ArrangeError("trainer", `could not start ${python.executable}: ${e.message}`, {
-        fix: "pass --python PATH of a Python with PyTorch",
-      });
-    });
-    let finished = false;
-    const finish = (code: number | null, signal: NodeJS.Signals | null) => {
-      if (finished) return;
-      finished = true;
-      for (const line of lines.end()) feed(line);
-      log.end(() =>
-        resolvePromise({ code, signal, tail: tail.slice(-LOG_TAIL_LINES).join("\n"), error: failure }),
-      );
     };
-    child.on("close", finish);
-    // After a protocol failure the trainer is stopped; a grandchild may still hold its pipes open, so do
-    // not wait for them to close.
-    child.on("exit", (code, signal) => {
-      if (failure === undefined) return;
-      child.stdout.destroy();
-      child.stderr.destroy();
-      finish(code, signal);
-    });
+    let pending = world;
+    let result: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    const finishOne = (rank: number, code: number | null, signal: NodeJS.Signals | null) => {
+      if (rank === 0) for (const line of lines.end()) feed(line);
+      // The first failing rank speaks for the run; the others are stopped.
+      if ((code !== 0 || signal !== null) && (result === undefined || result.code === 0)) {
+        result = { code, signal };
+        stopAll();
+      } else if (result === undefined && rank === 0) result = { code, signal };
+      pending--;
+      if (pending === 0) {
+        const r = result ?? { code, signal };
+        log.end(() =>
+          resolvePromise({
+            code: r.code,
+            signal: r.signal,
+            tail: tail.slice(-LOG_TAIL_LINES).join("\n"),
+            error: failure,
+          }),
+        );
+      }
+    };
+    for (let rank = 0; rank < world; rank++) {
+      const env: NodeJS.ProcessEnv =
+        world > 1
+          ? {
+              ...base,
+              RANK: String(rank),
+              LOCAL_RANK: String(rank),
+              WORLD_SIZE: String(world),
+              LOCAL_WORLD_SIZE: String(world),
+              MASTER_ADDR: "127.0.0.1",
+              MASTER_PORT: String(port),
+            }
+          : base;
+      const child = spawn(python.executable, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+      children.push(child);
+      child.stdout.setEncoding("utf8");
+      child.stdout.on("data", (chunk: string) => {
+        if (rank === 0) for (const line of lines.push(chunk)) feed(line);
+        else log.write(chunk);
+      });
+      child.stderr.setEncoding("utf8");
+      child.stderr.on("data", onStderr);
+      child.on("error", (e) => {
+        failure ??= new ArrangeError("trainer", `could not start ${python.executable}: ${e.message}`, {
+          fix: "pass --python PATH of a Python with PyTorch",
+        });
+      });
+      let done = false;
+      const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (done) return;
+        done = true;
+        finishOne(rank, code, signal);
+      };
+      child.on("close", finish);
+      // After a failure the ranks are stopped; a grandchild may still hold their pipes open, so do not
+      // wait for those to close.
+      child.on("exit", (code, signal) => {
+        if (failure === undefined) return;
+        child.stdout.destroy();
+        child.stderr.destroy();
+        finish(code, signal);
+      });
+    }
   });
 }

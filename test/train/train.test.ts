@@ -126,6 +126,31 @@ describeTorch("train (PyTorch backend)", () => {
     expect(await run("c", 8)).not.toBe(a);
   }, 120_000);
 
+  it("gives the same curve with two processes, each on a strided half of every batch", async () => {
+    const dir = await tempDir();
+    const run = (nproc: number) =>
+      train({
+        ...TINY,
+        data: EXAMPLE_TRAIN,
+        eval: EXAMPLE_TEST,
+        out: join(dir, `p${nproc}`),
+        maxSteps: 4,
+        evalEvery: 2,
+        evalMaxExamples: 20,
+        nproc,
+      });
+    const one = await run(1);
+    const two = await run(2);
+    expect(two.start.world).toBe(2);
+    expect(two.curves.points.length).toBe(one.curves.points.length);
+    two.curves.points.forEach((p, i) => {
+      const q = one.curves.points[i]!;
+      expect(p.step).toBe(q.step);
+      expect(p.test.loss!).toBeCloseTo(q.test.loss!, 5);
+      if (p.trainLoss !== null) expect(p.trainLoss).toBeCloseTo(q.trainLoss!, 5);
+    });
+  }, 120_000);
+
   it("lowers the loss on a repeated batch", async () => {
     const dir = await tempDir();
     const rows = ["red", "green", "blue", "violet"].map((w, i) => ({

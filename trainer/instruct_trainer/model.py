@@ -90,8 +90,6 @@ class GPT(nn.Module):
         for name, p in self.named_parameters():
             if name.endswith("proj.weight") or name.endswith("fc_out.weight"):
                 nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * cfg.n_layer))
-        causal = torch.ones(cfg.context, cfg.context, dtype=torch.bool).triu(1)
-        self.register_buffer("causal", causal, persistent=False)
 
     @staticmethod
     def _init(m):
@@ -110,7 +108,9 @@ class GPT(nn.Module):
             raise ValueError(f"sequence of {start + t} tokens is longer than the context ({self.cfg.context})")
         pos = torch.arange(start, start + t, device=idx.device)
         x = self.wte(idx) + self.wpe(pos)
-        mask = self.causal[start : start + t, : start + t] if t > 1 else None
+        # Query i (absolute position start+i) must not see keys after it. Built per call rather than kept
+        # as a bool buffer, which DistributedDataParallel's gloo backend cannot broadcast.
+        mask = torch.ones(t, start + t, dtype=torch.bool, device=idx.device).triu(start + 1) if t > 1 else None
         presents = []
         for i, block in enumerate(self.blocks):
             x, kv = block(x, mask, None if past is None else past[i])

@@ -313,8 +313,10 @@ def run(config_path):
                 (summed * scale).backward()
             if scale > 0:
                 loss_sum += summed.detach().double()
-        if world > 1:
-            torch.distributed.all_reduce(loss_sum)
+        if world > 1:  # gloo reduces no float64
+            reduced = loss_sum.float()
+            torch.distributed.all_reduce(reduced)
+            loss_sum = reduced.double()
         if cfg["clip"] and cfg["clip"] > 0:
             torch.nn.utils.clip_grad_norm_(lm.model.parameters(), cfg["clip"])
         lr = opt.param_groups[0]["lr"]
