@@ -1,7 +1,7 @@
 /**
  * All benchmarks, each in its own process (so timings and peak memory are its own):
  *
- *   node dist/bench/run.js [part ...]     parts: gemm, tma, arrange-1m, e2e, analyze, embed-cache, diversity, embed (default: all)
+ *   node dist/bench/run.js [part ...]     parts: gemm, tma, arrange-1m, e2e, analyze, embed-cache, diversity, embed, train (default: all)
  *
  * Arguments after `--` go to every part, e.g. `node dist/bench/run.js tma -- --n 20000`.
  */
@@ -9,7 +9,17 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-const PARTS = ["gemm", "tma", "arrange-1m", "e2e", "analyze", "embed-cache", "diversity", "embed"] as const;
+const PARTS = [
+  "gemm",
+  "tma",
+  "arrange-1m",
+  "e2e",
+  "analyze",
+  "embed-cache",
+  "diversity",
+  "embed",
+  "train",
+] as const;
 
 const argv = process.argv.slice(2);
 const dash = argv.indexOf("--");

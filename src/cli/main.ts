@@ -9,6 +9,7 @@ import { embedCommand } from "./embed.js";
 import { exportCommand } from "./export.js";
 import { reportCommand } from "./report.js";
 import { synthCommand } from "./synth.js";
+import { trainCommand } from "./train.js";
 
 export function buildProgram(): Command {
   const program = new Command("instruct-arrange")
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
     embedCommand(),
     synthCommand(),
     diversityCommand(),
+    trainCommand(),
   ]) {
     program.addCommand(command.exitOverride().showHelpAfterError("(run with --help for usage)"));
   }

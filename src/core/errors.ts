@@ -8,6 +8,7 @@ export type ErrorCode =
   | "embeddings" // precomputed embeddings that do not match the data (exit 1)
   | "embedder" // an embedding backend failed to load or run (exit 1)
   | "io" // reading or writing files failed (exit 1)
+  | "trainer" // the Python training backend is missing, failed or reported an error (exit 1)
   | "internal"; // a bug: please report (exit 1)
 
 export interface ErrorDetails {

@@ -145,7 +145,7 @@ function turnText(value: unknown, field: string, t: number, key: string): string
   throw new RowProblem(`${field}[${t}].${key} is ${describe(value)}, not text`, SKIP_FIX);
 }
 
-function requiredText(record: Record<string, unknown>, field: string): string {
+export function requiredText(record: Record<string, unknown>, field: string): string {
   const value = record[field];
   if (typeof value === "string") return value;
   if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint")
@@ -155,7 +155,7 @@ function requiredText(record: Record<string, unknown>, field: string): string {
   throw new RowProblem(`field "${field}" is ${describe(value)}, not text`, SKIP_FIX);
 }
 
-function optionalText(record: Record<string, unknown>, field: string): string {
+export function optionalText(record: Record<string, unknown>, field: string): string {
   const value = record[field];
   if (value === undefined || value === null) return "";
   return requiredText(record, field);

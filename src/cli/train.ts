@@ -1,0 +1,182 @@
+import { Command, Option } from "commander";
+import { usageError } from "../core/errors.js";
+import { BUILTIN_SIZES, DEVICES, type Device, TRAIN_DEFAULTS, train } from "../train/index.js";
+import { intOption, numberOption } from "./options.js";
+import { createProgressRenderer, pickProgressMode } from "./progress.js";
+
+interface TrainFlags {
+  data: string;
+  eval: string;
+  out: string;
+  model: string;
+  maxLength?: number;
+  batchSize?: number;
+  gradAccum?: number;
+  evalBatchSize?: number;
+  lr?: number;
+  warmup?: number;
+  minLrRatio?: number;
+  weightDecay?: number;
+  clip?: number;
+  epochs?: number;
+  maxSteps?: number;
+  evalEvery?: number;
+  evalMaxExamples?: number;
+  generateAt?: number[];
+  generateMaxExamples?: number;
+  maxNewTokens?: number;
+  stemmer?: boolean;
+  saveAt?: number[];
+  seed?: number;
+  threads?: number;
+  device: Device;
+  nproc?: number;
+  python?: string;
+  label?: string;
+  taskField?: string;
+  skipInvalid?: boolean;
+  debugOrder?: boolean;
+  quiet?: boolean;
+  logJson?: boolean;
+}
+
+/** "10,50,100" -> [10, 50, 100]. */
+function stepList(flag: string) {
+  return (value: string): number[] =>
+    value.split(",").map((part) => {
+      const t = part.trim();
+      if (!/^\d+$/.test(t))
+        throw usageError(
+          `${flag} takes step numbers separated by commas, got "${value}"`,
+          flag,
+          `pass e.g. ${flag} 0,50,100`,
+        );
+      return Number(t);
+    });
+}
+
+export function trainCommand(): Command {
+  return new Command("train")
+    .description(
+      "Instruction-tune a model on a training set in exactly its order (Python + PyTorch backend) and record the\n" +
+        "answer-token loss on a test set every --eval-every steps: RUN_DIR/curves.json, which `report` draws.",
+    )
+    .requiredOption("--data <path>", "training set, trained on in its given order (e.g. arrange's --out)")
+    .requiredOption("--eval <path>", "test set (unseen tasks) whose loss is recorded")
+    .requiredOption("--out <dir>", "run directory: curves.json, run.json, trainer.log, prepared data")
+    .option(
+      "--model <model>",
+      `builtin:${BUILTIN_SIZES.join("|builtin:")} (trained from scratch, byte-level) or a Hugging Face causal-LM directory`,
+      TRAIN_DEFAULTS.model,
+    )
+    .option(
+      "--max-length <n>",
+      "tokens per example; prompts are cut from the left (default: model context)",
+      intOption("--max-length", 2, 512),
+    )
+    .option(
+      "--batch-size <n>",
+      "examples per optimizer step (global) (default 16)",
+      intOption("--batch-size", 1, 16),
+    )
+    .option("--grad-accum <n>", "micro-batches per step (default 1)", intOption("--grad-accum", 1, 2))
+    .option(
+      "--eval-batch-size <n>",
+      "test examples per forward pass (default 16)",
+      intOption("--eval-batch-size", 1, 16),
+    )
+    .option(
+      "--lr <x>",
+      "peak learning rate (default 1e-3 built-in, 2e-5 model directory)",
+      numberOption("--lr", "1e-3"),
+    )
+    .option("--warmup <n>", "linear warm-up steps (default 10)", intOption("--warmup", 0, 10))
+    .option(
+      "--min-lr-ratio <x>",
+      "cosine floor as a fraction of --lr (default 0.1)",
+      numberOption("--min-lr-ratio", "0.1"),
+    )
+    .option("--weight-decay <x>", "AdamW weight decay (default 0)", numberOption("--weight-decay", "0.01"))
+    .option("--clip <x>", "gradient-norm clipping, 0 = off (default 1)", numberOption("--clip", "1"))
+    .option(
+      "--epochs <n>",
+      "passes over the data, each in the same order (default 1)",
+      intOption("--epochs", 1),
+    )
+    .option(
+      "--max-steps <n>",
+      "stop after n steps (the order repeats if needed)",
+      intOption("--max-steps", 1, 100),
+    )
+    .option(
+      "--eval-every <n>",
+      "steps between test evaluations (default 10)",
+      intOption("--eval-every", 1, 10),
+    )
+    .option(
+      "--eval-max-examples <n>",
+      "test on n examples drawn with --seed (default all)",
+      intOption("--eval-max-examples", 1, 200),
+    )
+    .option(
+      "--generate-at <steps>",
+      "greedy generations on the test set at these steps, scored by ROUGE-1/L and exact match",
+      stepList("--generate-at"),
+    )
+    .option(
+      "--generate-max-examples <n>",
+      "generate for the first n test examples (default all)",
+      intOption("--generate-max-examples", 1, 100),
+    )
+    .option(
+      "--max-new-tokens <n>",
+      "tokens per generation (default 64)",
+      intOption("--max-new-tokens", 1, 64),
+    )
+    .option("--stemmer", "ROUGE with the Porter stemmer (rouge-score's use_stemmer=True)")
+    .option(
+      "--save-at <steps>",
+      "save checkpoints at these steps (RUN_DIR/checkpoints/step-N)",
+      stepList("--save-at"),
+    )
+    .option("--seed <n>", "seed for initialization and test sampling (default 0)", intOption("--seed", 0))
+    .option("--threads <n>", "CPU threads for PyTorch (default: PyTorch's)", intOption("--threads", 1, 2))
+    .addOption(new Option("--device <device>", "where to train").choices(DEVICES).default("auto"))
+    .option(
+      "--nproc <n>",
+      "processes under torchrun, each on a strided slice of every batch (default 1)",
+      intOption("--nproc", 1, 2),
+    )
+    .option(
+      "--python <path>",
+      "Python with PyTorch (default: $INSTRUCT_ARRANGE_PYTHON, python3, /usr/bin/python3)",
+    )
+    .option("--label <name>", "curve label (default: the run directory's name)")
+    .option("--task-field <name>", "record field holding the task name (default: file name in a directory)")
+    .option("--skip-invalid", "skip malformed rows instead of failing")
+    .option("--debug-order", "record the example indices of every step (events.jsonl-style 'order' events)")
+    .option("--quiet", "no progress or messages on stderr")
+    .option("--log-json", "progress, messages and every trainer event as JSON lines on stderr")
+    .action(async (flags: TrainFlags) => {
+      const mode = pickProgressMode(flags, process.stderr);
+      const progress = createProgressRenderer(mode);
+      try {
+        const result = await train({
+          ...flags,
+          onProgress: progress.sink,
+          onEvent:
+            mode === "json"
+              ? (e) => process.stderr.write(`${JSON.stringify({ ...e, event: `trainer:${e.event}` })}\n`)
+              : undefined,
+        });
+        progress.stop();
+        const last = result.curves.points[result.curves.points.length - 1];
+        progress.info(
+          `trained ${result.curves.steps} steps in ${result.trainSeconds.toFixed(1)} s (${result.stepsPerSecond ?? "-"} steps/s); final test loss ${last?.test.loss?.toFixed(4) ?? "-"} -> ${result.curvesPath}`,
+          { curves: result.curvesPath, steps: result.curves.steps, stepsPerSecond: result.stepsPerSecond },
+        );
+      } finally {
+        progress.stop();
+      }
+    });
+}

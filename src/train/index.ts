@@ -1,0 +1,13 @@
+export { readExamples, sampleExamples, splitRecord, type TrainExample } from "./examples.js";
+export {
+  BUILTIN_SIZES,
+  DEVICES,
+  type Device,
+  resolveSettings,
+  TRAIN_DEFAULTS,
+  type TrainSettings,
+  totalSteps,
+} from "./options.js";
+export { LineSplitter, ProtocolError, parseEvent, type TrainerEvent } from "./protocol.js";
+export { DEFAULT_PYTHONS, findPython, PYTHON_ENV, type PythonInfo, trainerDir } from "./python.js";
+export { type CurvePoint, type TrainCurves, type TrainOptions, type TrainResult, train } from "./run.js";

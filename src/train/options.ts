@@ -1,0 +1,172 @@
+import { existsSync, statSync } from "node:fs";
+import { usageError } from "../core/errors.js";
+
+/** Built-in model sizes (trainer/instruct_trainer/model.py SIZES). */
+export const BUILTIN_SIZES = ["tiny", "mini", "small", "base"] as const;
+export const DEVICES = ["auto", "cpu", "cuda"] as const;
+export type Device = (typeof DEVICES)[number];
+
+export interface TrainSettings {
+  model: string;
+  maxLength: number | null;
+  batchSize: number;
+  gradAccum: number;
+  evalBatchSize: number;
+  lr: number;
+  warmup: number;
+  minLrRatio: number;
+  weightDecay: number;
+  clip: number;
+  epochs: number;
+  maxSteps: number | null;
+  evalEvery: number;
+  evalMaxExamples: number | null;
+  generateAt: number[];
+  generateMaxExamples: number | null;
+  maxNewTokens: number;
+  stemmer: boolean;
+  saveAt: number[];
+  seed: number;
+  threads: number | null;
+  device: Device;
+  nproc: number;
+}
+
+export const TRAIN_DEFAULTS = {
+  model: "builtin:small",
+  batchSize: 16,
+  gradAccum: 1,
+  evalBatchSize: 16,
+  /** Learning rate for built-in models trained from scratch; model directories default to 2e-5. */
+  lr: 1e-3,
+  lrPretrained: 2e-5,
+  warmup: 10,
+  minLrRatio: 0.1,
+  weightDecay: 0,
+  clip: 1,
+  epochs: 1,
+  evalEvery: 10,
+  maxNewTokens: 64,
+  seed: 0,
+  device: "auto" as Device,
+  nproc: 1,
+};
+
+function int(value: number | undefined, fallback: number, flag: string, min: number): number {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v < min)
+    throw usageError(
+      `${flag} must be an integer >= ${min}, got ${v}`,
+      flag,
+      `pass e.g. ${flag} ${Math.max(min, fallback)}`,
+    );
+  return v;
+}
+
+function optInt(value: number | undefined, flag: string, min: number): number | null {
+  return value === undefined ? null : int(value, min, flag, min);
+}
+
+function num(
+  value: number | undefined,
+  fallback: number,
+  flag: string,
+  min: number,
+  max = Infinity,
+  open = false,
+): number {
+  const v = value ?? fallback;
+  if (!Number.isFinite(v) || v < min || v > max || (open && v === min))
+    throw usageError(
+      `${flag} must be a number ${open ? ">" : ">="} ${min}${max < Infinity ? ` and <= ${max}` : ""}, got ${v}`,
+      flag,
+      `pass e.g. ${flag} ${fallback}`,
+    );
+  return v;
+}
+
+function steps(list: number[] | undefined, flag: string): number[] {
+  const out = [...new Set(list ?? [])].sort((a, b) => a - b);
+  for (const s of out) int(s, 0, flag, 0);
+  return out;
+}
+
+export function isBuiltinModel(model: string): boolean {
+  return model === "builtin" || model.startsWith("builtin:");
+}
+
+/** Checks every setting before the trainer is launched; a bad value is a usage error naming its option. */
+export function resolveSettings(o: Partial<TrainSettings>): TrainSettings {
+  const model = o.model ?? TRAIN_DEFAULTS.model;
+  if (isBuiltinModel(model)) {
+    const size = model.includes(":") ? model.slice(model.indexOf(":") + 1) : "small";
+    if (!(BUILTIN_SIZES as readonly string[]).includes(size))
+      throw usageError(
+        `unknown built-in model size "${size}"`,
+        "--model",
+        `use one of: ${BUILTIN_SIZES.map((s) => `builtin:${s}`).join(", ")}, or a Hugging Face model directory`,
+      );
+  } else if (!existsSync(model) || !statSync(model).isDirectory()) {
+    throw usageError(
+      `--model "${model}" is neither builtin:<size> nor an existing model directory`,
+      "--model",
+      `use builtin:${BUILTIN_SIZES.join("|builtin:")} or the path of a Hugging Face causal-LM directory`,
+    );
+  }
+  const batchSize = int(o.batchSize, TRAIN_DEFAULTS.batchSize, "--batch-size", 1);
+  const gradAccum = int(o.gradAccum, TRAIN_DEFAULTS.gradAccum, "--grad-accum", 1);
+  if (gradAccum > batchSize)
+    throw usageError(
+      `--grad-accum ${gradAccum} is larger than --batch-size ${batchSize}`,
+      "--grad-accum",
+      "--batch-size is the global batch per optimizer step; make --grad-accum a divisor of it",
+    );
+  const nproc = int(o.nproc, TRAIN_DEFAULTS.nproc, "--nproc", 1);
+  if (nproc > batchSize)
+    throw usageError(
+      `--nproc ${nproc} is larger than --batch-size ${batchSize}`,
+      "--nproc",
+      "use fewer processes",
+    );
+  const maxLength = optInt(o.maxLength ?? undefined, "--max-length", 2);
+  const device = o.device ?? TRAIN_DEFAULTS.device;
+  if (!(DEVICES as readonly string[]).includes(device))
+    throw usageError(`--device must be one of ${DEVICES.join(", ")}, got "${device}"`, "--device");
+  return {
+    model,
+    maxLength,
+    batchSize,
+    gradAccum,
+    evalBatchSize: int(o.evalBatchSize, TRAIN_DEFAULTS.evalBatchSize, "--eval-batch-size", 1),
+    lr: num(
+      o.lr,
+      isBuiltinModel(model) ? TRAIN_DEFAULTS.lr : TRAIN_DEFAULTS.lrPretrained,
+      "--lr",
+      0,
+      Infinity,
+      true,
+    ),
+    warmup: int(o.warmup, TRAIN_DEFAULTS.warmup, "--warmup", 0),
+    minLrRatio: num(o.minLrRatio, TRAIN_DEFAULTS.minLrRatio, "--min-lr-ratio", 0, 1),
+    weightDecay: num(o.weightDecay, TRAIN_DEFAULTS.weightDecay, "--weight-decay", 0),
+    clip: num(o.clip, TRAIN_DEFAULTS.clip, "--clip", 0),
+    epochs: int(o.epochs, TRAIN_DEFAULTS.epochs, "--epochs", 1),
+    maxSteps: optInt(o.maxSteps ?? undefined, "--max-steps", 1),
+    evalEvery: int(o.evalEvery, TRAIN_DEFAULTS.evalEvery, "--eval-every", 1),
+    evalMaxExamples: optInt(o.evalMaxExamples ?? undefined, "--eval-max-examples", 1),
+    generateAt: steps(o.generateAt, "--generate-at"),
+    generateMaxExamples: optInt(o.generateMaxExamples ?? undefined, "--generate-max-examples", 1),
+    maxNewTokens: int(o.maxNewTokens, TRAIN_DEFAULTS.maxNewTokens, "--max-new-tokens", 1),
+    stemmer: o.stemmer ?? false,
+    saveAt: steps(o.saveAt, "--save-at"),
+    seed: int(o.seed, TRAIN_DEFAULTS.seed, "--seed", 0),
+    threads: optInt(o.threads ?? undefined, "--threads", 1),
+    device,
+    nproc,
+  };
+}
+
+/** Optimizer steps a run takes over `examples` training rows. */
+export function totalSteps(s: TrainSettings, examples: number): number {
+  return s.maxSteps ?? Math.ceil((examples * s.epochs) / s.batchSize);
+}

@@ -1,0 +1,541 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { basename, join, resolve } from "node:path";
+import { ArrangeError, usageError } from "../core/errors.js";
+import { noProgress, type ProgressSink } from "../core/progress.js";
+import { atomicWrite, writeAll } from "../data/atomic.js";
+import { type GenerationScores, scoreGenerations } from "../evaluate/generation.js";
+import { aggregateLoss, type ExampleLoss, type LossSummary } from "../evaluate/loss.js";
+import { VERSION } from "../version.js";
+import { readExamples, sampleExamples, type TrainExample } from "./examples.js";
+import { resolveSettings, type TrainSettings, totalSteps } from "./options.js";
+import {
+  type EvalEvent,
+  type GenerateEvent,
+  LineSplitter,
+  ProtocolError,
+  parseEvent,
+  type StartEvent,
+  type TrainerEvent,
+  type UnfitEvent,
+} from "./protocol.js";
+import { findPython, type PythonInfo, trainerDir } from "./python.js";
+
+export interface TrainOptions extends Partial<TrainSettings> {
+  /** Training set in the order to train on (e.g. arrange's --out). */
+  data: string;
+  /** Test set whose answer-token loss is the curve. */
+  eval: string;
+  /** Run directory (created): curves.json, run.json, trainer.log, prepared data. */
+  out: string;
+  /** Python with PyTorch (else $INSTRUCT_ARRANGE_PYTHON, python3, /usr/bin/python3). */
+  python?: string;
+  /** Curve label; default the run directory's name. */
+  label?: string;
+  taskField?: string;
+  skipInvalid?: boolean;
+  /** Ask the trainer to report the example indices of every step ("order" events). */
+  debugOrder?: boolean;
+  onProgress?: ProgressSink;
+  /** Every trainer event as it arrives (the CLI's --log-json). */
+  onEvent?: (event: TrainerEvent) => void;
+}
+
+export interface CurvePoint {
+  step: number;
+  examples: number;
+  /** Mean train loss of the steps since the previous point (null at step 0). */
+  trainLoss: number | null;
+  test: LossSummary;
+  /** Greedy generations scored against the test answers, at --generate-at steps. */
+  generation?: GenerationScores;
+}
+
+/** RUN_DIR/curves.json (shared format with `report`): no timings, so equal inputs give equal bytes. */
+export interface TrainCurves {
+  tool: "instruct-arrange";
+  version: string;
+  kind: "train-curves";
+  label: string;
+  batchSize: number;
+  evalEvery: number;
+  model: string;
+  seed: number;
+  steps: number;
+  trainExamples: number;
+  testExamples: number;
+  maxLength: number;
+  points: CurvePoint[];
+}
+
+export interface TrainResult {
+  runDir: string;
+  curvesPath: string;
+  curves: TrainCurves;
+  python: PythonInfo;
+  start: StartEvent;
+  unfit: UnfitEvent[];
+  trainSeconds: number;
+  stepsPerSecond: number | null;
+  seconds: number;
+  /** Step -> example indices, with debugOrder. */
+  order: number[][];
+}
+
+const LOG_TAIL_LINES = 8;
+
+/**
+ * Train on `data` in exactly its order and evaluate on `eval` every `evalEvery` steps with the Python
+ * backend; writes RUN_DIR/curves.json and run.json. Every failure is an ArrangeError naming the log file.
+ */
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const t0 = performance.now();
+  const settings = resolveSettings(options);
+  const onProgress = options.onProgress ?? noProgress;
+  const runDir = resolve(options.out);
+  const label = options.label ?? basename(runDir);
+
+  const trainSet = await readExamples(options.data, {
+    option: "--data",
+    taskField: options.taskField,
+    skipInvalid: options.skipInvalid,
+  });
+  const evalSet = await readExamples(options.eval, {
+    option: "--eval",
+    taskField: options.taskField,
+    skipInvalid: options.skipInvalid,
+  });
+  const evalSample = sampleExamples(evalSet.examples, settings.evalMaxExamples ?? undefined, settings.seed);
+  const evalExamples = evalSample.items;
+  const steps = totalSteps(settings, trainSet.examples.length);
+  for (const [flag, list] of [
+    ["--generate-at", settings.generateAt],
+    ["--save-at", settings.saveAt],
+  ] as const) {
+    const bad = list.find((s) => s > steps);
+    if (bad !== undefined)
+      throw usageError(
+        `${flag} ${bad} is past the last step (${steps})`,
+        flag,
+        `give steps between 0 and ${steps}`,
+      );
+  }
+  const python = await findPython(options.python);
+  if (!settings.model.startsWith("builtin") && python.transformers === null)
+    throw new ArrangeError(
+      "trainer",
+      `--model ${settings.model} needs the Python package transformers, which ${python.executable} cannot import`,
+      {
+        option: "--model",
+        fix: "install transformers for that Python (pip install transformers), or use --model builtin:small",
+      },
+    );
+
+  await mkdir(runDir, { recursive: true });
+  const trainPath = join(runDir, "train.jsonl");
+  const evalPath = join(runDir, "eval.jsonl");
+  const configPath = join(runDir, "trainer-config.json");
+  const logPath = join(runDir, "trainer.log");
+  await writeLines(trainPath, trainSet.examples);
+  await writeLines(evalPath, evalExamples);
+  const config = {
+    protocol: 1,
+    train: trainPath,
+    eval: evalPath,
+    out_dir: runDir,
+    model: settings.model,
+    max_length: settings.maxLength,
+    batch_size: settings.batchSize,
+    grad_accum: settings.gradAccum,
+    eval_batch_size: settings.evalBatchSize,
+    lr: settings.lr,
+    warmup: settings.warmup,
+    min_lr_ratio: settings.minLrRatio,
+    weight_decay: settings.weightDecay,
+    clip: settings.clip,
+    epochs: settings.epochs,
+    max_steps: settings.maxSteps,
+    eval_every: settings.evalEvery,
+    generate_at: settings.generateAt,
+    generate_max_examples: settings.generateMaxExamples,
+    max_new_tokens: settings.maxNewTokens,
+    save_at: settings.saveAt,
+    seed: settings.seed,
+    threads: settings.threads,
+    device: settings.device,
+    debug_order: options.debugOrder === true,
+  };
+  await writeFile(configPath, `${JSON.stringify(config, null, 2)}\n`);
+
+  const points: CurvePoint[] = [];
+  const unfit: UnfitEvent[] = [];
+  const order: number[][] = [];
+  const generations: string[] = [];
+  let start: StartEvent | undefined;
+  let done: { trainSeconds: number; stepsPerSecond: number | null } | undefined;
+  let errorEvent: { kind: string; message: string } | undefined;
+  let stepLossSum = 0;
+  let stepLossCount = 0;
+
+  const onEval = (e: EvalEvent) => {
+    if (e.lossSum.length !== evalExamples.length || e.tokens.length !== evalExamples.length)
+      throw new ProtocolError(
+        `eval event at step ${e.step} has ${e.lossSum.length} results for ${evalExamples.length} test examples`,
+        0,
+      );
+    const losses: ExampleLoss[] = evalExamples.map((x, i) => {
+      const lossSum = e.lossSum[i] ?? null;
+      const tokens = e.tokens[i]!;
+      if (lossSum === null && tokens > 0)
+        throw new ArrangeError(
+          "trainer",
+          `the test loss of example ${evalSample.indices[i]} (task ${x.task}) is not finite at step ${e.step}`,
+          {
+            file: logPath,
+            option: "--lr",
+            fix: "training diverged: lower --lr, raise --warmup or keep --clip on",
+          },
+        );
+      return { task: x.task, lossSum, tokens };
+    });
+    points.push({
+      step: e.step,
+      examples: e.examples,
+      trainLoss: stepLossCount === 0 ? null : stepLossSum / stepLossCount,
+      test: aggregateLoss(losses),
+    });
+    stepLossSum = 0;
+    stepLossCount = 0;
+  };
+
+  const onGenerate = (e: GenerateEvent) => {
+    const refs = evalExamples.slice(0, e.outputs.length).map((x) => x.answer);
+    const point = points.find((p) => p.step === e.step);
+    if (point === undefined)
+      throw new ProtocolError(`generate event at step ${e.step} has no eval before it`, 0);
+    point.generation = scoreGenerations(refs, e.outputs, { stemmer: settings.stemmer });
+    e.outputs.forEach((prediction, i) => {
+      const x = evalExamples[i]!;
+      generations.push(
+        JSON.stringify({
+          step: e.step,
+          index: evalSample.indices[i],
+          task: x.task,
+          reference: x.answer,
+          prediction,
+        }),
+      );
+    });
+  };
+
+  const handle = (event: TrainerEvent) => {
+    options.onEvent?.(event);
+    switch (event.event) {
+      case "start":
+        start = event;
+        onProgress({
+          stage: "train",
+          done: 0,
+          total: event.steps,
+          unit: "steps",
+          message: `training ${event.model} on ${event.device} (${event.threads} threads): ${event.trainExamples} examples, ${event.steps} steps of ${event.batchSize}; ${event.evalExamples} test examples`,
+        });
+        break;
+      case "unfit":
+        unfit.push(event);
+        if (event.split === "eval" && event.unfit === evalExamples.length)
+          throw new ArrangeError("trainer", `no test answer fits in --max-length ${event.maxLength} tokens`, {
+            option: "--max-length",
+            fix: "raise --max-length (up to the model's context) or use shorter test answers",
+          });
+        if (event.unfit > 0)
+          onProgress({
+            stage: "train",
+            done: 0,
+            unit: "steps",
+            message: `${event.unfit} ${event.split} examples have answers longer than --max-length ${event.maxLength} tokens: they are reported and not scored or trained on`,
+          });
+        break;
+      case "step":
+        if (event.loss !== null) {
+          stepLossSum += event.loss;
+          stepLossCount++;
+        }
+        onProgress({ stage: "train", done: event.step, total: steps, unit: "steps" });
+        break;
+      case "order":
+        order[event.step] = event.indices;
+        break;
+      case "eval": {
+        onEval(event);
+        const p = points[points.length - 1]!;
+        onProgress({
+          stage: "train",
+          done: event.step,
+          total: steps,
+          unit: "steps",
+          message: `step ${event.step}/${steps}: train loss ${fmt(p.trainLoss)}, test loss ${fmt(p.test.loss)} (${p.test.examples} examples${p.test.unfit > 0 ? `, ${p.test.unfit} unfit` : ""})`,
+        });
+        break;
+      }
+      case "generate":
+        onGenerate(event);
+        break;
+      case "checkpoint":
+        break;
+      case "done":
+        done = event;
+        break;
+      case "error":
+        errorEvent = event;
+        break;
+    }
+  };
+
+  const exit = await runTrainer(python, configPath, logPath, settings, runDir, handle);
+  if (errorEvent !== undefined) {
+    throw new ArrangeError(
+      errorEvent.kind === "config" ? "usage" : "trainer",
+      `the trainer stopped: ${errorEvent.message}`,
+      {
+        file: errorEvent.kind === "config" ? undefined : logPath,
+        fix:
+          errorEvent.kind === "config"
+            ? "change the option named in the message"
+            : `see the full log in ${logPath}`,
+      },
+    );
+  }
+  if (exit.error !== undefined) throw exit.error;
+  if (exit.code !== 0 || done === undefined || start === undefined) {
+    const how =
+      exit.signal !== null
+        ? `was killed by ${exit.signal}`
+        : exit.code !== 0
+          ? `exited with status ${exit.code}`
+          : "ended without finishing";
+    throw new ArrangeError(
+      "trainer",
+      `the trainer ${how}${exit.tail === "" ? "" : `; its log ends with:\n${exit.tail}`}`,
+      {
+        file: logPath,
+        fix:
+          exit.signal === "SIGKILL"
+            ? "it may have run out of memory: lower --batch-size or --max-length, or raise --grad-accum"
+            : `see the full log in ${logPath}`,
+      },
+    );
+  }
+
+  const curves: TrainCurves = {
+    tool: "instruct-arrange",
+    version: VERSION,
+    kind: "train-curves",
+    label,
+    batchSize: settings.batchSize,
+    evalEvery: settings.evalEvery,
+    model: start.model,
+    seed: settings.seed,
+    steps,
+    trainExamples: trainSet.examples.length,
+    testExamples: evalExamples.length,
+    maxLength: start.maxLength,
+    points,
+  };
+  const curvesPath = join(runDir, "curves.json");
+  await writeJson(curvesPath, curves);
+  if (generations.length > 0)
+    await writeText(join(runDir, "generations.jsonl"), `${generations.join("\n")}\n`);
+  const seconds = (performance.now() - t0) / 1000;
+  await writeJson(join(runDir, "run.json"), {
+    tool: "instruct-arrange",
+    version: VERSION,
+    kind: "train-run",
+    data: resolve(options.data),
+    eval: resolve(options.eval),
+    testSample: settings.evalMaxExamples === null ? null : evalSample.indices,
+    settings,
+    python,
+    trainer: start,
+    unfit,
+    timings: { seconds, trainSeconds: done.trainSeconds, stepsPerSecond: done.stepsPerSecond },
+  });
+  return {
+    runDir,
+    curvesPath,
+    curves,
+    python,
+    start,
+    unfit,
+    trainSeconds: done.trainSeconds,
+    stepsPerSecond: done.stepsPerSecond,
+    seconds,
+    order,
+  };
+}
+
+function fmt(x: number | null): string {
+  return x === null ? "-" : x.toFixed(4);
+}
+
+async function writeLines(path: string, rows: readonly TrainExample[]): Promise<void> {
+  await writeText(
+    path,
+    rows
+      .map((r) => `${JSON.stringify({ instruction: r.instruction, answer: r.answer, task: r.task })}\n`)
+      .join(""),
+  );
+}
+
+async function writeText(path: string, text: string): Promise<void> {
+  await atomicWrite(path, (fh) => writeAll(fh, Buffer.from(text, "utf8")));
+}
+
+async function writeJson(path: string, value: unknown): Promise<void> {
+  await writeText(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  tail: string;
+  error?: unknown;
+}
+
+/** A free TCP port on the loopback interface (the rendezvous of multi-process runs). */
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/**
+ * Runs the trainer, feeding each stdout line of rank 0 to `handle`; stderr (every rank) goes to the log.
+ * With nproc > 1 it starts the ranks itself with torchrun's environment (RANK, WORLD_SIZE, MASTER_ADDR,
+ * ...): Debian's torchrun 1.13 fails on Python 3.11 before starting any worker.
+ */
+async function runTrainer(
+  python: PythonInfo,
+  configPath: string,
+  logPath: string,
+  settings: TrainSettings,
+  cwd: string,
+  handle: (e: TrainerEvent) => void,
+): Promise<Exit> {
+  const args = ["-m", "instruct_trainer", configPath];
+  const base: NodeJS.ProcessEnv = {
+    ...process.env,
+    PYTHONPATH: [trainerDir(), process.env.PYTHONPATH].filter(Boolean).join(":"),
+    PYTHONUNBUFFERED: "1",
+  };
+  if (settings.threads !== null) base.OMP_NUM_THREADS = String(settings.threads);
+  const world = settings.nproc;
+  const port = world > 1 ? await freePort() : 0;
+  return new Promise<Exit>((resolvePromise) => {
+    const log = createWriteStream(logPath);
+    const tail: string[] = [];
+    let failure: unknown;
+    const children: ChildProcess[] = [];
+    const stopAll = () => {
+      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
+    };
+    const lines = new LineSplitter();
+    let lineNo = 0;
+    const feed = (text: string) => {
+      if (failure !== undefined) return;
+      lineNo++;
+      if (text.trim() === "") return;
+      try {
+        handle(parseEvent(text, lineNo));
+      } catch (e) {
+        failure =
+          e instanceof ProtocolError
+            ? new ArrangeError("trainer", e.message, {
+                file: logPath,
+                fix: "the trainer and the CLI disagree: reinstall instruct-arrange, and report this if it persists",
+              })
+            : e;
+        log.write(`[instruct-arrange] ${(e as Error).message}\n`);
+        stopAll();
+      }
+    };
+    const onStderr = (chunk: string) => {
+      log.write(chunk);
+      for (const l of chunk.split("\n")) if (l.trim() !== "") tail.push(l);
+      if (tail.length > 4 * LOG_TAIL_LINES) tail.splice(0, tail.length - LOG_TAIL_LINES);
+    };
+    let pending = world;
+    let result: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    const finishOne = (rank: number, code: number | null, signal: NodeJS.Signals | null) => {
+      if (rank === 0) for (const line of lines.end()) feed(line);
+      // The first failing rank speaks for the run; the others are stopped.
+      if ((code !== 0 || signal !== null) && (result === undefined || result.code === 0)) {
+        result = { code, signal };
+        stopAll();
+      } else if (result === undefined && rank === 0) result = { code, signal };
+      pending--;
+      if (pending === 0) {
+        const r = result ?? { code, signal };
+        log.end(() =>
+          resolvePromise({
+            code: r.code,
+            signal: r.signal,
+            tail: tail.slice(-LOG_TAIL_LINES).join("\n"),
+            error: failure,
+          }),
+        );
+      }
+    };
+    for (let rank = 0; rank < world; rank++) {
+      const env: NodeJS.ProcessEnv =
+        world > 1
+          ? {
+              ...base,
+              RANK: String(rank),
+              LOCAL_RANK: String(rank),
+              WORLD_SIZE: String(world),
+              LOCAL_WORLD_SIZE: String(world),
+              MASTER_ADDR: "127.0.0.1",
+              MASTER_PORT: String(port),
+            }
+          : base;
+      const child = spawn(python.executable, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+      children.push(child);
+      child.stdout.setEncoding("utf8");
+      child.stdout.on("data", (chunk: string) => {
+        if (rank === 0) for (const line of lines.push(chunk)) feed(line);
+        else log.write(chunk);
+      });
+      child.stderr.setEncoding("utf8");
+      child.stderr.on("data", onStderr);
+      child.on("error", (e) => {
+        failure ??= new ArrangeError("trainer", `could not start ${python.executable}: ${e.message}`, {
+          fix: "pass --python PATH of a Python with PyTorch",
+        });
+      });
+      let done = false;
+      const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (done) return;
+        done = true;
+        finishOne(rank, code, signal);
+      };
+      child.on("close", finish);
+      // After a failure the ranks are stopped; a grandchild may still hold their pipes open, so do not
+      // wait for those to close.
+      child.on("exit", (code, signal) => {
+        if (failure === undefined) return;
+        child.stdout.destroy();
+        child.stderr.destroy();
+        finish(code, signal);
+      });
+    }
+  });
+}

@@ -1,0 +1,71 @@
+"""Model sources: the built-in GPT (`builtin:<size>`) or a Hugging Face causal-LM directory."""
+
+import os
+
+import torch
+
+from .model import GPT, SIZES, ByteTokenizer, GPTConfig
+from .protocol import ConfigError
+
+
+class LoadedModel:
+    def __init__(self, model, tokenizer, kind, context, describe):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.kind = kind  # "builtin" or "hf"
+        self.context = context
+        self.describe = describe
+
+    def logits(self, ids):
+        if self.kind == "builtin":
+            return self.model(ids)[0]
+        return self.model(input_ids=ids).logits
+
+
+class HFTokenizer:
+    def __init__(self, tok):
+        self.tok = tok
+        self.bos_id = tok.bos_token_id
+        self.eos_id = tok.eos_token_id
+        if self.eos_id is None:
+            raise ConfigError("the tokenizer has no EOS token; the template needs one to end answers")
+        self.pad_id = tok.pad_token_id if tok.pad_token_id is not None else self.eos_id
+
+    def encode(self, text):
+        return self.tok(text, add_special_tokens=False)["input_ids"]
+
+    def decode(self, ids):
+        return self.tok.decode(ids, skip_special_tokens=True)
+
+
+def load_model(spec, config_overrides, seed):
+    if spec.startswith("builtin:") or spec == "builtin":
+        size = spec.split(":", 1)[1] if ":" in spec else "small"
+        if size not in SIZES:
+            raise ConfigError(f'unknown built-in size "{size}"; expected one of: {", ".join(SIZES)}')
+        base = SIZES[size].to_dict()
+        base.update({k: v for k, v in (config_overrides or {}).items() if v is not None})
+        cfg = GPTConfig(**base)
+        torch.manual_seed(seed)
+        model = GPT(cfg)
+        d = f"builtin:{size} ({cfg.n_layer} layers, {cfg.n_embd} wide, {cfg.n_head} heads, context {cfg.context}, {model.num_params():,} parameters)"
+        return LoadedModel(model, ByteTokenizer(), "builtin", cfg.context, d)
+    if not os.path.isdir(spec):
+        raise ConfigError(f'--model "{spec}" is neither builtin:<size> nor a model directory')
+    try:
+        import transformers  # noqa: F401
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+    except ImportError:
+        raise ConfigError(
+            "a model directory needs the Python package transformers, which this Python cannot import; "
+            "install it (pip install transformers) or use --model builtin:small"
+        ) from None
+    torch.manual_seed(seed)
+    try:
+        tok = AutoTokenizer.from_pretrained(spec, local_files_only=True)
+        model = AutoModelForCausalLM.from_pretrained(spec, local_files_only=True)
+    except Exception as e:  # noqa: BLE001 - any load failure is a configuration problem for the user
+        raise ConfigError(f'could not load the model in "{spec}": {e}') from None
+    context = getattr(model.config, "max_position_embeddings", None) or 2048
+    d = f"{spec} ({type(model).__name__}, {sum(p.numel() for p in model.parameters()):,} parameters)"
+    return LoadedModel(model, HFTokenizer(tok), "hf", context, d)

@@ -1,0 +1,79 @@
+import math
+import unittest
+
+import torch
+import torch.nn.functional as F
+
+from instruct_trainer.backends import load_model
+from instruct_trainer.data import TemplateEncoder
+from instruct_trainer.train import DEFAULTS, evaluate, generate, lr_at, make_batch, token_losses
+
+
+class ScheduleTest(unittest.TestCase):
+    def test_warmup_cosine_floor(self):
+        cfg = dict(DEFAULTS, warmup=4, min_lr_ratio=0.1)
+        self.assertAlmostEqual(lr_at(0, cfg, 14), 0.25)
+        self.assertAlmostEqual(lr_at(3, cfg, 14), 1.0)
+        self.assertAlmostEqual(lr_at(4, cfg, 14), 1.0)
+        self.assertAlmostEqual(lr_at(9, cfg, 14), 0.1 + 0.9 * 0.5)  # halfway through the decay
+        self.assertAlmostEqual(lr_at(14, cfg, 14), 0.1)
+        self.assertAlmostEqual(lr_at(20, cfg, 14), 0.1)  # never below the floor
+        cfg0 = dict(DEFAULTS, warmup=0, min_lr_ratio=0.0)
+        self.assertAlmostEqual(lr_at(0, cfg0, 10), 1.0)
+        self.assertAlmostEqual(lr_at(5, cfg0, 10), 0.5)
+
+
+class ModelTest(unittest.TestCase):
+    def setUp(self):
+        self.lm = load_model("builtin:tiny", None, seed=0)
+        self.enc = TemplateEncoder(self.lm.tokenizer, 128)
+        self.rows = [{"instruction": f"Say {w}", "answer": w} for w in ("red", "green", "blue", "yellow")]
+
+    def test_eval_sums_match_a_direct_cross_entropy(self):
+        encoded = [self.enc.encode(r) for r in self.rows]
+        sums, counts = evaluate(self.lm, encoded, 3, self.lm.tokenizer.pad_id, torch.device("cpu"))
+        for e, s, c in zip(encoded, sums, counts):
+            ids = torch.tensor([e.ids])
+            with torch.no_grad():
+                logits = self.lm.model(ids)[0][0]
+            want = F.cross_entropy(logits[e.answer_start - 1 : -1], ids[0, e.answer_start :], reduction="sum")
+            self.assertEqual(c, e.answer_tokens)
+            self.assertAlmostEqual(s, float(want), places=4)
+
+    def test_loss_decreases_on_a_repeated_batch(self):
+        encoded = [self.enc.encode(r) for r in self.rows]
+        ids, mask = make_batch(encoded, self.lm.tokenizer.pad_id, torch.device("cpu"))
+        opt = torch.optim.AdamW(self.lm.model.parameters(), lr=3e-3)
+        losses = []
+        for _ in range(30):
+            loss = token_losses(self.lm, ids, mask).sum() / mask.sum()
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+            losses.append(loss.item())
+        self.assertTrue(all(math.isfinite(x) for x in losses))
+        self.assertLess(losses[-1], 0.5 * losses[0])
+
+    def test_cached_greedy_generation_equals_full_recomputation(self):
+        e = self.enc.encode(self.rows[0])
+        out = generate(self.lm, [e], 6, torch.device("cpu"))[0]
+        ids = list(e.prompt_ids)
+        want = []
+        with torch.no_grad():
+            for _ in range(6):
+                nxt = int(self.lm.model(torch.tensor([ids]))[0][0, -1].argmax())
+                if nxt == self.lm.tokenizer.eos_id:
+                    break
+                want.append(nxt)
+                ids.append(nxt)
+        self.assertEqual(out, self.lm.tokenizer.decode(want))
+
+    def test_unknown_size_is_a_config_error(self):
+        from instruct_trainer.protocol import ConfigError
+
+        with self.assertRaises(ConfigError):
+            load_model("builtin:huge", None, seed=0)
+
+
+if __name__ == "__main__":
+    unittest.main()
