@@ -92,6 +92,8 @@ th,td{border:1px solid #ddd;padding:3px 6px;vertical-align:top;text-align:left}
 th{background:#f6f6f6}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.text{max-width:420px;overflow-wrap:anywhere}
+td.emb{max-width:240px;overflow-wrap:anywhere}
+.wide{overflow-x:auto}
 ol.nn{margin:0;padding-left:18px}
 pre{background:#f7f7f7;border:1px solid #e3e3e3;padding:8px;overflow:auto;max-height:480px;font-size:12px}
 .flag{color:#b00020;font-weight:bold}
@@ -256,7 +258,7 @@ function diversitySummaryTable(diversity: ReportDiversity[]): string {
       cell(label) +
       cell(path) +
       `<td>${escapeHtml(d.input.path)}<br>${d.input.rows} rows, ${plural(d.input.tasks, "task")}</td>` +
-      cell(`${e.id}${"version" in e && e.version ? ` ${e.version}` : ""}, ${e.dims}-d`) +
+      `<td class="emb">${escapeHtml(`${e.id}, ${e.dims}-d`)}${"version" in e && e.version ? `<br><small>${escapeHtml(e.version)}</small>` : ""}</td>` +
       num(`${c.used} / ${c.k}`) +
       num(fmt(c.effective)) +
       num(fmt(c.entropy)) +
@@ -269,10 +271,10 @@ function diversitySummaryTable(diversity: ReportDiversity[]): string {
     );
   });
   return (
-    "<table><thead><tr><th>dataset</th><th>diversity file</th><th>input</th><th>embedder</th>" +
+    '<div class="wide"><table><thead><tr><th>dataset</th><th>diversity file</th><th>input</th><th>embedder</th>' +
     "<th>clusters used / k</th><th>effective clusters</th><th>cluster entropy (nats)</th><th>normalized entropy</th>" +
     "<th>mean pairwise cosine distance</th><th>Vendi score</th><th>zero rows</th><th>warnings</th></tr></thead>" +
-    `<tbody>${rows.join("")}</tbody></table>`
+    `<tbody>${rows.join("")}</tbody></table></div>`
   );
 }
 

@@ -624,7 +624,7 @@ export function diversityClustersSpec(diversity: ReportDiversity[]): TopLevelSpe
           lo: i + 0.55,
           hi: i + 1.45,
           size,
-          share: size / total,
+          share: Number((size / total).toPrecision(6)),
           even,
         });
       });
