@@ -430,6 +430,14 @@ export function taskPanels(arrangements: ReportArrangement[], max: number): Task
   return { tasks, rows: Object.fromEntries(tasks.map((t) => [t, rows.get(t)!])), total: order.length };
 }
 
+/** Checkpoints drawn per per-task curve at most: a panel is 220 px wide, so more would only add bytes. */
+export const MAX_TASK_CURVE_POINTS = 110;
+
+/** Every how many checkpoints a per-task curve is drawn (1 = all); the last checkpoint is always drawn. */
+export function taskCurveStride(checkpoints: number): number {
+  return Math.max(1, Math.ceil(checkpoints / MAX_TASK_CURVE_POINTS));
+}
+
 /** Per-task panel title: the task and its test rows. */
 export const taskPanelTitle = (task: string, rows: number) =>
   `${task} (${rows} test row${rows === 1 ? "" : "s"})`;
@@ -450,10 +458,12 @@ export function taskCurvesSpec(
   const panels = tasks.map((t) => taskPanelTitle(t, rows[t]!));
   for (const a of data.arrangements) {
     const c = a.analysis.checkpoints;
+    const stride = taskCurveStride(c.steps.length);
     tasks.forEach((task, k) => {
       const curve = a.analysis.curves.perTask[task]?.[measure];
       if (!Array.isArray(curve)) return;
       c.steps.forEach((step, i) => {
+        if (i % stride !== 0 && i !== c.steps.length - 1) return;
         const v = curve[i];
         if (typeof v === "number" && Number.isFinite(v))
           values.push({ series: a.label, panel: panels[k]!, step, examples: c.examples[i]!, value: v });
@@ -774,6 +784,9 @@ function analysisCharts(data: ChartData, options: ChartOptions): ReportChart[] {
   const taskCurves = taskCurvesSpec(data, options);
   if (taskCurves) {
     const { tasks, total } = taskPanels(data.arrangements, options.maxTaskPanels);
+    const stride = taskCurveStride(
+      Math.max(...data.arrangements.map((a) => a.analysis.checkpoints.steps.length)),
+    );
     charts.push({
       name: "task-curves",
       title: `Similarity curves per test task (${options.taskMeasure})`,
@@ -783,6 +796,9 @@ function analysisCharts(data: ChartData, options: ChartOptions): ReportChart[] {
         (tasks.length < total
           ? `. ${tasks.length} of ${total} test tasks shown (those with the most test rows); --max-task-panels ${total} shows all.`
           : `; all ${total} test tasks.`) +
+        (stride > 1
+          ? ` One checkpoint in ${stride} (and the last) is drawn: ${MAX_TASK_CURVE_POINTS} points at most per curve.`
+          : "") +
         " --task-measure picks another measure.",
       spec: taskCurves,
     });

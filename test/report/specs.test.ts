@@ -11,10 +11,12 @@ import {
   diversityCompareSpec,
   diversityTasksSpec,
   MAX_LABELLED_TASKS,
+  MAX_TASK_CURVE_POINTS,
   projectionSpec,
   reportCharts,
   roundsSpec,
   seriesDomain,
+  taskCurveStride,
   taskCurvesSpec,
   taskPanels,
   wsdSpec,
@@ -192,6 +194,37 @@ describe("report chart specs", () => {
       /1 of 2 test tasks shown.*--max-task-panels 2/,
     );
     expect(reportCharts(both).find((c) => c.name === "task-curves")!.caption).toMatch(/all 2 test tasks/);
+  });
+
+  it("task curves of long runs keep at most MAX_TASK_CURVE_POINTS checkpoints per curve, the last included", () => {
+    const n = 2 * MAX_TASK_CURVE_POINTS + 5;
+    const a = f.nftAnalysis;
+    const curve = (k: number) => Array.from({ length: n }, (_, i) => k + i / n);
+    const long = {
+      ...a,
+      checkpoints: {
+        ...a.checkpoints,
+        steps: Array.from({ length: n }, (_, i) => i + 1),
+        examples: Array.from({ length: n }, (_, i) => i + 1),
+      },
+      curves: {
+        ...a.curves,
+        perTask: Object.fromEntries(
+          Object.keys(a.curves.perTask).map((t, k) => [t, { ...a.curves.perTask[t]!, "cos-avg": curve(k) }]),
+        ),
+      },
+    };
+    const data = { arrangements: [{ label: "long", path: "x", analysis: long }], runs: [] };
+    expect(taskCurveStride(n)).toBe(3);
+    const rows = rowsOf(taskCurvesSpec(data, { taskMeasure: "cos-avg", maxTaskPanels: 12 }));
+    const tA = rows.filter((r) => String(r.panel).startsWith("tA "));
+    expect(tA.length).toBeLessThanOrEqual(MAX_TASK_CURVE_POINTS);
+    expect(tA.map((r) => r.step)).toEqual([...long.checkpoints.steps.filter((_, i) => i % 3 === 0), n]);
+    const k = Object.keys(a.curves.perTask).indexOf("tA");
+    expect(tA.map((r) => r.value)).toEqual(tA.map((r) => curve(k)[(r.step as number) - 1]));
+    expect(reportCharts(data).find((c) => c.name === "task-curves")!.caption).toMatch(
+      /One checkpoint in 3 \(and the last\)/,
+    );
   });
 
   it("diversity per task: Vendi score and normalized entropy of every task of every file, sorted by Vendi", () => {
