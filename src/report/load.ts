@@ -128,7 +128,7 @@ export async function readDiversity(path: string): Promise<DiversityReport> {
     return bad;
   };
   const missing = [
-    ...(isObject(json.input) && isNum(get(json, "input.rows")) ? [] : ["input.rows"]),
+    ...["input.rows", "input.tasks"].filter((p) => !isNum(get(json, p))),
     ...(isObject(json.embedder) ? [] : ["embedder"]),
     ...(isObject(json.overall) ? badSet(json.overall, "overall") : ["overall"]),
     ...(isNum(get(json, "overall.clusters.k")) ? [] : ["overall.clusters.k"]),
