@@ -68,6 +68,7 @@ export type { EmbeddingServiceOptions } from "./pipeline/start-embedder.js";
 export {
   type ReportChart,
   type ReportData,
+  type ReportDiversity,
   type ReportOptions,
   type ReportResult,
   report,

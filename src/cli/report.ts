@@ -1,12 +1,17 @@
 import { Command, Option } from "commander";
+import { CURVE_NAMES } from "../analyze/types.js";
 import { REPORT_DEFAULTS } from "../report/defaults.js";
 import type { ReportOptions } from "../report/types.js";
 import { intOption, numberOption } from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
 
 type ReportFlags = {
-  analysis: string[];
+  analysis?: string[];
   label?: string[];
+  diversity?: string[];
+  diversityLabel?: string[];
+  taskMeasure?: (typeof CURVE_NAMES)[number];
+  maxTaskPanels?: number;
   trainRun?: string[];
   manifest?: string[];
   out: string;
@@ -25,17 +30,36 @@ const collect = (value: string, previous: string[] | undefined) => [...(previous
 export function reportCommand(): Command {
   return new Command("report")
     .description(
-      "Draw analyses (and training runs' loss) as one self-contained HTML page that opens offline:\n" +
-        "similarity curves of one or several arrangements side by side, WSD distribution, TMA rounds,\n" +
-        "2-D projection, contamination table, run manifests. --png-dir/--svg-dir write each chart as an image.",
+      "Draw analyses (and training runs' loss) and/or diversity reports as one self-contained HTML page that\n" +
+        "opens offline: similarity curves of one or several arrangements side by side (overall and per test\n" +
+        "task), WSD distribution, TMA rounds, 2-D projection, contamination table, run manifests; diversity\n" +
+        "overall and per task. --png-dir/--svg-dir write each chart as an image.",
     )
     .addOption(
-      new Option("--analysis <file>", "analysis JSON from `analyze --out` (repeat for several arrangements)")
-        .argParser(collect)
-        .makeOptionMandatory(),
+      new Option(
+        "--analysis <file>",
+        "analysis JSON from `analyze --out` (repeat for several arrangements); this and/or --diversity",
+      ).argParser(collect),
     )
     .requiredOption("--out <file>", "HTML file to write")
     .option("--label <name>", "name of each --analysis, in the same order (repeat)", collect)
+    .option(
+      "--diversity <file>",
+      "diversity JSON from `diversity --out` (repeat to compare datasets side by side)",
+      collect,
+    )
+    .option("--diversity-label <name>", "name of each --diversity, in the same order (repeat)", collect)
+    .addOption(
+      new Option(
+        "--task-measure <name>",
+        `similarity measure of the per-test-task curves (default ${REPORT_DEFAULTS.taskMeasure})`,
+      ).choices(CURVE_NAMES),
+    )
+    .option(
+      "--max-task-panels <n>",
+      `per-test-task curve panels at most, the tasks with the most test rows (default ${REPORT_DEFAULTS.maxTaskPanels}; 0 = none)`,
+      intOption("--max-task-panels", 0),
+    )
     .option(
       "--train-run <dir|curves.json>",
       "training run directory (its curves.json) or curves file: loss drawn on the same step axis (repeat)",
@@ -67,6 +91,10 @@ export function reportCommand(): Command {
       const options: ReportOptions = {
         analyses: flags.analysis,
         labels: flags.label,
+        diversity: flags.diversity,
+        diversityLabels: flags.diversityLabel,
+        taskMeasure: flags.taskMeasure,
+        maxTaskPanels: flags.maxTaskPanels,
         trainRuns: flags.trainRun,
         manifests: flags.manifest,
         out: flags.out,

@@ -5,7 +5,7 @@ import type { Spec as VegaSpec } from "vega";
 import type { CoverageRow } from "../analyze/types.js";
 import { ArrangeError } from "../core/errors.js";
 import { VERSION } from "../version.js";
-import type { ReportArrangement, ReportChart, ReportData } from "./types.js";
+import type { ReportArrangement, ReportChart, ReportData, ReportDiversity } from "./types.js";
 
 /** Text for HTML element content and attribute values. */
 export function escapeHtml(text: string): string {
@@ -92,6 +92,8 @@ th,td{border:1px solid #ddd;padding:3px 6px;vertical-align:top;text-align:left}
 th{background:#f6f6f6}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.text{max-width:420px;overflow-wrap:anywhere}
+td.emb{max-width:240px;overflow-wrap:anywhere}
+.wide{overflow-x:auto}
 ol.nn{margin:0;padding-left:18px}
 pre{background:#f7f7f7;border:1px solid #e3e3e3;padding:8px;overflow:auto;max-height:480px;font-size:12px}
 .flag{color:#b00020;font-weight:bold}
@@ -244,6 +246,66 @@ function contaminationSection(data: ReportData, limit: number): string {
   return parts.join("");
 }
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+function diversitySummaryTable(diversity: ReportDiversity[]): string {
+  const rows = diversity.map(({ label, path, report: d }) => {
+    const o = d.overall;
+    const c = o.clusters;
+    const e = d.embedder;
+    return (
+      "<tr>" +
+      cell(label) +
+      cell(path) +
+      `<td>${escapeHtml(d.input.path)}<br>${d.input.rows} rows, ${plural(d.input.tasks, "task")}</td>` +
+      `<td class="emb">${escapeHtml(`${e.id}, ${e.dims}-d`)}${"version" in e && e.version ? `<br><small>${escapeHtml(e.version)}</small>` : ""}</td>` +
+      num(`${c.used} / ${c.k}`) +
+      num(fmt(c.effective)) +
+      num(fmt(c.entropy)) +
+      num(fmt(c.normalizedEntropy)) +
+      num(o.meanPairwiseCosineDistance === null ? "–" : fmt(o.meanPairwiseCosineDistance)) +
+      num(fmt(o.vendi)) +
+      num(o.zeroRows) +
+      cell((d.warnings ?? []).join("; ")) +
+      "</tr>"
+    );
+  });
+  return (
+    '<div class="wide"><table><thead><tr><th>dataset</th><th>diversity file</th><th>input</th><th>embedder</th>' +
+    "<th>clusters used / k</th><th>effective clusters</th><th>cluster entropy (nats)</th><th>normalized entropy</th>" +
+    "<th>mean pairwise cosine distance</th><th>Vendi score</th><th>zero rows</th><th>warnings</th></tr></thead>" +
+    `<tbody>${rows.join("")}</tbody></table></div>`
+  );
+}
+
+function diversityTaskTables(diversity: ReportDiversity[]): string {
+  return diversity
+    .map(({ label, report: d }) => {
+      const tasks = Object.entries(d.perTask).sort(
+        (x, y) => y[1].vendi - x[1].vendi || (x[0] < y[0] ? -1 : 1),
+      );
+      const body = tasks.map(
+        ([task, t]) =>
+          "<tr>" +
+          cell(task) +
+          num(t.rows) +
+          num(t.clusters.used) +
+          num(fmt(t.clusters.effective)) +
+          num(fmt(t.clusters.normalizedEntropy)) +
+          num(t.meanPairwiseCosineDistance === null ? "–" : fmt(t.meanPairwiseCosineDistance)) +
+          num(fmt(t.vendi)) +
+          "</tr>",
+      );
+      return (
+        `<details><summary>${escapeHtml(label)}: ${plural(tasks.length, "task")}, by Vendi score</summary>` +
+        "<table><thead><tr><th>task</th><th>rows</th><th>clusters used</th><th>effective clusters</th>" +
+        "<th>normalized entropy</th><th>mean pairwise cosine distance</th><th>Vendi score</th></tr></thead>" +
+        `<tbody>${body.join("")}</tbody></table></details>`
+      );
+    })
+    .join("");
+}
+
 function manifestsSection(data: ReportData): string {
   if (data.manifests.length === 0)
     return "<p>No run manifest found: arrange writes <code>NAME.manifest.json</code> beside its output; pass others with --manifest.</p>";
@@ -271,18 +333,47 @@ export function reportHtml(
     const chart = byName.get(name);
     return chart ? figure(chart) : "";
   };
-  const nav = [
-    ["arrangements", "Arrangements"],
-    ["curves", "Curves"],
-    ["distributions", "WSD and rounds"],
-    ["projection", "Projection"],
-    ["contamination", "Contamination"],
-    ["manifests", "Manifests"],
-  ]
-    .map(([id, text]) => `<a href="#${id}">${text}</a>`)
-    .join("");
+  const hasAnalyses = data.arrangements.length > 0;
+  const hasDiversity = data.diversity.length > 0;
+  const sections: [string, string][] = hasAnalyses
+    ? [
+        ["arrangements", "Arrangements"],
+        ["curves", "Curves"],
+        ["distributions", "WSD and rounds"],
+        ["projection", "Projection"],
+        ["contamination", "Contamination"],
+      ]
+    : [];
+  if (hasDiversity) sections.push(["diversity", "Diversity"]);
+  if (hasAnalyses || data.manifests.length > 0) sections.push(["manifests", "Manifests"]);
+  const nav = sections.map(([id, text]) => `<a href="#${id}">${text}</a>`).join("");
+  const counts = [
+    ...(hasAnalyses ? [plural(data.arrangements.length, "arrangement")] : []),
+    ...(data.runs.length > 0 ? [plural(data.runs.length, "training run")] : []),
+    ...(hasDiversity ? [plural(data.diversity.length, "diversity report")] : []),
+  ];
   const csp =
     "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data:";
+  const analysisSections = hasAnalyses
+    ? [
+        `<section id="arrangements"><h2>Arrangements</h2>${arrangementsTable(data)}${runsTable(data)}</section>`,
+        `<section id="curves"><h2>Curves</h2>${fig("curves")}${fig("task-curves")}</section>`,
+        `<section id="distributions"><h2>WSD and rounds</h2>${fig("wsd")}${
+          hasRounds
+            ? fig("rounds")
+            : "<p>No TMA rounds: pass the arrange metadata to analyze (--metadata FILE) to see round sizes.</p>"
+        }</section>`,
+        `<section id="projection"><h2>Projection</h2>${fig("projection")}</section>`,
+        `<section id="contamination"><h2>Contamination</h2>${fig("coverage")}${contaminationSection(data, options.tableRows)}</section>`,
+      ]
+    : [];
+  const diversitySection = hasDiversity
+    ? [
+        `<section id="diversity"><h2>Diversity</h2>${diversitySummaryTable(data.diversity)}` +
+          `${fig("diversity-overall")}${fig("diversity-tasks")}${fig("diversity-clusters")}` +
+          `<h3>Per task</h3>${diversityTaskTables(data.diversity)}</section>`,
+      ]
+    : [];
   return [
     "<!doctype html>",
     '<html lang="en"><head><meta charset="utf-8">',
@@ -292,21 +383,15 @@ export function reportHtml(
     `<title>${escapeHtml(data.title)}</title><style>${CSS}</style></head>`,
     "<body><header>",
     `<h1>${escapeHtml(data.title)}</h1>`,
-    `<p class="meta">${data.arrangements.length} arrangement${data.arrangements.length > 1 ? "s" : ""}` +
-      `${data.runs.length > 0 ? `, ${data.runs.length} training run${data.runs.length > 1 ? "s" : ""}` : ""}. ` +
+    `<p class="meta">${counts.join(", ")}. ` +
       `Made by instruct-arrange ${escapeHtml(VERSION)} with Vega ${escapeHtml(bundle.version)} and Vega-Lite ${escapeHtml(bundle.vegaLiteVersion)}; ` +
-      "everything is inside this file (arXiv 2406.11721 for the measures).</p>",
+      `everything is inside this file (arXiv 2406.11721 for the measures${hasDiversity ? "; Friedman & Dieng 2023 for the Vendi score" : ""}).</p>`,
     `<nav>${nav}</nav></header><main>`,
-    `<section id="arrangements"><h2>Arrangements</h2>${arrangementsTable(data)}${runsTable(data)}</section>`,
-    `<section id="curves"><h2>Curves</h2>${fig("curves")}</section>`,
-    `<section id="distributions"><h2>WSD and rounds</h2>${fig("wsd")}${
-      hasRounds
-        ? fig("rounds")
-        : "<p>No TMA rounds: pass the arrange metadata to analyze (--metadata FILE) to see round sizes.</p>"
-    }</section>`,
-    `<section id="projection"><h2>Projection</h2>${fig("projection")}</section>`,
-    `<section id="contamination"><h2>Contamination</h2>${fig("coverage")}${contaminationSection(data, options.tableRows)}</section>`,
-    `<section id="manifests"><h2>Run manifests</h2>${manifestsSection(data)}</section>`,
+    ...analysisSections,
+    ...diversitySection,
+    ...(hasAnalyses || data.manifests.length > 0
+      ? [`<section id="manifests"><h2>Run manifests</h2>${manifestsSection(data)}</section>`]
+      : []),
     "</main>",
     `<script type="application/json" id="ia-specs">${jsonForScript(specs)}</script>`,
     `<script>${bundle.source}</script>`,

@@ -1,19 +1,26 @@
 export { escapeHtml, jsonForScript, reportHtml, vegaBundle } from "./html.js";
-export { findArrangeManifest, loadReportData, readAnalysis, readTrainCurves } from "./load.js";
+export { findArrangeManifest, loadReportData, readAnalysis, readDiversity, readTrainCurves } from "./load.js";
 export { FONT_CANDIDATES, findFont, svgToPng, toVega, vegaToSvg } from "./render.js";
 export { REPORT_DEFAULTS, report } from "./report.js";
 export {
   coverageSpec,
   curvesSpec,
+  diversityClustersSpec,
+  diversityCompareSpec,
+  diversityTasksSpec,
   projectionSpec,
   reportCharts,
   roundsSpec,
+  taskCurvesSpec,
+  taskPanels,
   wsdSpec,
 } from "./specs.js";
 export type {
+  ChartOptions,
   ReportArrangement,
   ReportChart,
   ReportData,
+  ReportDiversity,
   ReportOptions,
   ReportResult,
   ReportRun,

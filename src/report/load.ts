@@ -3,7 +3,15 @@ import { basename, dirname, extname, isAbsolute, join, resolve } from "node:path
 import type { Analysis } from "../analyze/types.js";
 import { ArrangeError, inputError, usageError } from "../core/errors.js";
 import { ioError } from "../data/io.js";
-import type { ReportArrangement, ReportData, ReportManifest, ReportRun, TrainCurves } from "./types.js";
+import type { DiversityReport } from "../pipeline/diversity.js";
+import type {
+  ReportArrangement,
+  ReportData,
+  ReportDiversity,
+  ReportManifest,
+  ReportRun,
+  TrainCurves,
+} from "./types.js";
 
 export const DEFAULT_TITLE = "instruct-arrange report";
 
@@ -39,6 +47,13 @@ const ANALYZE_FIX = "pass a file written by `instruct-arrange analyze --out FILE
 export async function readAnalysis(path: string): Promise<Analysis> {
   const json = await readJson(path, "analysis file", ANALYZE_FIX);
   if (!isObject(json) || json.kind !== "analysis" || json.tool !== "instruct-arrange") {
+    if (isObject(json) && json.command === "diversity")
+      throw inputError(
+        "not an instruct-arrange analysis (it is a diversity report)",
+        path,
+        undefined,
+        "pass it with --diversity FILE, and analyses (`instruct-arrange analyze --out FILE`) with --analysis",
+      );
     const kind = isObject(json) && typeof json.kind === "string" ? ` (its kind is "${json.kind}")` : "";
     throw inputError(`not an instruct-arrange analysis${kind}`, path, undefined, ANALYZE_FIX);
   }
@@ -76,6 +91,65 @@ export async function readAnalysis(path: string): Promise<Analysis> {
         "rerun `instruct-arrange analyze` to write it again",
       );
   return a;
+}
+
+const DIVERSITY_FIX = "pass a file written by `instruct-arrange diversity --out FILE`";
+
+const isNum = (v: unknown) => typeof v === "number" && Number.isFinite(v);
+/** Fields every set's figures carry (overall and per task); null allowed for the pairwise mean only. */
+const SET_NUMBERS = [
+  "rows",
+  "vendi",
+  "clusters.used",
+  "clusters.entropy",
+  "clusters.normalizedEntropy",
+  "clusters.effective",
+];
+
+/** Read a diversity JSON (`diversity --out`) and check that it is one, with the figures a report draws. */
+export async function readDiversity(path: string): Promise<DiversityReport> {
+  const json = await readJson(path, "diversity file", DIVERSITY_FIX);
+  if (!isObject(json) || json.command !== "diversity" || json.tool !== "instruct-arrange") {
+    if (isObject(json) && json.kind === "analysis")
+      throw inputError(
+        "not a diversity report (it is an analysis)",
+        path,
+        undefined,
+        "pass it with --analysis FILE, and diversity reports (`instruct-arrange diversity --out FILE`) with --diversity",
+      );
+    const kind = isObject(json) && typeof json.kind === "string" ? ` (its kind is "${json.kind}")` : "";
+    throw inputError(`not an instruct-arrange diversity report${kind}`, path, undefined, DIVERSITY_FIX);
+  }
+  const rerun = "rerun `instruct-arrange diversity` to write it again";
+  const badSet = (set: unknown, where: string): string[] => {
+    const bad = SET_NUMBERS.filter((p) => !isNum(get(set, p))).map((p) => `${where}.${p}`);
+    const mpd = get(set, "meanPairwiseCosineDistance");
+    if (mpd !== null && !isNum(mpd)) bad.push(`${where}.meanPairwiseCosineDistance`);
+    return bad;
+  };
+  const missing = [
+    ...["input.rows", "input.tasks"].filter((p) => !isNum(get(json, p))),
+    ...(isObject(json.embedder) ? [] : ["embedder"]),
+    ...(isObject(json.overall) ? badSet(json.overall, "overall") : ["overall"]),
+    ...(isNum(get(json, "overall.clusters.k")) ? [] : ["overall.clusters.k"]),
+    ...(isObject(json.perTask) ? [] : ["perTask"]),
+  ];
+  const sizes = get(json, "overall.clusters.sizes");
+  if (sizes !== undefined && (!Array.isArray(sizes) || !sizes.every(isNum)))
+    missing.push("overall.clusters.sizes");
+  if (missing.length > 0)
+    throw inputError(
+      `the diversity report lacks ${missing.slice(0, 5).join(", ")}${missing.length > 5 ? ", …" : ""} (written by another version, or edited?)`,
+      path,
+      undefined,
+      rerun,
+    );
+  for (const [task, set] of Object.entries(json.perTask as Record<string, unknown>)) {
+    const bad = badSet(set, `perTask[${JSON.stringify(task)}]`);
+    if (bad.length > 0)
+      throw inputError(`the diversity report's ${bad[0]} is not a number`, path, undefined, rerun);
+  }
+  return json as unknown as DiversityReport;
 }
 
 const CURVES_FIX =
@@ -202,23 +276,50 @@ function checkRunAxis(run: ReportRun, first: ReportArrangement): void {
 
 /** Read and check every input of a report. */
 export async function loadReportData(o: {
-  analyses: string[];
+  analyses?: string[];
   labels?: string[];
+  diversity?: string[];
+  diversityLabels?: string[];
   trainRuns?: string[];
   manifests?: string[];
   title?: string;
 }): Promise<ReportData> {
-  if (o.analyses.length === 0)
+  const analyses = o.analyses ?? [];
+  const diversityFiles = o.diversity ?? [];
+  if (analyses.length === 0 && diversityFiles.length === 0)
     throw usageError(
-      "no analysis given",
+      "no analysis and no diversity report given",
       "--analysis",
-      "pass --analysis FILE (from `instruct-arrange analyze`)",
+      "pass --analysis FILE (from `instruct-arrange analyze`) and/or --diversity FILE (from `instruct-arrange diversity`)",
     );
-  const labels = makeLabels(o.analyses, o.labels, "--label");
+  if (analyses.length === 0 && (o.trainRuns ?? []).length > 0)
+    throw usageError(
+      "--train-run needs an analysis: its loss is drawn on the analyses' step axis",
+      "--train-run",
+      "pass --analysis FILE as well, or leave out --train-run",
+    );
+  if (analyses.length === 0 && (o.labels ?? []).length > 0)
+    throw usageError(
+      "--label names analyses, and none is given",
+      "--label",
+      "use --diversity-label to name --diversity files",
+    );
+  const labels = makeLabels(analyses, o.labels, "--label");
   const arrangements: ReportArrangement[] = [];
-  for (const [i, path] of o.analyses.entries())
+  for (const [i, path] of analyses.entries())
     arrangements.push({ label: labels[i]!, path, analysis: await readAnalysis(path) });
-  checkSpacing(arrangements);
+  if (arrangements.length > 0) checkSpacing(arrangements);
+
+  if (diversityFiles.length === 0 && (o.diversityLabels ?? []).length > 0)
+    throw usageError(
+      "--diversity-label names diversity reports, and none is given",
+      "--diversity-label",
+      "pass --diversity FILE for each label, or leave out --diversity-label",
+    );
+  const diversityLabels = makeLabels(diversityFiles, o.diversityLabels, "--diversity-label");
+  const diversity: ReportDiversity[] = [];
+  for (const [i, path] of diversityFiles.entries())
+    diversity.push({ label: diversityLabels[i]!, path, report: await readDiversity(path) });
 
   const runs: ReportRun[] = [];
   const used = new Map<string, number>();
@@ -259,5 +360,5 @@ export async function loadReportData(o: {
       throw inputError("a manifest must be a JSON object", m, undefined, "pass the manifest.json of a run");
     manifests.push({ title: basename(m), path: m, json });
   }
-  return { title: o.title ?? DEFAULT_TITLE, arrangements, runs, manifests };
+  return { title: o.title ?? DEFAULT_TITLE, arrangements, runs, manifests, diversity };
 }

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Spec as VegaSpec } from "vega";
+import { CURVE_NAMES } from "../analyze/types.js";
 import { ArrangeError, usageError } from "../core/errors.js";
 import { noProgress } from "../core/progress.js";
 import { Staging, writeLines } from "../pipeline/staging.js";
@@ -54,12 +55,27 @@ function validate(o: ReportOptions) {
       "--table-rows",
       "pass e.g. --table-rows 50",
     );
-  return { pngScale, tableRows };
+  const taskMeasure = o.taskMeasure ?? REPORT_DEFAULTS.taskMeasure;
+  if (!(CURVE_NAMES as readonly string[]).includes(taskMeasure))
+    throw usageError(
+      `--task-measure must be one of ${CURVE_NAMES.join(", ")}; got "${taskMeasure}"`,
+      "--task-measure",
+      `pass e.g. --task-measure ${REPORT_DEFAULTS.taskMeasure}`,
+    );
+  const maxTaskPanels = o.maxTaskPanels ?? REPORT_DEFAULTS.maxTaskPanels;
+  if (!Number.isSafeInteger(maxTaskPanels) || maxTaskPanels < 0)
+    throw usageError(
+      `--max-task-panels must be an integer >= 0, got ${maxTaskPanels}`,
+      "--max-task-panels",
+      "pass e.g. --max-task-panels 12 (0 leaves the per-task curves out)",
+    );
+  return { pngScale, tableRows, taskMeasure, maxTaskPanels };
 }
 
 /**
- * One self-contained HTML report from analysis files (and training runs' loss curves): similarity
- * curves side by side, WSD distribution, TMA rounds, 2-D projection, contamination table, manifests.
+ * One self-contained HTML report from analysis files (and training runs' loss curves) and/or diversity
+ * reports: similarity curves side by side (overall and per test task), WSD distribution, TMA rounds, 2-D
+ * projection, contamination table, manifests; diversity figures overall and per task, cluster sizes.
  * With `pngDir`/`svgDir` every chart is also written as an image, rendered in Node. All outputs
  * appear together or not at all; the same inputs give the same bytes.
  */
@@ -69,9 +85,14 @@ export async function report(options: ReportOptions): Promise<ReportResult> {
   // Before any work: a PNG request without a font fails now, not after the page is built.
   const font = options.pngDir !== undefined ? findFont(options.font) : undefined;
   const data = await loadReportData(options);
-  progress({ stage: "report:load", done: data.arrangements.length, unit: "analyses" });
+  progress({
+    stage: "report:load",
+    done: data.arrangements.length + data.diversity.length,
+    unit: "files",
+  });
 
-  const charts: { chart: ReportChart; vega: VegaSpec }[] = reportCharts(data).map((chart) => ({
+  const chartOptions = { taskMeasure: o.taskMeasure, maxTaskPanels: o.maxTaskPanels };
+  const charts: { chart: ReportChart; vega: VegaSpec }[] = reportCharts(data, chartOptions).map((chart) => ({
     chart,
     vega: toVega(chart.spec),
   }));

@@ -1,13 +1,22 @@
 import type { TopLevelSpec } from "vega-lite";
-import type { Analysis } from "../analyze/types.js";
+import type { Analysis, CurveSet } from "../analyze/types.js";
 import type { ProgressSink } from "../core/progress.js";
+import type { DiversityReport } from "../pipeline/diversity.js";
 
 /** Everything `report` needs; the CLI maps its flags one to one onto these fields. */
 export interface ReportOptions {
   /** Analysis JSON files (`analyze --out`), one per arrangement, drawn side by side. */
-  analyses: string[];
+  analyses?: string[];
   /** One label per analysis (default: the file name without `.json`, made unique). */
   labels?: string[];
+  /** Diversity JSON files (`diversity --out`), one per dataset, compared side by side. */
+  diversity?: string[];
+  /** One label per diversity file (default: the file name without `.json`, made unique). */
+  diversityLabels?: string[];
+  /** The similarity measure drawn per test task (default `cos-avg`). */
+  taskMeasure?: keyof CurveSet;
+  /** Test tasks drawn as per-task curve panels at most (default 12); the page says when more exist. */
+  maxTaskPanels?: number;
   /** Training runs: a run directory holding `curves.json`, or the curves file itself. */
   trainRuns?: string[];
   /** Run manifests to show besides the ones found next to each analysis' training file. */
@@ -75,12 +84,26 @@ export interface ReportManifest {
   json: unknown;
 }
 
+export interface ReportDiversity {
+  label: string;
+  /** The diversity file as given. */
+  path: string;
+  report: DiversityReport;
+}
+
 /** Everything a report draws, loaded and checked. */
 export interface ReportData {
   title: string;
   arrangements: ReportArrangement[];
   runs: ReportRun[];
   manifests: ReportManifest[];
+  diversity: ReportDiversity[];
+}
+
+/** Choices that shape the charts (not the data): see ReportOptions. */
+export interface ChartOptions {
+  taskMeasure: keyof CurveSet;
+  maxTaskPanels: number;
 }
 
 /** One figure: a Vega-Lite spec with the words shown around it. */

@@ -6,7 +6,7 @@ import { chromium } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { report } from "../../src/report/report.js";
 import { tempDir } from "../helpers/tmp.js";
-import { reportFixture } from "./helpers.js";
+import { diversityFixture, reportFixture } from "./helpers.js";
 
 /** Debian's chromium; playwright-core drives it and downloads no browser of its own. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -28,10 +28,12 @@ describe("report in headless Chromium", () => {
     "loads offline with no errors and no requests, draws every chart, runs no injected script, screenshots",
     async () => {
       const f = await reportFixture(await tempDir());
+      const d = await diversityFixture(join(f.dir, "diversity"));
       const html = join(f.dir, "report.html");
       const r = await report({
         analyses: [f.nft, f.fft],
         trainRuns: [f.runDir],
+        diversity: [d.narrow, d.broad],
         out: html,
         title: "browser test <img src=x onerror=\"window.__xss='title'\">",
       });
@@ -75,6 +77,9 @@ describe("report in headless Chromium", () => {
           }),
         );
         expect(charts.map((c) => c.name)).toEqual(r.charts);
+        // The per-task curves and every diversity chart are among those drawn.
+        for (const name of ["task-curves", "diversity-overall", "diversity-tasks", "diversity-clusters"])
+          expect(r.charts).toContain(name);
         for (const c of charts) {
           expect(c.rendered, c.name ?? "").toBe("true");
           expect(c.width, c.name ?? "").toBeGreaterThan(100);

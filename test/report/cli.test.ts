@@ -44,6 +44,10 @@ describe("instruct-arrange report", () => {
     for (const flag of [
       "--analysis",
       "--label",
+      "--diversity",
+      "--diversity-label",
+      "--task-measure",
+      "--max-task-panels",
       "--train-run",
       "--manifest",
       "--out",
@@ -60,10 +64,18 @@ describe("instruct-arrange report", () => {
     expect(cli(["--help"]).stdout).toContain("report");
   });
 
-  it("reports two arrangements of the bundled example side by side with a run's loss, as HTML, PNG and SVG", async () => {
+  it("reports two arrangements of the bundled example side by side with a run's loss and two diversity reports, as HTML, PNG and SVG", async () => {
     const dir = await tempDir();
     const nft = arrangeAndAnalyze(dir, "nft", "nearest-first");
     const fft = arrangeAndAnalyze(dir, "fft", "farthest-first");
+    // The diversity of the example's training and test sets, measured by the CLI as a user would.
+    const trainDiv = join(dir, "train.diversity.json");
+    const testDiv = join(dir, "test.diversity.json");
+    for (const [input, out] of [
+      [EXAMPLE_TRAIN, trainDiv],
+      [EXAMPLE_TEST, testDiv],
+    ] as const)
+      run(["diversity", "--input", input, "--embedder", "ngram", "--no-cache", "--out", out, "--quiet"]);
     const a = JSON.parse(await readFile(nft, "utf8"));
     // A training run in the shared curves format (train writes it; hand-made here), on the analysis' step axis.
     const runDir = join(dir, "run-nft");
@@ -107,6 +119,18 @@ describe("instruct-arrange report", () => {
       runDir,
       "--manifest",
       extraManifest,
+      "--diversity",
+      trainDiv,
+      "--diversity-label",
+      "train set",
+      "--diversity",
+      testDiv,
+      "--diversity-label",
+      "test set",
+      "--task-measure",
+      "euc-min",
+      "--max-task-panels",
+      "4",
       "--title",
       "Example: NFT vs FFT",
       "--out",
@@ -117,7 +141,7 @@ describe("instruct-arrange report", () => {
     ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(
-      /report with 5 charts \(curves, wsd, rounds, projection, coverage\), 3 manifests/,
+      /report with 9 charts \(curves, task-curves, wsd, rounds, projection, coverage, diversity-overall, diversity-tasks, diversity-clusters\), 3 manifests/,
     );
     const html = await readFile(out, "utf8");
     expect(html).toContain("<title>Example: NFT vs FFT</title>");
@@ -131,8 +155,35 @@ describe("instruct-arrange report", () => {
     );
     const curves = JSON.stringify(specs.curves);
     for (const s of ["NFT", "FFT", "test loss", "train loss", "kl-bigram"]) expect(curves).toContain(s);
+    // Per-task curves: euc-min of 4 of the example's 15 test tasks, the page saying so.
+    const tasks = JSON.parse(await readFile(nft, "utf8")).inputs.test.tasks as string[];
+    expect(tasks).toHaveLength(15);
+    expect(html).toContain("4 of 15 test tasks shown");
+    expect(html).toContain("Similarity curves per test task (euc-min)");
+    const taskPanels = new Set(
+      (specs["task-curves"].data[0].values as { panel: string }[]).map((v) => v.panel.replace(/ \(.*/, "")),
+    );
+    expect(taskPanels.size).toBe(4);
+    for (const t of taskPanels) expect(tasks).toContain(t);
+    // Diversity: both files in the summary table, the train set's 49 tasks in the per-task chart.
+    const train = JSON.parse(await readFile(trainDiv, "utf8"));
+    expect(html).toContain(`<td class="num">${train.overall.vendi.toPrecision(4)}</td>`);
+    expect(html).toContain("test set: 15 tasks, by Vendi score");
+    expect(html).toContain("train set: 49 tasks, by Vendi score");
+    const perTask = JSON.stringify(specs["diversity-tasks"]);
+    for (const t of Object.keys(train.perTask)) expect(perTask).toContain(`"${t}"`);
     const svgs = (await readdir(join(dir, "svg"))).filter((n) => n.endsWith(".svg"));
-    expect(svgs.sort()).toEqual(["coverage.svg", "curves.svg", "projection.svg", "rounds.svg", "wsd.svg"]);
+    expect(svgs.sort()).toEqual([
+      "coverage.svg",
+      "curves.svg",
+      "diversity-clusters.svg",
+      "diversity-overall.svg",
+      "diversity-tasks.svg",
+      "projection.svg",
+      "rounds.svg",
+      "task-curves.svg",
+      "wsd.svg",
+    ]);
     if (hasFont)
       expect((await readdir(join(dir, "png"))).sort()).toEqual(
         svgs.map((s) => s.replace(".svg", ".png")).sort(),
@@ -158,6 +209,34 @@ describe("instruct-arrange report", () => {
     expect(wrongKind.stderr).toMatch(/not an instruct-arrange analysis \(its kind is "train-curves"\)/);
     const badScale = cli(["report", "--analysis", notOne, "--out", join(dir, "r.html"), "--png-scale", "x"]);
     expect(badScale.code).toBe(2);
+    const badMeasure = cli([
+      "report",
+      "--analysis",
+      notOne,
+      "--out",
+      join(dir, "r.html"),
+      "--task-measure",
+      "x",
+    ]);
+    expect(badMeasure.code).toBe(2);
+    expect(badMeasure.stderr).toMatch(/cos-avg/);
+    const badPanels = cli([
+      "report",
+      "--analysis",
+      notOne,
+      "--out",
+      join(dir, "r.html"),
+      "--max-task-panels",
+      "-2",
+    ]);
+    expect(badPanels.code).toBe(2);
+    expect(badPanels.stderr).toMatch(/--max-task-panels/);
+    const wrongDiv = cli(["report", "--diversity", notOne, "--out", join(dir, "r.html")]);
+    expect(wrongDiv.code).toBe(1);
+    expect(wrongDiv.stderr).toContain(notOne);
+    expect(wrongDiv.stderr).toMatch(
+      /not an instruct-arrange diversity report \(its kind is "train-curves"\)[\s\S]*fix: .*diversity --out/,
+    );
     expect(existsSync(join(dir, "r.html"))).toBe(false);
   });
 });

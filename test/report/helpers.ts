@@ -1,8 +1,9 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { analyze } from "../../src/analyze/analyze.js";
 import type { Analysis } from "../../src/analyze/types.js";
 import { writeNpy } from "../../src/data/npy.js";
+import { type DiversityReport, diversity } from "../../src/pipeline/diversity.js";
 import type { TrainCurves } from "../../src/report/types.js";
 
 /** Text that would run script if a report pasted it into the page unescaped. */
@@ -121,4 +122,46 @@ export async function reportFixture(dir: string): Promise<ReportFixture> {
   };
   await writeFile(join(runDir, "curves.json"), `${JSON.stringify(curves, null, 2)}\n`);
   return { dir, nft, fft, runDir, curves, nftAnalysis, fftAnalysis, manifest };
+}
+
+export interface DiversityFixture {
+  /** Diversity JSON of a narrow dataset (near-repeated rows). */
+  narrow: string;
+  /** Diversity JSON of a broad dataset (varied rows, more tasks). */
+  broad: string;
+  narrowReport: DiversityReport;
+  broadReport: DiversityReport;
+}
+
+/** Two small datasets measured by the real `diversity` (ngram embedder, no cache), one narrow, one broad. */
+export async function diversityFixture(dir: string): Promise<DiversityFixture> {
+  await mkdir(dir, { recursive: true });
+  const narrowRows = [
+    ...["a b c", "a b c d", "a b c", "a b c e"].map((t) => ({ instruction: t, output: "x", task: "repeat" })),
+    ...["q r s", `q r s ${XSS}`, "q r t"].map((t) => ({ instruction: t, output: "y", task: "t<b>&c" })),
+  ];
+  const broadRows = [
+    ...["apple pie", "zebra crossing", "quantum field", "jazz piano", "mountain lake"].map((t) => ({
+      instruction: t,
+      output: "1",
+      task: "spread",
+    })),
+    ...["red green", "ocean tide", "paper kite", `violin ${XSS}`].map((t) => ({
+      instruction: t,
+      output: "2",
+      task: "t<b>&c",
+    })),
+    ...["one", "two", "three"].map((t) => ({ instruction: `count ${t}`, output: "3", task: "counting" })),
+  ];
+  const measure = async (name: string, rows: object[]) => {
+    const input = join(dir, `${name}.jsonl`);
+    await writeFile(input, rows.map((r) => `${JSON.stringify(r)}\n`).join(""));
+    const out = join(dir, `${name}.diversity.json`);
+    await diversity({ input, out, embedder: "ngram", cache: false, clusters: 3, engine: "ts" });
+    // What the report reads: the file, with its numbers rounded as written.
+    return { out, report: JSON.parse(await readFile(out, "utf8")) as DiversityReport };
+  };
+  const n = await measure("narrow", narrowRows);
+  const b = await measure("broad", broadRows);
+  return { narrow: n.out, broad: b.out, narrowReport: n.report, broadReport: b.report };
 }

@@ -8,9 +8,16 @@ import { escapeHtml, jsonForScript } from "../../src/report/html.js";
 import { FONT_CANDIDATES } from "../../src/report/render.js";
 import { report } from "../../src/report/report.js";
 import { tempDir } from "../helpers/tmp.js";
-import { type ReportFixture, reportFixture, XSS } from "./helpers.js";
+import {
+  type DiversityFixture,
+  diversityFixture,
+  type ReportFixture,
+  reportFixture,
+  XSS,
+} from "./helpers.js";
 
 let f: ReportFixture;
+let d: DiversityFixture;
 let out: string;
 const hasFont = FONT_CANDIDATES.some((p) => existsSync(p));
 if (!hasFont)
@@ -20,6 +27,7 @@ if (!hasFont)
 
 beforeAll(async () => {
   f = await reportFixture(await tempDir());
+  d = await diversityFixture(join(f.dir, "diversity"));
   out = join(f.dir, "out");
 });
 
@@ -48,7 +56,7 @@ describe("report", () => {
       out: html,
       title: `Title ${XSS}`,
     });
-    expect(r.charts).toEqual(["curves", "wsd", "rounds", "projection", "coverage"]);
+    expect(r.charts).toEqual(["curves", "task-curves", "wsd", "rounds", "projection", "coverage"]);
     expect(r.manifests).toEqual([f.manifest]);
     const text = await readFile(html, "utf8");
     expect(r.bytes).toBe(Buffer.byteLength(text));
@@ -74,12 +82,80 @@ describe("report", () => {
     );
     expect(Object.keys(specs)).toEqual(r.charts);
     expect(JSON.stringify(specs.curves)).toContain("test loss");
+    // Without diversity files the page has no diversity section.
+    expect(text).not.toContain('id="diversity"');
+  });
+
+  it("reports diversity files alone: summary table, per-task tables, charts, escaped task names", async () => {
+    const html = join(out, "div-only.html");
+    const r = await report({
+      diversity: [d.narrow, d.broad],
+      diversityLabels: ["narrow <b>", "broad"],
+      out: html,
+    });
+    expect(r.charts).toEqual(["diversity-overall", "diversity-tasks", "diversity-clusters"]);
+    expect(r.manifests).toEqual([]);
+    const text = await readFile(html, "utf8");
+    expect(text).toContain('<section id="diversity">');
+    expect(text).not.toContain('id="curves"');
+    expect(text).not.toContain('id="manifests"');
+    expect(text).toContain("2 diversity reports.");
+    // The overall figures of each file, as the table shows them.
+    const o = d.broadReport.overall;
+    const row = text.slice(text.indexOf("<td>broad</td>"));
+    for (const v of [
+      o.vendi,
+      o.clusters.effective,
+      o.clusters.normalizedEntropy,
+      o.meanPairwiseCosineDistance!,
+    ])
+      expect(row).toContain(`<td class="num">${v.toPrecision(4)}</td>`);
+    expect(row).toContain(`<td class="num">${o.clusters.used} / ${o.clusters.k}</td>`);
+    expect(text).toContain("narrow &lt;b&gt;");
+    // Per-task tables: every task of both files, names escaped; no markup got through.
+    expect(text).toContain("<td>t&lt;b&gt;&amp;c</td>");
+    for (const task of [...Object.keys(d.narrowReport.perTask), ...Object.keys(d.broadReport.perTask)])
+      expect(text).toContain(`<td>${escapeHtml(task)}</td>`);
+    expect(text.match(/<script/gi)).toHaveLength(3);
+    expect(text).not.toContain("<b>");
+    const specs = JSON.parse(
+      text.match(/<script type="application\/json" id="ia-specs">([^<]*)<\/script>/)![1]!,
+    );
+    expect(Object.keys(specs)).toEqual(r.charts);
+  });
+
+  it("reports analyses and diversity files together, with per-task curve options", async () => {
+    const html = join(out, "both.html");
+    const r = await report({
+      analyses: [f.nft, f.fft],
+      diversity: [d.broad],
+      out: html,
+      taskMeasure: "kl-bigram",
+      maxTaskPanels: 1,
+    });
+    expect(r.charts).toEqual([
+      "curves",
+      "task-curves",
+      "wsd",
+      "rounds",
+      "projection",
+      "coverage",
+      "diversity-tasks",
+      "diversity-clusters",
+    ]);
+    const text = await readFile(html, "utf8");
+    expect(text).toContain("Similarity curves per test task (kl-bigram)");
+    expect(text).toContain("1 of 2 test tasks shown");
+    expect(text).toContain("2 arrangements, 1 diversity report.");
+    const none = await report({ analyses: [f.nft], out: join(out, "none.html"), maxTaskPanels: 0 });
+    expect(none.charts).not.toContain("task-curves");
   });
 
   it("the same inputs give byte-identical HTML, SVG and PNG", async () => {
     const run = async (dir: string) =>
       report({
         analyses: [f.nft, f.fft],
+        diversity: [d.narrow, d.broad],
         trainRuns: [f.runDir],
         out: join(dir, "r.html"),
         svgDir: join(dir, "svg"),
@@ -88,6 +164,8 @@ describe("report", () => {
     const a = await run(join(out, "det1"));
     const b = await run(join(out, "det2"));
     expect(a.images.length).toBe(b.images.length);
+    // Every chart, the diversity ones included, is exported.
+    expect(a.images.filter((p) => p.endsWith(".svg")).length).toBe(9);
     const names = [join("r.html"), ...a.images.map((p) => p.slice(join(out, "det1").length + 1))];
     for (const name of names)
       expect(
@@ -180,6 +258,62 @@ describe("report", () => {
     expect(e10.option).toBe("--font");
 
     expect(existsSync(join(out, "bad"))).toBe(false);
+  });
+
+  it("bad diversity inputs and options fail naming the file or option and the fix", async () => {
+    const html = join(out, "bad-div", "r.html");
+    const asDiversity = await failure(report({ diversity: [f.nft], out: html }));
+    expect(asDiversity.file).toBe(f.nft);
+    expect(asDiversity.message).toMatch(/not a diversity report \(it is an analysis\)/);
+    expect(asDiversity.fix).toMatch(/--analysis FILE/);
+    const asAnalysis = await failure(report({ analyses: [d.narrow], out: html }));
+    expect(asAnalysis.file).toBe(d.narrow);
+    expect(asAnalysis.fix).toMatch(/--diversity FILE/);
+    const other = await failure(report({ diversity: [f.manifest], out: html }));
+    expect(other.message).toMatch(/not an instruct-arrange diversity report/);
+    expect(other.fix).toMatch(/diversity --out/);
+    const missing = await failure(report({ diversity: [join(f.dir, "none.json")], out: html }));
+    expect(missing.file).toBe(join(f.dir, "none.json"));
+    expect(missing.fix).toMatch(/diversity --out/);
+
+    const j = JSON.parse(await readFile(d.narrow, "utf8"));
+    const partial = join(f.dir, "div-partial.json");
+    await writeFile(
+      partial,
+      JSON.stringify({ ...j, perTask: undefined, overall: { ...j.overall, vendi: "x" } }),
+    );
+    const e1 = await failure(report({ diversity: [partial], out: html }));
+    expect(e1.file).toBe(partial);
+    expect(e1.message).toMatch(/lacks overall\.vendi, perTask/);
+    expect(e1.fix).toMatch(/rerun `instruct-arrange diversity`/);
+    const badTask = join(f.dir, "div-task.json");
+    await writeFile(badTask, JSON.stringify({ ...j, perTask: { ...j.perTask, repeat: { rows: 1 } } }));
+    expect((await failure(report({ diversity: [badTask], out: html }))).message).toMatch(
+      /perTask\["repeat"\]\.vendi is not a number/,
+    );
+
+    const none = await failure(report({ out: html }));
+    expect(none.code).toBe("usage");
+    expect(none.fix).toMatch(/--diversity FILE/);
+    expect((await failure(report({ diversity: [d.narrow], trainRuns: [f.runDir], out: html }))).option).toBe(
+      "--train-run",
+    );
+    expect((await failure(report({ diversity: [d.narrow], labels: ["x"], out: html }))).option).toBe(
+      "--label",
+    );
+    const labels = await failure(
+      report({ diversity: [d.narrow, d.broad], diversityLabels: ["x"], out: html }),
+    );
+    expect(labels.option).toBe("--diversity-label");
+    const measure = await failure(
+      report({ analyses: [f.nft], out: html, taskMeasure: "cos-median" as unknown as "cos-avg" }),
+    );
+    expect(measure.option).toBe("--task-measure");
+    expect(measure.message).toMatch(/cos-min, cos-max, cos-avg/);
+    expect((await failure(report({ analyses: [f.nft], out: html, maxTaskPanels: -1 }))).option).toBe(
+      "--max-task-panels",
+    );
+    expect(existsSync(join(out, "bad-div"))).toBe(false);
   });
 
   it("an existing report is replaced only when the new one is complete", async () => {
