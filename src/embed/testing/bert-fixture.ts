@@ -120,7 +120,7 @@ function tokenizerJson(vocab: readonly string[]): unknown {
 }
 
 /** xorshift32 → approximately normal values (sum of four uniforms), scaled. */
-function randomFloats(n: number, scale: number, state: { s: number }): Float32Array {
+export function randomFloats(n: number, scale: number, state: { s: number }): Float32Array {
   const out = new Float32Array(n);
   let s = state.s;
   for (let i = 0; i < n; i++) {

@@ -1,0 +1,171 @@
+"""Eval-only entry point: `python -m instruct_trainer.evaluate CONFIG.json`.
+
+Loads a checkpoint written by `train --save-at` (RUN_DIR/checkpoints/step-N: the built-in GPT's
+config.json + model.pt, or a Hugging Face directory), scores prepared examples with the same code as
+the in-loop evaluation (train.evaluate) and, when asked, generates greedily with train.generate.
+Events are the trainer's JSON lines (protocol.py): "start", "unfit", "eval", "generate", "done", or
+"error". Nothing is aggregated here: the TypeScript side computes every metric.
+
+Configuration keys: protocol, checkpoint, eval (prepared JSON lines), max_length (null: the model's
+context), eval_batch_size, score (bool), generate (bool), max_new_tokens, device, threads, seed.
+"""
+
+import json
+import os
+import re
+import sys
+import traceback
+
+import torch
+
+from . import PROTOCOL_VERSION
+from .backends import LoadedModel, load_model
+from .data import TemplateEncoder, read_examples
+from .model import GPT, ByteTokenizer, GPTConfig
+from .protocol import ConfigError, emit, log
+from .train import evaluate, generate, pick_device, set_determinism
+
+DEFAULTS = {
+    "max_length": None,
+    "eval_batch_size": 16,
+    "score": True,
+    "generate": False,
+    "max_new_tokens": 64,
+    "device": "auto",
+    "threads": None,
+    "seed": 0,
+}
+
+
+def load_config(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            raw = json.load(f)
+    except (OSError, json.JSONDecodeError) as e:
+        raise ConfigError(f"cannot read the evaluation configuration {path}: {e}") from None
+    unknown = sorted(set(raw) - set(DEFAULTS) - {"protocol", "checkpoint", "eval"})
+    if unknown:
+        raise ConfigError(f"unknown configuration keys: {', '.join(unknown)}")
+    if raw.get("protocol") != PROTOCOL_VERSION:
+        raise ConfigError(f"configuration protocol {raw.get('protocol')} != trainer protocol {PROTOCOL_VERSION}")
+    for key in ("checkpoint", "eval"):
+        if not isinstance(raw.get(key), str):
+            raise ConfigError(f'configuration needs "{key}"')
+    cfg = dict(DEFAULTS)
+    cfg.update(raw)
+    for key in ("eval_batch_size", "max_new_tokens"):
+        if not isinstance(cfg[key], int) or cfg[key] < 1:
+            raise ConfigError(f"{key} must be an integer >= 1, got {cfg[key]!r}")
+    return cfg
+
+
+def load_checkpoint(path, seed):
+    """A LoadedModel from a `train --save-at` checkpoint directory."""
+    if not os.path.isdir(path):
+        raise ConfigError(f'--checkpoint "{path}" is not a directory')
+    meta_path = os.path.join(path, "config.json")
+    if not os.path.isfile(meta_path):
+        raise ConfigError(f'--checkpoint "{path}" has no config.json; give a RUN_DIR/checkpoints/step-N directory')
+    try:
+        with open(meta_path, encoding="utf-8") as f:
+            meta = json.load(f)
+    except (OSError, json.JSONDecodeError) as e:
+        raise ConfigError(f"cannot read {meta_path}: {e}") from None
+    if isinstance(meta, dict) and meta.get("model") == "builtin":
+        weights = os.path.join(path, "model.pt")
+        if not os.path.isfile(weights):
+            raise ConfigError(f'--checkpoint "{path}" has no model.pt')
+        try:
+            cfg = GPTConfig(**meta["config"])
+        except (KeyError, TypeError) as e:
+            raise ConfigError(f"{meta_path}: not a built-in model configuration ({e})") from None
+        model = GPT(cfg)
+        try:
+            try:
+                state = torch.load(weights, map_location="cpu", weights_only=True)
+            except TypeError:  # PyTorch without weights_only
+                state = torch.load(weights, map_location="cpu")
+            model.load_state_dict(state)
+        except Exception as e:  # noqa: BLE001 - a damaged file is a configuration problem for the user
+            raise ConfigError(f"cannot load {weights}: {e}") from None
+        d = f"checkpoint {path} (built-in GPT, {cfg.n_layer} layers, {cfg.n_embd} wide, context {cfg.context})"
+        return LoadedModel(model, ByteTokenizer(), "builtin", cfg.context, d)
+    return load_model(path, None, seed)
+
+
+def checkpoint_step(path):
+    m = re.search(r"step-(\d+)$", os.path.basename(os.path.normpath(path)))
+    return int(m.group(1)) if m else 0
+
+
+def run(config_path):
+    cfg = load_config(config_path)
+    set_determinism(cfg["seed"], cfg["threads"])
+    device = pick_device(cfg["device"])
+    lm = load_checkpoint(cfg["checkpoint"], cfg["seed"])
+    max_length = cfg["max_length"] or lm.context
+    if max_length > lm.context:
+        raise ConfigError(f"max_length {max_length} is longer than the model's context ({lm.context})")
+    if max_length < 2:
+        raise ConfigError("max_length must be at least 2")
+    lm.model.to(device)
+    encoder = TemplateEncoder(lm.tokenizer, max_length)
+    pad_id = getattr(lm.tokenizer, "pad_id", lm.tokenizer.eos_id)
+    encoded = [encoder.encode(r) for r in read_examples(cfg["eval"])]
+    step = checkpoint_step(cfg["checkpoint"])
+    emit(
+        "start",
+        protocol=PROTOCOL_VERSION,
+        model=lm.describe,
+        device=str(device),
+        torch=torch.__version__,
+        threads=torch.get_num_threads(),
+        world=1,
+        trainExamples=0,
+        evalExamples=len(encoded),
+        steps=0,
+        batchSize=cfg["eval_batch_size"],
+        maxLength=max_length,
+    )
+    unfit = [i for i, e in enumerate(encoded) if e.unfit]
+    truncated = [i for i, e in enumerate(encoded) if e.truncated > 0]
+    if unfit or truncated:
+        emit(
+            "unfit",
+            split="eval",
+            maxLength=max_length,
+            unfit=len(unfit),
+            indices=unfit,
+            truncatedPrompts=len(truncated),
+            truncatedIndices=truncated,
+        )
+    if cfg["score"]:
+        sums, counts = evaluate(lm, encoded, cfg["eval_batch_size"], pad_id, device)
+        emit("eval", step=step, examples=len(encoded), lossSum=sums, tokens=counts)
+    if cfg["generate"]:
+        # The in-loop generation code: prompts cut from the left to the model's context - max_new_tokens.
+        emit("generate", step=step, outputs=generate(lm, encoded, cfg["max_new_tokens"], device))
+    emit("done", steps=0, trainSeconds=0, stepsPerSecond=None)
+
+
+def main(argv):
+    if len(argv) != 1:
+        emit("error", kind="config", message="usage: python -m instruct_trainer.evaluate CONFIG.json")
+        return 2
+    try:
+        run(argv[0])
+        return 0
+    except ConfigError as e:
+        emit("error", kind="config", message=str(e))
+        return 1
+    except KeyboardInterrupt:
+        emit("error", kind="interrupted", message="interrupted")
+        return 130
+    except Exception as e:  # noqa: BLE001 - every failure must reach the CLI as one clear event
+        log(traceback.format_exc())
+        emit("error", kind="runtime", message=f"{type(e).__name__}: {e}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
