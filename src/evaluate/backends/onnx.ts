@@ -172,7 +172,7 @@ export async function createOnnxBackend(options: OnnxBackendOptions): Promise<Ev
         unfit: e.ids === null,
         truncated: e.truncated > 0,
       }));
-      const fit = enc.map((e, i) => i).filter((i) => enc[i]!.ids !== null);
+      const fit = enc.map((_e, i) => i).filter((i) => enc[i]!.ids !== null);
       fit.sort((a, b) => enc[b]!.ids!.length - enc[a]!.ids!.length || a - b);
       let done = enc.length - fit.length;
       for (let s = 0; s < fit.length; ) {

@@ -199,9 +199,17 @@ interface Pending {
   /** For generation: where each text token of the kept prompt starts (code points into prompt), BOS entries before the text. */
   promptStarts?: number[];
   bos?: number;
+  /** The cut came from a context-length refusal (a character estimate), not from echoed tokens. */
+  coarse: boolean;
+  /** Largest cut the server refused as too long (-1: none). */
+  refusedCut: number;
+  /** A scored result kept while a longer prompt is tried after a coarse cut. */
+  best?: { result: ExampleScore; promptStarts: number[]; bos: number; cut: number };
 }
 
-export async function createOpenAIBackend(options: OpenAIBackendOptions): Promise<EvalBackend> {
+export async function createOpenAIBackend(
+  options: OpenAIBackendOptions,
+): Promise<EvalBackend & { readonly requests: number }> {
   if (options.endpoint === undefined || options.endpoint === "")
     throw usageError(
       "--backend openai needs --endpoint",
@@ -396,10 +404,28 @@ export async function createOpenAIBackend(options: OpenAIBackendOptions): Promis
   const state = new Map<number, Pending>();
 
   function tooLong(p: Pending): void {
-    // The server cannot even take the text: halve what is left of the prompt.
+    if (p.best !== undefined) {
+      // A longer prompt tried after a coarse cut was refused: keep the result of the shorter one.
+      Object.assign(p, {
+        cut: p.best.cut,
+        promptStarts: p.best.promptStarts,
+        bos: p.best.bos,
+        result: p.best.result,
+      });
+      return;
+    }
     const left = p.prompt.length - p.cut;
-    if (left === 0) p.result = unfitScore(p);
-    else p.cut += Math.max(1, Math.ceil(left / 2));
+    if (left === 0) {
+      p.result = unfitScore(p);
+      return;
+    }
+    p.refusedCut = p.cut;
+    p.coarse = true;
+    // The server cannot take the text at all. With a known limit keep at most as many prompt characters as
+    // there is room for tokens (a token holds at least one character, so this nearly always fits; the
+    // prompt is grown back by the echoed tokens' own length afterwards); without one halve what is left.
+    const keep = maxLength === null ? Math.floor(left / 2) : Math.max(0, maxLength - 1 - cpLength(p.tail));
+    p.cut = Math.min(p.prompt.length, Math.max(p.cut + 1, p.prompt.length - keep));
   }
 
   function unfitScore(p: Pending): ExampleScore {
@@ -425,15 +451,16 @@ export async function createOpenAIBackend(options: OpenAIBackendOptions): Promis
       if (lp.offsets[j]! >= shift) textStarts.push(p.cut + lp.offsets[j]! - shift);
       else bos++;
     }
-    if (answerTokens === 0) throw new Error("no echoed token covers the answer");
-    if (maxLength !== null && answerTokens + 1 > maxLength) {
+    if (answerTokens === 0 || (maxLength !== null && answerTokens + 1 > maxLength)) {
       p.result = unfitScore(p);
       return;
     }
     if (maxLength !== null && n > maxLength) {
+      // Exact token-level cut: the first excess prompt tokens go.
       const drop = n - maxLength;
       const next = drop < textStarts.length ? textStarts[drop]! : p.prompt.length;
       p.cut = Math.max(p.cut + 1, Math.min(next, p.prompt.length));
+      p.coarse = false;
       return;
     }
     let sum = 0;
@@ -445,9 +472,34 @@ export async function createOpenAIBackend(options: OpenAIBackendOptions): Promis
       }
       sum -= lpj;
     }
+    const result: ExampleScore = {
+      task: "",
+      lossSum: sum,
+      tokens: answerTokens,
+      unfit: false,
+      truncated: p.cut > 0,
+    };
+    if (
+      p.coarse &&
+      maxLength !== null &&
+      n < maxLength &&
+      p.cut > p.refusedCut + 1 &&
+      textStarts.length > 0
+    ) {
+      // The character estimate cut too much: grow the prompt back by the room left, at the kept prompt's
+      // characters per token, then let the exact cut above trim it.
+      const perToken = (p.prompt.length - p.cut) / textStarts.length;
+      const grown = Math.max(p.refusedCut + 1, p.cut - Math.floor((maxLength - n) * perToken));
+      if (grown < p.cut) {
+        p.best = { result, promptStarts: textStarts, bos, cut: p.cut };
+        p.cut = grown;
+        p.coarse = false;
+        return;
+      }
+    }
     p.promptStarts = textStarts;
     p.bos = bos;
-    p.result = { task: "", lossSum: sum, tokens: answerTokens, unfit: false, truncated: p.cut > 0 };
+    p.result = result;
   }
 
   async function scoreBatch(batch: Pending[]): Promise<void> {
@@ -473,7 +525,7 @@ export async function createOpenAIBackend(options: OpenAIBackendOptions): Promis
     }
     try {
       const choices = parseChoices(body, batch.length);
-      batch.forEach((p, k) => analyze(p, choices[k]!.logprobs));
+      for (let k = 0; k < batch.length; k++) analyze(batch[k]!, choices[k]!.logprobs);
     } catch (e) {
       throw new ArrangeError(
         "usage",
@@ -490,6 +542,10 @@ export async function createOpenAIBackend(options: OpenAIBackendOptions): Promis
   return {
     id: "openai",
     model,
+    /** HTTP requests sent so far, retries included. */
+    get requests() {
+      return requests;
+    },
     maxLength,
     scoresEos: eosText !== "",
     async score(examples: readonly EvalExample[], onProgress?: ProgressSink): Promise<ExampleScore[]> {
@@ -498,6 +554,8 @@ export async function createOpenAIBackend(options: OpenAIBackendOptions): Promis
         prompt: Array.from(promptText(x.instruction)),
         cut: 0,
         tail: x.answer + eosText,
+        coarse: false,
+        refusedCut: -1,
       }));
       for (const p of all) state.set(p.i, p);
       let done = 0;
@@ -517,7 +575,10 @@ export async function createOpenAIBackend(options: OpenAIBackendOptions): Promis
         const settled = await Promise.allSettled(jobs);
         for (const s of settled) if (s.status === "rejected") throw s.reason;
       }
-      return all.map((p, i) => ({ ...(p.result ?? unfitScore(p)), task: examples[i]!.task }));
+      return all.map((p, i) => ({
+        ...(p.result ?? p.best?.result ?? unfitScore(p)),
+        task: examples[i]!.task,
+      }));
     },
     async generate(
       examples: readonly EvalExample[],
