@@ -6,6 +6,7 @@ import { analyzeCommand } from "./analyze.js";
 import { arrangeCommand } from "./arrange.js";
 import { diversityCommand } from "./diversity.js";
 import { embedCommand } from "./embed.js";
+import { evaluateCommand } from "./evaluate.js";
 import { exportCommand } from "./export.js";
 import { reportCommand } from "./report.js";
 import { synthCommand } from "./synth.js";
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     synthCommand(),
     diversityCommand(),
     trainCommand(),
+    evaluateCommand(),
   ]) {
     program.addCommand(command.exitOverride().showHelpAfterError("(run with --help for usage)"));
   }
