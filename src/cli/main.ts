@@ -4,6 +4,7 @@ import { isArrangeError } from "../core/errors.js";
 import { VERSION } from "../version.js";
 import { analyzeCommand } from "./analyze.js";
 import { arrangeCommand } from "./arrange.js";
+import { experimentCommand } from "./experiment.js";
 import { exportCommand } from "./export.js";
 import { trainCommand } from "./train.js";
 
@@ -17,7 +18,13 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
   // addCommand does not pass settings down: subcommands need the same exit override and error hints.
-  for (const command of [arrangeCommand(), analyzeCommand(), exportCommand(), trainCommand()]) {
+  for (const command of [
+    arrangeCommand(),
+    analyzeCommand(),
+    exportCommand(),
+    trainCommand(),
+    experimentCommand(),
+  ]) {
     program.addCommand(command.exitOverride().showHelpAfterError("(run with --help for usage)"));
   }
   return program;
