@@ -23,6 +23,18 @@ export { writeArranged } from "./data/write.js";
 export { createEmbedder, EMBEDDERS, embedAll } from "./embed/index.js";
 export type { Embedder, EmbedderOptions, EmbedResult } from "./embed/types.js";
 export {
+  aggregateLoss,
+  type ExampleLoss,
+  exactMatch,
+  type LossSummary,
+  normalizeAnswer,
+  rouge1,
+  rougeL,
+  rougeTokens,
+  scoreGenerations,
+} from "./evaluate/index.js";
+export { type Fig3LeftOptions, type Fig3LeftResult, fig3Left } from "./experiment/index.js";
+export {
   EXPORT_TARGETS,
   type ExportOptions,
   type ExportResult,
@@ -41,4 +53,12 @@ export {
   type Manifest,
   type MetadataRow,
 } from "./pipeline/arrange.js";
+export {
+  type CurvePoint,
+  findPython,
+  type TrainCurves,
+  type TrainOptions,
+  type TrainResult,
+  train,
+} from "./train/index.js";
 export { VERSION } from "./version.js";
