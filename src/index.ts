@@ -39,6 +39,18 @@ export {
 export { createEmbedder, EMBEDDERS, embedAll } from "./embed/index.js";
 export type { Embedder, EmbedderOptions, EmbedResult } from "./embed/types.js";
 export {
+  aggregateLoss,
+  type ExampleLoss,
+  exactMatch,
+  type LossSummary,
+  normalizeAnswer,
+  rouge1,
+  rougeL,
+  rougeTokens,
+  scoreGenerations,
+} from "./evaluate/index.js";
+export { type Fig3LeftOptions, type Fig3LeftResult, fig3Left } from "./experiment/index.js";
+export {
   EXPORT_TARGETS,
   type ExportOptions,
   type ExportResult,
@@ -86,4 +98,12 @@ export {
   type RewriteSet,
 } from "./synth/rewrite.js";
 export { type WrittenRewrite, writeRewrite } from "./synth/write.js";
+export {
+  type CurvePoint,
+  findPython,
+  type TrainCurves,
+  type TrainOptions,
+  type TrainResult,
+  train,
+} from "./train/index.js";
 export { VERSION } from "./version.js";

@@ -7,6 +7,7 @@ import { arrangeCommand } from "./arrange.js";
 import { diversityCommand } from "./diversity.js";
 import { embedCommand } from "./embed.js";
 import { evaluateCommand } from "./evaluate.js";
+import { experimentCommand } from "./experiment.js";
 import { exportCommand } from "./export.js";
 import { reportCommand } from "./report.js";
 import { synthCommand } from "./synth.js";
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
     diversityCommand(),
     trainCommand(),
     evaluateCommand(),
+    experimentCommand(),
   ]) {
     program.addCommand(command.exitOverride().showHelpAfterError("(run with --help for usage)"));
   }

@@ -56,14 +56,70 @@ function stepList(flag: string) {
 }
 
 export function trainCommand(): Command {
-  return new Command("train")
+  const command = new Command("train")
     .description(
       "Instruction-tune a model on a training set in exactly its order (Python + PyTorch backend) and record the\n" +
         "answer-token loss on a test set every --eval-every steps: RUN_DIR/curves.json, which `report` draws.",
     )
     .requiredOption("--data <path>", "training set, trained on in its given order (e.g. arrange's --out)")
     .requiredOption("--eval <path>", "test set (unseen tasks) whose loss is recorded")
-    .requiredOption("--out <dir>", "run directory: curves.json, run.json, trainer.log, prepared data")
+    .requiredOption("--out <dir>", "run directory: curves.json, run.json, trainer.log, prepared data");
+  return addTrainingOptions(command)
+    .option(
+      "--generate-at <steps>",
+      "greedy generations on the test set at these steps, scored by ROUGE-1/L and exact match",
+      stepList("--generate-at"),
+    )
+    .option(
+      "--generate-max-examples <n>",
+      "generate for the first n test examples (default all)",
+      intOption("--generate-max-examples", 1, 100),
+    )
+    .option(
+      "--max-new-tokens <n>",
+      "tokens per generation (default 64)",
+      intOption("--max-new-tokens", 1, 64),
+    )
+    .option("--stemmer", "ROUGE with the Porter stemmer (rouge-score's use_stemmer=True)")
+    .option(
+      "--save-at <steps>",
+      "save checkpoints at these steps (RUN_DIR/checkpoints/step-N)",
+      stepList("--save-at"),
+    )
+    .option("--seed <n>", "seed for initialization and test sampling (default 0)", intOption("--seed", 0))
+    .option("--label <name>", "curve label (default: the run directory's name)")
+    .option("--task-field <name>", "record field holding the task name (default: file name in a directory)")
+    .option("--skip-invalid", "skip malformed rows instead of failing")
+    .option("--debug-order", "record the example indices of every step (events.jsonl-style 'order' events)")
+    .option("--quiet", "no progress or messages on stderr")
+    .option("--log-json", "progress, messages and every trainer event as JSON lines on stderr")
+    .action(async (flags: TrainFlags) => {
+      const mode = pickProgressMode(flags, process.stderr);
+      const progress = createProgressRenderer(mode);
+      try {
+        const result = await train({
+          ...flags,
+          onProgress: progress.sink,
+          onEvent:
+            mode === "json"
+              ? (e) => process.stderr.write(`${JSON.stringify({ ...e, event: `trainer:${e.event}` })}\n`)
+              : undefined,
+        });
+        progress.stop();
+        const last = result.curves.points[result.curves.points.length - 1];
+        progress.info(
+          `trained ${result.curves.steps} steps in ${result.trainSeconds.toFixed(1)} s (${result.stepsPerSecond ?? "-"} steps/s); final test loss ${last?.test.loss?.toFixed(4) ?? "-"} -> ${result.curvesPath}`,
+          { curves: result.curvesPath, steps: result.curves.steps, stepsPerSecond: result.stepsPerSecond },
+        );
+      } finally {
+        progress.stop();
+      }
+    });
+}
+
+/** The model, optimization, evaluation and runtime options shared by `train` and `experiment`. */
+export function addTrainingOptions(command: Command): Command {
+  return command
     .option(
       "--model <model>",
       `builtin:${BUILTIN_SIZES.join("|builtin:")} (trained from scratch, byte-level) or a Hugging Face causal-LM directory`,
@@ -118,65 +174,15 @@ export function trainCommand(): Command {
       "test on n examples drawn with --seed (default all)",
       intOption("--eval-max-examples", 1, 200),
     )
-    .option(
-      "--generate-at <steps>",
-      "greedy generations on the test set at these steps, scored by ROUGE-1/L and exact match",
-      stepList("--generate-at"),
-    )
-    .option(
-      "--generate-max-examples <n>",
-      "generate for the first n test examples (default all)",
-      intOption("--generate-max-examples", 1, 100),
-    )
-    .option(
-      "--max-new-tokens <n>",
-      "tokens per generation (default 64)",
-      intOption("--max-new-tokens", 1, 64),
-    )
-    .option("--stemmer", "ROUGE with the Porter stemmer (rouge-score's use_stemmer=True)")
-    .option(
-      "--save-at <steps>",
-      "save checkpoints at these steps (RUN_DIR/checkpoints/step-N)",
-      stepList("--save-at"),
-    )
-    .option("--seed <n>", "seed for initialization and test sampling (default 0)", intOption("--seed", 0))
     .option("--threads <n>", "CPU threads for PyTorch (default: PyTorch's)", intOption("--threads", 1, 2))
     .addOption(new Option("--device <device>", "where to train").choices(DEVICES).default("auto"))
     .option(
       "--nproc <n>",
-      "processes under torchrun, each on a strided slice of every batch (default 1)",
+      "data-parallel processes (DDP), each on a strided slice of every batch (default 1)",
       intOption("--nproc", 1, 2),
     )
     .option(
       "--python <path>",
       "Python with PyTorch (default: $INSTRUCT_ARRANGE_PYTHON, python3, /usr/bin/python3)",
-    )
-    .option("--label <name>", "curve label (default: the run directory's name)")
-    .option("--task-field <name>", "record field holding the task name (default: file name in a directory)")
-    .option("--skip-invalid", "skip malformed rows instead of failing")
-    .option("--debug-order", "record the example indices of every step (events.jsonl-style 'order' events)")
-    .option("--quiet", "no progress or messages on stderr")
-    .option("--log-json", "progress, messages and every trainer event as JSON lines on stderr")
-    .action(async (flags: TrainFlags) => {
-      const mode = pickProgressMode(flags, process.stderr);
-      const progress = createProgressRenderer(mode);
-      try {
-        const result = await train({
-          ...flags,
-          onProgress: progress.sink,
-          onEvent:
-            mode === "json"
-              ? (e) => process.stderr.write(`${JSON.stringify({ ...e, event: `trainer:${e.event}` })}\n`)
-              : undefined,
-        });
-        progress.stop();
-        const last = result.curves.points[result.curves.points.length - 1];
-        progress.info(
-          `trained ${result.curves.steps} steps in ${result.trainSeconds.toFixed(1)} s (${result.stepsPerSecond ?? "-"} steps/s); final test loss ${last?.test.loss?.toFixed(4) ?? "-"} -> ${result.curvesPath}`,
-          { curves: result.curvesPath, steps: result.curves.steps, stepsPerSecond: result.stepsPerSecond },
-        );
-      } finally {
-        progress.stop();
-      }
-    });
+    );
 }

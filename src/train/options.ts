@@ -33,7 +33,7 @@ export interface TrainSettings {
 }
 
 export const TRAIN_DEFAULTS = {
-  model: "builtin:small",
+  model: "builtin:mini",
   batchSize: 16,
   gradAccum: 1,
   evalBatchSize: 16,
@@ -99,7 +99,7 @@ export function isBuiltinModel(model: string): boolean {
 export function resolveSettings(o: Partial<TrainSettings>): TrainSettings {
   const model = o.model ?? TRAIN_DEFAULTS.model;
   if (isBuiltinModel(model)) {
-    const size = model.includes(":") ? model.slice(model.indexOf(":") + 1) : "small";
+    const size = model.includes(":") ? model.slice(model.indexOf(":") + 1) : "mini";
     if (!(BUILTIN_SIZES as readonly string[]).includes(size))
       throw usageError(
         `unknown built-in model size "${size}"`,

@@ -129,7 +129,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       `--model ${settings.model} needs the Python package transformers, which ${python.executable} cannot import`,
       {
         option: "--model",
-        fix: "install transformers for that Python (pip install transformers), or use --model builtin:small",
+        fix: "install transformers for that Python (pip install transformers), or use --model builtin:mini",
       },
     );
 

@@ -40,7 +40,7 @@ class HFTokenizer:
 
 def load_model(spec, config_overrides, seed):
     if spec.startswith("builtin:") or spec == "builtin":
-        size = spec.split(":", 1)[1] if ":" in spec else "small"
+        size = spec.split(":", 1)[1] if ":" in spec else "mini"
         if size not in SIZES:
             raise ConfigError(f'unknown built-in size "{size}"; expected one of: {", ".join(SIZES)}')
         base = SIZES[size].to_dict()
@@ -58,7 +58,7 @@ def load_model(spec, config_overrides, seed):
     except ImportError:
         raise ConfigError(
             "a model directory needs the Python package transformers, which this Python cannot import; "
-            "install it (pip install transformers) or use --model builtin:small"
+            "install it (pip install transformers) or use --model builtin:mini"
         ) from None
     torch.manual_seed(seed)
     try:

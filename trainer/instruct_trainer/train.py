@@ -17,7 +17,7 @@ from .protocol import ConfigError, emit, log
 
 DEFAULTS = {
     "eval": None,
-    "model": "builtin:small",
+    "model": "builtin:mini",
     "model_config": None,
     "max_length": None,
     "batch_size": 16,

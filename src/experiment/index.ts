@@ -1,0 +1,11 @@
+export { meanAndStd, meanOverSteps, type StepValue } from "./area.js";
+export {
+  FIG3_ORDERS,
+  type Fig3LeftOptions,
+  type Fig3LeftResult,
+  type Fig3Order,
+  type Fig3Run,
+  type Fig3Summary,
+  fig3Left,
+} from "./fig3-left.js";
+export { splitByTask, type TaskSplit } from "./split.js";

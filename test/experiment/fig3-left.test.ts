@@ -1,0 +1,137 @@
+import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { fig3Left, meanAndStd, meanOverSteps, splitByTask } from "../../src/experiment/index.js";
+import { cli, requireBuiltCli } from "../helpers/cli.js";
+import { EXAMPLE_TEST, EXAMPLE_TRAIN, listDir, tempDir } from "../helpers/tmp.js";
+import { describeTorch, TORCH_PYTHON } from "../helpers/torch.js";
+
+describe("curve areas", () => {
+  it("is the trapezoid area over the step range, i.e. the curve's mean", () => {
+    const pts = [
+      { step: 0, value: 4 },
+      { step: 10, value: 2 },
+      { step: 20, value: 2 },
+    ];
+    expect(meanOverSteps(pts)).toBeCloseTo((3 * 10 + 2 * 10) / 20, 12);
+    expect(meanOverSteps(pts, 10)).toBeCloseTo(3, 12);
+    expect(
+      meanOverSteps([
+        { step: 0, value: 5 },
+        { step: 5, value: null },
+        { step: 10, value: 1 },
+      ]),
+    ).toBeCloseTo(3, 12);
+    expect(meanOverSteps([{ step: 3, value: 7 }])).toBe(7);
+    expect(meanOverSteps([])).toBeNull();
+    expect(meanAndStd([1, 2, 3])).toEqual({ mean: 2, std: 1 });
+    expect(meanAndStd([5])).toEqual({ mean: 5, std: 0 });
+  });
+});
+
+describe("experiment CLI", () => {
+  requireBuiltCli();
+  it("rejects unknown orders and missing inputs with exit 2", async () => {
+    const dir = await tempDir();
+    const bad = cli([
+      "experiment",
+      "fig3-left",
+      "--train",
+      EXAMPLE_TRAIN,
+      "--test",
+      EXAMPLE_TEST,
+      "--out",
+      dir,
+      "--orders",
+      "nft,sideways",
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown order "sideways"/);
+    const none = cli(["experiment", "fig3-left", "--out", dir]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/--train and --test, or --data with --holdout/);
+  });
+});
+
+describe("task-level split", () => {
+  it("holds out every file whose name starts with a prefix", async () => {
+    const dir = await tempDir();
+    const data = join(dir, "data");
+    await mkdir(data);
+    for (const f of ["a_1.jsonl", "a_2.jsonl", "b_1.jsonl", "notes.txt"])
+      await writeFile(join(data, f), "{}\n");
+    const s = await splitByTask(data, ["b"], join(dir, "split"));
+    expect(s.trainFiles).toEqual(["a_1.jsonl", "a_2.jsonl"]);
+    expect(s.testFiles).toEqual(["b_1.jsonl"]);
+    expect(await listDir(s.train)).toEqual(["a_1.jsonl", "a_2.jsonl"]);
+    expect(await listDir(s.test)).toEqual(["b_1.jsonl"]);
+    await expect(splitByTask(data, ["zzz"], join(dir, "x"))).rejects.toThrow(/no file in .* starts with zzz/);
+    await expect(splitByTask(data, ["a", "b"], join(dir, "x"))).rejects.toThrow(
+      /nothing is left to train on/,
+    );
+    await expect(splitByTask(data, [], join(dir, "x"))).rejects.toThrow(/--holdout/);
+  });
+});
+
+describeTorch("experiment fig3-left (tiny, end to end)", () => {
+  requireBuiltCli();
+
+  it("arranges NFT/RT/FFT with the project's arrange, trains each with the same seed and summarizes", async () => {
+    const dir = await tempDir();
+    // One directory holding the bundled train and test families; the split takes the test families back out.
+    const data = join(dir, "all");
+    await mkdir(data);
+    for (const src of [EXAMPLE_TRAIN, EXAMPLE_TEST])
+      for (const f of await listDir(src)) await symlink(join(src, f), join(data, f));
+    const out = join(dir, "exp");
+    const r = await fig3Left({
+      data,
+      holdout: ["antonyms", "unit-conversion", "reverse-word", "animal-sounds"],
+      out,
+      seeds: [0],
+      trainOptions: {
+        model: "builtin:tiny",
+        maxSteps: 3,
+        evalEvery: 3,
+        evalMaxExamples: 20,
+        threads: 1,
+        python: TORCH_PYTHON ?? undefined,
+      },
+    });
+    expect(r.split).toMatchObject({ trainFiles: 49, testFiles: 15 });
+    expect(r.runs.map((x) => x.label)).toEqual(["NFT seed 0", "RT seed 0", "FFT seed 0"]);
+    expect(r.summary.map((s) => s.label)).toEqual(["NFT", "RT", "FFT"]);
+    const lines = async (f: string) => (await readFile(f, "utf8")).trim().split("\n");
+    const [nft, rt, fft] = await Promise.all(r.runs.map((x) => lines(x.arranged)));
+    // The same 1,200 rows in three orders; FFT is NFT reversed when no two WSD values tie.
+    expect([...nft!].sort()).toEqual([...fft!].sort());
+    expect([...rt!].sort()).toEqual([...nft!].sort());
+    expect(nft!.length).toBe(1200);
+    expect(fft![fft!.length - 1]).toBe(nft![0]);
+    expect(rt).not.toEqual(nft);
+    for (const run of r.runs) {
+      const curves = JSON.parse(await readFile(join(run.runDir, "curves.json"), "utf8"));
+      expect(curves.label).toBe(run.label);
+      expect(curves.seed).toBe(0);
+      const pts = curves.points.map((p: { step: number; test: { loss: number } }) => ({
+        step: p.step,
+        value: p.test.loss,
+      }));
+      expect(run.area).toBeCloseTo(meanOverSteps(pts)!, 12);
+      // Each run trained on its own arrangement: the first prepared example is the arranged file's first row.
+      const first = JSON.parse((await lines(join(run.runDir, "train.jsonl")))[0]!);
+      const row = JSON.parse((await lines(run.arranged))[0]!);
+      expect(first.instruction.startsWith(row.instruction)).toBe(true);
+      expect(first.answer).toBe(row.output);
+    }
+    const saved = JSON.parse(await readFile(join(out, "experiment.json"), "utf8"));
+    expect(saved).toMatchObject({
+      kind: "experiment",
+      name: "fig3-left",
+      measure: "wsd",
+      embedder: "ngram",
+      seeds: [0],
+    });
+    expect(saved.summary[0].curve.map((p: { step: number }) => p.step)).toEqual([0, 3]);
+  }, 180_000);
+});
