@@ -85,7 +85,7 @@ export {
   type ReportResult,
   report,
   reportCharts,
-  type TrainCurves,
+  type TrainCurves as ReportTrainCurves,
 } from "./report/index.js";
 export {
   applyRule,
