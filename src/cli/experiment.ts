@@ -4,6 +4,7 @@ import { MEASURES, type Measure } from "../core/types.js";
 import { EMBEDDERS } from "../embed/index.js";
 import { FIG3_ORDERS, type Fig3Order, fig3Left } from "../experiment/index.js";
 import type { Device } from "../train/index.js";
+import { onlyIfCommand } from "./experiment-onlyif.js";
 import { intOption } from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
 import { addTrainingOptions } from "./train.js";
@@ -162,5 +163,6 @@ export function experimentCommand(): Command {
   const fig3 = fig3LeftCommand().exitOverride().showHelpAfterError("(run with --help for usage)");
   return new Command("experiment")
     .description("Reproduce the paper's experiments with the project's own arrange and train")
-    .addCommand(fig3);
+    .addCommand(fig3)
+    .addCommand(onlyIfCommand().exitOverride().showHelpAfterError("(run with --help for usage)"));
 }

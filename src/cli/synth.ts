@@ -27,7 +27,7 @@ export function rangeOption(flag: string, example: string) {
   };
 }
 
-function domainsOption(flag: string) {
+export function domainsOption(flag: string) {
   return (value: string): RewriteDomain[] => {
     const list = value
       .split(",")

@@ -76,7 +76,7 @@ export function vegaBundle(): VegaBundle {
   return cachedBundle;
 }
 
-const CSS = `
+export const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:0;color:#222;background:#fff}
 header,main{max-width:1280px;margin:0 auto;padding:0 20px}
 header{border-bottom:1px solid #ddd;padding-bottom:8px}
@@ -100,7 +100,7 @@ pre{background:#f7f7f7;border:1px solid #e3e3e3;padding:8px;overflow:auto;max-he
 `;
 
 /** Draws every chart with the inlined vega; marks each figure `data-rendered="true"` or `"error"`. */
-const BOOT = `
+export const BOOT = `
 (function () {
   var specs = JSON.parse(document.getElementById("ia-specs").textContent);
   var figures = Array.prototype.slice.call(document.querySelectorAll("figure[data-chart]"));

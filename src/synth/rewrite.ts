@@ -46,6 +46,14 @@ export interface RewriteOptions {
   /** "pattern" (default): a test rule's x is not the x of any training rule; "rule": only the pair x -> y is new. */
   unseen: UnseenMode;
   seed: number;
+  /**
+   * Draw the test rules first, from the seed and the test options alone, so that the test set is the same
+   * for every --rules and --budget (the training rules then avoid the test patterns, or pairs with
+   * `unseen: "rule"`). Default false: training rules first (the original draw; outputs unchanged).
+   */
+  testFirst?: boolean;
+  /** Extra examples of the training rules with fresh strings (`RewriteSet.seenTest`), rule k mod I; default 0. */
+  seenTest?: number;
 }
 
 export const REWRITE_DEFAULTS: Omit<RewriteOptions, "testDomains"> = {
@@ -88,6 +96,8 @@ export interface RewriteSet {
   train: RewriteExample[];
   /** Test examples, shuffled. */
   test: RewriteExample[];
+  /** Fresh examples of training rules (`seenTest` of them; empty when 0), shuffled. */
+  seenTest: RewriteExample[];
 }
 
 /** `z` with the leftmost occurrence of `x` (the one starting earliest) replaced by `y`; `z` itself when x is absent. */
@@ -112,10 +122,22 @@ export const REWRITE_TEMPLATE =
   '(the one that starts first, reading from the left) with "{y}" and change nothing else. ' +
   'If "{x}" does not occur in the string, answer with the string unchanged.';
 
+/** How a record states its rule: the full sentence (default) or just `rewrite x -> y` (short prompts). */
+export type RewriteInstructionStyle = "full" | "compact";
+export const REWRITE_INSTRUCTION_STYLES: readonly RewriteInstructionStyle[] = ["full", "compact"];
+
+/** The compact instruction: `rewrite x -> y` (the string goes in the record's `input`). */
+export function compactInstruction(x: string, y: string): string {
+  return `rewrite ${x} -> ${y}`;
+}
+
 /** One example as a JSONL record in the alpaca layout; `task` is the rule's domain. */
-export function rewriteRecord(e: RewriteExample): Record<string, unknown> {
+export function rewriteRecord(
+  e: RewriteExample,
+  style: RewriteInstructionStyle = "full",
+): Record<string, unknown> {
   return {
-    instruction: rewriteInstruction(e.x, e.y),
+    instruction: style === "compact" ? compactInstruction(e.x, e.y) : rewriteInstruction(e.x, e.y),
     input: e.z,
     output: e.answer,
     task: e.domain,
@@ -299,6 +321,7 @@ export function checkRewriteOptions(o: RewriteOptions): void {
   int(o.testPerRule, "--test-per-rule", 1);
   if (!UNSEEN_MODES.includes(o.unseen))
     throw usageError(`unknown --unseen "${o.unseen}"`, "--unseen", `use one of: ${UNSEEN_MODES.join(", ")}`);
+  if (o.seenTest !== undefined) int(o.seenTest, "--seen-test", 0);
   if (!Number.isSafeInteger(o.seed))
     throw usageError(`--seed must be an integer, got ${o.seed}`, "--seed", "pass e.g. --seed 0");
 }
@@ -377,24 +400,28 @@ function makeExample(
 export function generateRewrite(options: RewriteOptions): RewriteSet {
   checkRewriteOptions(options);
   const rng = createRng(options.seed);
-  const trainRules = drawRules(
-    rng.fork("train-rules"),
-    options,
-    options.rules,
-    options.domains,
-    () => true,
-    "training rules",
-  );
-  const trainKeys = new Set(trainRules.map((r) => `${r.x}->${r.y}`));
-  const trainPatterns = new Set(trainRules.map((r) => r.x));
-  const testRules = drawRules(
-    rng.fork("test-rules"),
-    options,
-    options.testRules,
-    options.testDomains,
-    (r) => !trainKeys.has(`${r.x}->${r.y}`) && (options.unseen === "rule" || !trainPatterns.has(r.x)),
-    "test rules",
-  );
+  const drawTrain = (accept: (r: RewriteRule) => boolean) =>
+    drawRules(rng.fork("train-rules"), options, options.rules, options.domains, accept, "training rules");
+  const drawTest = (accept: (r: RewriteRule) => boolean) =>
+    drawRules(rng.fork("test-rules"), options, options.testRules, options.testDomains, accept, "test rules");
+  const keyOf = (r: RewriteRule) => `${r.x}->${r.y}`;
+  let trainRules: RewriteRule[];
+  let testRules: RewriteRule[];
+  if (options.testFirst === true) {
+    testRules = drawTest(() => true);
+    const testKeys = new Set(testRules.map(keyOf));
+    const testPatterns = new Set(testRules.map((r) => r.x));
+    trainRules = drawTrain(
+      (r) => !testKeys.has(keyOf(r)) && (options.unseen === "rule" || !testPatterns.has(r.x)),
+    );
+  } else {
+    trainRules = drawTrain(() => true);
+    const trainKeys = new Set(trainRules.map(keyOf));
+    const trainPatterns = new Set(trainRules.map((r) => r.x));
+    testRules = drawTest(
+      (r) => !trainKeys.has(keyOf(r)) && (options.unseen === "rule" || !trainPatterns.has(r.x)),
+    );
+  }
   const counts = ruleCounts(options.budget, options.rules, options.powerLaw);
   const build = (rules: RewriteRule[], perRule: number[], label: string): RewriteExample[] => {
     const total = perRule.reduce((a, b) => a + b, 0);
@@ -408,10 +435,23 @@ export function generateRewrite(options: RewriteOptions): RewriteSet {
     return shuffleInPlace(out, rng.fork(`${label}-order`));
   };
   const testCounts = testRules.map(() => options.testPerRule);
+  // Example k of the seen test set is of training rule k mod I, with its own random streams.
+  const buildSeen = (n: number): RewriteExample[] => {
+    if (n === 0) return [];
+    const flags = noopFlags(rng.fork("seen-noops"), n, options.noopShare);
+    const exRng = rng.fork("seen-examples");
+    const out: RewriteExample[] = [];
+    for (let k = 0; k < n; k++) {
+      const r = k % trainRules.length;
+      out.push(makeExample(exRng, options, trainRules[r]!, r, flags[k]!));
+    }
+    return shuffleInPlace(out, rng.fork("seen-order"));
+  };
   return {
     trainRules: trainRules.map((r, i) => ({ ...r, examples: counts[i]! })),
     testRules: testRules.map((r) => ({ ...r, examples: options.testPerRule })),
     train: build(trainRules, counts, "train"),
     test: build(testRules, testCounts, "test"),
+    seenTest: buildSeen(options.seenTest ?? 0),
   };
 }
