@@ -103,7 +103,7 @@ export function onlyIfCommand(): Command {
     )
     .option(
       "--domains <list>",
-      `domains of the training rules (default ${REWRITE_DOMAINS.join(",")})`,
+      `domains of the training rules, of ${REWRITE_DOMAINS.join(",")} (default ${d.synth.domains.join(",")})`,
       domainsOption("--domains"),
     )
     .option(

@@ -11,7 +11,7 @@ import {
   checkRewriteOptions,
   generateRewrite,
   REWRITE_DEFAULTS,
-  REWRITE_DOMAINS,
+  type RewriteDomain,
   type RewriteExample,
   type RewriteInstructionStyle,
   type RewriteOptions,
@@ -45,8 +45,10 @@ export const ONLYIF_DEFAULTS = {
     alphabet: 6,
     stringLength: [8, 12] as [number, number],
     patternLength: [2, 3] as [number, number],
-    domains: REWRITE_DOMAINS,
-    testDomains: REWRITE_DOMAINS,
+    // Random rules, as in Only-IF's first experiment; with short patterns a constrained domain (e.g.
+    // "repeated": 2 × alphabet strings of length 2-3) allows too few distinct rules for I = 1024.
+    domains: ["unconstrained"] as RewriteDomain[],
+    testDomains: ["unconstrained"] as RewriteDomain[],
     testRules: 32,
     testPerRule: 4,
   } satisfies OnlyIfSynthOptions,
@@ -381,7 +383,7 @@ function checkList(list: number[], flag: string, min: number): number[] {
 }
 
 /** Run `jobs` with at most `parallel` at once; results in job order. */
-async function pool<T>(jobs: (() => Promise<T>)[], parallel: number): Promise<T[]> {
+export async function pool<T>(jobs: (() => Promise<T>)[], parallel: number): Promise<T[]> {
   const results = new Array<T>(jobs.length);
   let next = 0;
   const worker = async () => {
