@@ -139,6 +139,8 @@ export interface OnlyIfThreshold {
   jumps: { from: number; to: number; delta: number }[];
   /** The largest of `jumps`, and its share of the whole rise (best − smallest mean). */
   largestJump: { from: number; to: number; delta: number; shareOfRise: number | null } | null;
+  /** Set when the best mean is under CAUTION_BELOW: then the threshold and jumps describe noise. */
+  caution: string | null;
   description: string;
 }
 
@@ -162,6 +164,8 @@ export interface OnlyIfResult {
 }
 
 const THRESHOLD_FRACTION = 0.5;
+/** Best mean accuracies below this are too close to zero for a threshold to mean anything. */
+export const CAUTION_BELOW = 0.1;
 
 function accuracy(hits: number[]): Accuracy {
   const correct = hits.reduce((a, b) => a + b, 0);
@@ -218,6 +222,7 @@ export function computeThreshold(
       rules: null,
       jumps,
       largestJump: null,
+      caution: null,
       description: "no accuracy measured",
     };
   let best = points[0]!;
@@ -230,6 +235,10 @@ export function computeThreshold(
   const largestJump =
     largest === undefined ? null : { ...largest, shareOfRise: rise > 0 ? largest.delta / rise : null };
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const caution =
+    best.value > 0 && best.value < CAUTION_BELOW
+      ? `the best mean accuracy is under ${pct(CAUTION_BELOW)}: the threshold and jumps describe a few lucky answers, not generalization`
+      : null;
   const name = metric === "unseen" ? "unseen-rule accuracy" : "unseen-rule accuracy on rewrites (no no-ops)";
   const description =
     best.value === 0
@@ -248,7 +257,8 @@ export function computeThreshold(
     rules: crossing?.rules ?? null,
     jumps,
     largestJump,
-    description,
+    caution,
+    description: caution === null ? description : `${description}. CAUTION: ${caution}`,
   };
 }
 
@@ -283,7 +293,13 @@ export function onlyIfSpec(result: Pick<OnlyIfResult, "runs" | "summary" | "budg
     title: "exact-match accuracy",
     scale: { domain: [0, 1] },
   };
-  const color = { field: "series", type: "nominal" as const, title: null, scale: { domain } };
+  const color = {
+    field: "series",
+    type: "nominal" as const,
+    title: null,
+    scale: { domain },
+    legend: { labelLimit: 300 },
+  };
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     title: `Greedy exact match against the number of training rules, budget ${result.budget}`,

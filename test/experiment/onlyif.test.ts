@@ -76,6 +76,11 @@ describe("onlyif threshold and scoring", () => {
     expect(t.largestJump?.delta).toBeCloseTo(0.5, 12);
     expect(t.largestJump?.shareOfRise).toBeCloseTo(0.5 / 0.7, 12);
     expect(t.description).toMatch(/I=256/);
+    expect(t.caution).toBeNull();
+    const low = computeThreshold([row(4, 0.01), row(16, 0.03)], "unseen");
+    expect(low.rules).toBe(16);
+    expect(low.caution).toMatch(/under 10\.0%/);
+    expect(low.description).toMatch(/CAUTION/);
     const zero = computeThreshold([row(4, 0), row(16, 0)], "unseen");
     expect(zero.rules).toBeNull();
     expect(zero.description).toMatch(/0 for every I/);
