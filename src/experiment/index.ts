@@ -13,6 +13,7 @@ export {
   type ArmSummary,
   type Comparison,
   type CurveSummaryPoint,
+  compareArms,
   type ExperimentOptions,
   type ExperimentResult,
   type ExperimentRun,

@@ -180,7 +180,7 @@ async function pool<T>(
   if (failure !== undefined) throw failure.error;
 }
 
-function compareOn(
+export function compareArms(
   c: CompareSpec,
   summary: ArmSummary[],
   runs: ExperimentRun[],
@@ -552,7 +552,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     };
   });
   const comparisons = (spec.compare ?? [])
-    .map((c) => compareOn(c, summary, runs, seeds))
+    .map((c) => compareArms(c, summary, runs, seeds))
     .filter((c): c is Comparison => c !== undefined);
   const first = results[0]?.curves;
   const result: ExperimentResult = {
