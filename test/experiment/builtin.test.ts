@@ -1,6 +1,6 @@
 import { readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import {
   builtinSpec,
   type ExperimentOptions,
@@ -178,7 +178,7 @@ describeTorch("experiment built-in specs (tiny, end to end)", () => {
     expect(new Set(groups.map((g) => g.length)).size).toBe(1);
     // Position of each group row in the base arrangement (rows may repeat: take occurrences in turn).
     const where = new Map<string, number[]>();
-    base.forEach((row, q) => where.set(row, [...(where.get(row) ?? []), q]));
+    for (const [q, row] of base.entries()) where.set(row, [...(where.get(row) ?? []), q]);
     const pos = groups.map((g) => g.map((row) => where.get(row)?.shift() ?? -1));
     for (const p of pos) {
       expect(p.every((q) => q >= 0)).toBe(true);
