@@ -6,9 +6,9 @@ import type { ChartOptions, ReportArrangement, ReportChart, ReportData, ReportDi
 /** Panels of the curves chart that come from training runs, drawn before the similarity measures. */
 export const LOSS_PANELS = ["test loss", "train loss"] as const;
 
-const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
+export const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
 /** Tableau-10: one colour per arrangement or run, the same in every chart. */
-const PALETTE = [
+export const PALETTE = [
   "#4c78a8",
   "#f58518",
   "#e45756",
@@ -21,7 +21,7 @@ const PALETTE = [
   "#bab0ac",
 ];
 
-const CONFIG = {
+export const CONFIG = {
   font: "sans-serif",
   view: { stroke: "#ddd" },
   axis: { labelFontSize: 11, titleFontSize: 12, gridColor: "#eee" },
