@@ -49,7 +49,17 @@ export {
   rougeTokens,
   scoreGenerations,
 } from "./evaluate/index.js";
-export { type Fig3LeftOptions, type Fig3LeftResult, fig3Left } from "./experiment/index.js";
+export {
+  BUILTIN_EXPERIMENTS,
+  type ExperimentOptions,
+  type ExperimentResult,
+  type ExperimentSpec,
+  type Fig3LeftOptions,
+  type Fig3LeftResult,
+  fig3Left,
+  loadSpec,
+  runExperiment,
+} from "./experiment/index.js";
 export {
   EXPORT_TARGETS,
   type ExportOptions,

@@ -1,40 +1,11 @@
 import { Command, Option } from "commander";
 import { usageError } from "../core/errors.js";
-import { EVAL_BACKENDS, type EvalBackendName, evaluate } from "../pipeline/evaluate.js";
+import { EVAL_BACKENDS, type EvaluateOptions, evaluate } from "../pipeline/evaluate.js";
 import { intOption } from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
 
-interface EvaluateFlags {
-  data: string;
-  backend: EvalBackendName;
-  out: string;
-  endpoint?: string;
-  model?: string;
-  apiKeyEnv?: string;
-  eosText?: string;
-  echoMaxTokens?: number;
-  concurrency?: number;
-  timeout?: number;
-  retries?: number;
-  modelDir?: string;
-  quantized?: boolean;
-  checkpoint?: string;
-  python?: string;
-  device?: "auto" | "cpu" | "cuda";
-  maxLength?: number;
-  batchSize?: number;
-  threads?: number;
-  generate?: boolean;
-  maxNewTokens?: number;
-  generateMaxExamples?: number;
-  stemmer?: boolean;
-  maxExamples?: number;
-  seed?: number;
-  taskField?: string;
-  skipInvalid?: boolean;
-  quiet?: boolean;
-  logJson?: boolean;
-}
+/** The command's flags: the pipeline's options (less the progress sink and environment) plus output modes. */
+type EvaluateFlags = Omit<EvaluateOptions, "onProgress" | "env"> & { quiet?: boolean; logJson?: boolean };
 
 export function evaluateCommand(): Command {
   return new Command("evaluate")

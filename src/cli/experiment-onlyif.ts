@@ -71,9 +71,9 @@ export function onlyIfCommand(): Command {
   const d = ONLYIF_DEFAULTS;
   const command = new Command("onlyif-threshold")
     .description(
-      "Only-IF's question (arXiv 2410.04717): at a fixed budget, does exact-match accuracy on unseen rewrite rules\n" +
-        "jump once the number of distinct training rules I is large enough? Sweeps I (synth rewrite data, test rules\n" +
-        "drawn first so every I is scored on the same unseen-rule test set), trains each with the PyTorch backend and\n" +
+      "Only-IF's question (arXiv 2410.04717): at a fixed budget, does exact-match accuracy on unseen rewrite rules " +
+        "jump once the number of distinct training rules I is large enough? Sweeps I (synth rewrite data, test rules " +
+        "drawn first so every I is scored on the same unseen-rule test set), trains each with the PyTorch backend and " +
         "writes OUT/experiment.json (accuracies, per-I mean/std, computed threshold) and OUT/report.html.",
     )
     .requiredOption("--out <dir>", "experiment directory")

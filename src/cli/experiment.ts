@@ -2,25 +2,38 @@ import { Command, Option } from "commander";
 import { usageError } from "../core/errors.js";
 import { MEASURES, type Measure } from "../core/types.js";
 import { EMBEDDERS } from "../embed/index.js";
-import { FIG3_ORDERS, type Fig3Order, fig3Left } from "../experiment/index.js";
+import {
+  BUILTIN_EXPERIMENTS,
+  FIG3_LABELS,
+  FIG3_ORDERS,
+  type Fig3Order,
+  loadSpec,
+  runExperiment,
+} from "../experiment/index.js";
 import type { Device } from "../train/index.js";
 import { onlyIfCommand } from "./experiment-onlyif.js";
 import { intOption } from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
 import { addTrainingOptions } from "./train.js";
 
-interface Fig3Flags {
+interface RunFlags {
   train?: string;
   test?: string;
   data?: string;
   holdout?: string[];
   out: string;
+  arms?: string[];
   orders?: Fig3Order[];
   seeds?: number[];
   measure: Measure;
   embedder: string;
   ngramDims?: number;
+  budget?: number;
+  roundGroups?: number;
   aucSteps?: number;
+  parallel?: number;
+  resume: boolean;
+  report: boolean;
   model: string;
   maxLength?: number;
   batchSize?: number;
@@ -68,12 +81,20 @@ function seedList(value: string): number[] {
   return list(value).map((v) => intOption("--seeds", 0)(v));
 }
 
-function fig3LeftCommand(): Command {
-  const command = new Command("fig3-left")
+/** `experiment NAME|SPEC`: a built-in experiment of the paper or a spec file, run with the same options. */
+function runCommand(): Command {
+  const command = new Command("run")
+    .argument(
+      "<NAME|SPEC>",
+      `a built-in experiment (${BUILTIN_EXPERIMENTS.join(", ")}) or a spec file (.json, .yaml)`,
+    )
     .description(
-      "The paper's Fig. 3 (left): the same training data ranked by WSD nearest first (NFT), shuffled (RT) and\n" +
-        "farthest first (FFT), each trained with the same seed; test loss on unseen tasks against steps.\n" +
-        "Writes OUT/experiment.json (per-run areas under the early curve, per-order means over seeds).",
+      "Run the paper's comparisons with the project's own arrange and train: every arm of the experiment\n" +
+        "arranged, then trained with the same options on every seed; test loss on unseen tasks against steps.\n" +
+        "Built in: fig2 (schedules random / round-robin / cluster), fig3-left (WSD NFT/RT/FFT), fig3-right\n" +
+        "(WSD NFT fine vs coarse), fig4 (TMA NFT/RT/FFT), fig5 (TMA round groups), fig14 (budget M: NFT/RT/FFT/\n" +
+        "MIN/MAX). `run` may be left out: `experiment fig4 ...`. Writes OUT/experiment.json (per-run areas,\n" +
+        "per-arm means and spreads over seeds, verdicts of the expected orders) and OUT/report.html.",
     )
     .option("--train <path>", "training set (with --test)")
     .option("--test <path>", "test set of unseen tasks (with --train)")
@@ -84,11 +105,23 @@ function fig3LeftCommand(): Command {
       list,
     )
     .requiredOption("--out <dir>", "experiment directory")
-    .option("--orders <list>", "orders to compare (default nft,rt,fft)", orderList)
-    .option("--seeds <list>", "seeds; every order is trained once per seed (default 0)", seedList)
-    .addOption(new Option("--measure <measure>", "ranking measure").choices(MEASURES).default("wsd"))
+    .option("--seeds <list>", "seeds; every arm is trained once per seed (default 0)", seedList)
+    .option("--arms <labels>", "only these arms (labels, e.g. NFT,FFT; default all)", list)
+    .option("--orders <list>", "only these of NFT/RT/FFT: nft, rt, fft (same as --arms)", orderList)
+    .option(
+      "--parallel <n>",
+      "training runs at once (default 1); each gets --threads 1 unless --threads is given",
+      intOption("--parallel", 1, 1),
+    )
+    .option("--no-resume", "train every run again even when OUT holds it complete with the same settings")
+    .option("--no-report", "do not write OUT/report.html")
     .addOption(
-      new Option("--embedder <name>", "embedding backend for the ranking")
+      new Option("--measure <measure>", "measure of rank arms that name none")
+        .choices(MEASURES)
+        .default("wsd"),
+    )
+    .addOption(
+      new Option("--embedder <name>", "embedding backend of the arrangements")
         .choices(EMBEDDERS)
         .default("ngram"),
     )
@@ -98,6 +131,16 @@ function fig3LeftCommand(): Command {
       intOption("--ngram-dims", 16, 16),
     )
     .option(
+      "--budget <M>",
+      'budget M of arms with budget "M" (fig14; default: the spec\'s, else half the training rows)',
+      intOption("--budget", 1, 1000),
+    )
+    .option(
+      "--round-groups <n>",
+      "groups of TMA rounds of round-group arms (fig5; default: the spec's, else 3)",
+      intOption("--round-groups", 1, 3),
+    )
+    .option(
       "--auc-steps <n>",
       "area window: steps 0..n (default: every step)",
       intOption("--auc-steps", 1, 50),
@@ -105,22 +148,33 @@ function fig3LeftCommand(): Command {
   return addTrainingOptions(command)
     .option("--quiet", "no progress or messages on stderr")
     .option("--log-json", "progress and messages as JSON lines on stderr")
-    .action(async (flags: Fig3Flags) => {
+    .action(async (name: string, flags: RunFlags) => {
       const mode = pickProgressMode(flags, process.stderr);
       const progress = createProgressRenderer(mode);
       try {
-        const r = await fig3Left({
+        const { spec, source } = await loadSpec(name);
+        if (flags.orders !== undefined && flags.arms !== undefined)
+          throw usageError("give --arms or --orders, not both", "--orders", "use --arms");
+        const arms = flags.arms ?? flags.orders?.map((o) => FIG3_LABELS[o]);
+        const r = await runExperiment({
+          spec,
+          specSource: source,
           train: flags.train,
           test: flags.test,
           data: flags.data,
           holdout: flags.holdout,
           out: flags.out,
-          orders: flags.orders,
+          arms,
           seeds: flags.seeds,
           measure: flags.measure,
           embedder: flags.embedder,
           ngramDims: flags.ngramDims,
+          budget: flags.budget,
+          roundGroups: flags.roundGroups,
           aucSteps: flags.aucSteps,
+          parallel: flags.parallel,
+          resume: flags.resume,
+          report: flags.report,
           onProgress: progress.sink,
           trainOptions: {
             model: flags.model,
@@ -145,14 +199,21 @@ function fig3LeftCommand(): Command {
           },
         });
         progress.stop();
+        const width = Math.max(3, ...r.summary.map((s) => s.label.length));
         for (const s of r.summary) {
           const area = s.area === null ? "-" : `${s.area.mean.toFixed(4)} ± ${s.area.std.toFixed(4)}`;
           const final = s.finalLoss === null ? "-" : s.finalLoss.mean.toFixed(4);
           progress.info(
-            `${s.label.padEnd(3)}: mean test loss over the window ${area}, final ${final} (${s.runs} runs)`,
+            `${s.label.padEnd(width)}: mean test loss over the window ${area}, final ${final} (${s.runs} runs)`,
           );
         }
-        progress.info(`-> ${flags.out}/experiment.json`);
+        for (const c of r.verdict.comparisons)
+          progress.info(
+            `${c.statement} (${c.metric}): ${c.holdsOnMeans ? "holds" : "does not hold"} on the means, on ${c.seedsHolding} of ${c.seeds} seeds`,
+          );
+        const reused = r.runs.filter((x) => x.reused).length;
+        if (reused > 0) progress.info(`${reused} of ${r.runs.length} runs reused from ${flags.out}`);
+        progress.info(`-> ${flags.out}/experiment.json${flags.report ? `, ${flags.out}/report.html` : ""}`);
       } finally {
         progress.stop();
       }
@@ -160,9 +221,14 @@ function fig3LeftCommand(): Command {
 }
 
 export function experimentCommand(): Command {
-  const fig3 = fig3LeftCommand().exitOverride().showHelpAfterError("(run with --help for usage)");
-  return new Command("experiment")
-    .description("Reproduce the paper's experiments with the project's own arrange and train")
-    .addCommand(fig3)
-    .addCommand(onlyIfCommand().exitOverride().showHelpAfterError("(run with --help for usage)"));
+  const run = runCommand().exitOverride().showHelpAfterError("(run with --help for usage)");
+  return (
+    new Command("experiment")
+      .description(
+        `Reproduce the paper's experiments with the project's own arrange and train: experiment NAME|SPEC (${BUILTIN_EXPERIMENTS.join(", ")}, or a .json/.yaml spec)`,
+      )
+      // Other experiments are subcommands of their own; anything else is a built-in name or a spec file.
+      .addCommand(run, { isDefault: true })
+      .addCommand(onlyIfCommand().exitOverride().showHelpAfterError("(run with --help for usage)"))
+  );
 }

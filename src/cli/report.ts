@@ -1,5 +1,6 @@
 import { Command, Option } from "commander";
 import { CURVE_NAMES } from "../analyze/types.js";
+import { usageError } from "../core/errors.js";
 import { REPORT_DEFAULTS } from "../report/defaults.js";
 import type { ReportOptions } from "../report/types.js";
 import { intOption, numberOption } from "./options.js";
@@ -13,6 +14,7 @@ type ReportFlags = {
   taskMeasure?: (typeof CURVE_NAMES)[number];
   maxTaskPanels?: number;
   trainRun?: string[];
+  experiment?: string;
   manifest?: string[];
   out: string;
   pngDir?: string;
@@ -26,6 +28,44 @@ type ReportFlags = {
 };
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+/** `report --experiment FILE`: the experiment page (and its images) from OUT/experiment.json. */
+async function experimentPage(
+  flags: ReportFlags,
+  file: string,
+  info: (message: string, json?: Record<string, unknown>) => void,
+): Promise<void> {
+  const other = (
+    [
+      ["--analysis", flags.analysis],
+      ["--diversity", flags.diversity],
+      ["--train-run", flags.trainRun],
+      ["--manifest", flags.manifest],
+    ] as const
+  ).find(([, v]) => v !== undefined);
+  if (other !== undefined)
+    throw usageError(
+      `--experiment draws an experiment's own page and takes no ${other[0]}`,
+      other[0],
+      `drop ${other[0]}, or write a second report without --experiment`,
+    );
+  const { readExperiment } = await import("../experiment/runner.js");
+  const { experimentReport } = await import("../report/experiment.js");
+  const r = await experimentReport({
+    result: await readExperiment(file),
+    out: flags.out,
+    title: flags.title,
+    pngDir: flags.pngDir,
+    svgDir: flags.svgDir,
+    font: flags.font,
+    pngScale: flags.pngScale,
+  });
+  info(
+    `experiment report with ${r.charts.length} charts (${r.charts.join(", ")}), ${(r.bytes / 1024).toFixed(0)} KiB -> ${r.out}` +
+      (r.images.length > 0 ? `; ${r.images.length} image files` : ""),
+    { out: r.out, charts: r.charts, images: r.images, bytes: r.bytes },
+  );
+}
 
 export function reportCommand(): Command {
   return new Command("report")
@@ -66,6 +106,10 @@ export function reportCommand(): Command {
       collect,
     )
     .option(
+      "--experiment <file>",
+      "an experiment's OUT/experiment.json: its page (mean curves with spreads over seeds, areas, verdicts) instead",
+    )
+    .option(
       "--manifest <file>",
       "run manifest to show besides those found beside the training files (repeat)",
       collect,
@@ -88,6 +132,14 @@ export function reportCommand(): Command {
     .option("--log-json", "messages as JSON lines on stderr")
     .action(async (flags: ReportFlags) => {
       const renderer = createProgressRenderer(pickProgressMode(flags, process.stderr));
+      if (flags.experiment !== undefined) {
+        try {
+          await experimentPage(flags, flags.experiment, renderer.info);
+        } finally {
+          renderer.stop();
+        }
+        return;
+      }
       const options: ReportOptions = {
         analyses: flags.analysis,
         labels: flags.label,

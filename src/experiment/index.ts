@@ -1,5 +1,6 @@
 export { meanAndStd, meanOverSteps, type StepValue } from "./area.js";
 export {
+  FIG3_LABELS,
   FIG3_ORDERS,
   type Fig3LeftOptions,
   type Fig3LeftResult,
@@ -22,4 +23,31 @@ export {
   onlyIfThreshold,
   scoreRunGenerations,
 } from "./onlyif.js";
+export {
+  type ArmSummary,
+  type Comparison,
+  type CurveSummaryPoint,
+  compareArms,
+  type ExperimentOptions,
+  type ExperimentResult,
+  type ExperimentRun,
+  type RunTrainOptions,
+  readExperiment,
+  roundGroupRange,
+  runExperiment,
+} from "./runner.js";
+export {
+  type ArmSpec,
+  armId,
+  armIsSeeded,
+  BUILTIN_EXPERIMENTS,
+  type BuiltinExperiment,
+  builtinSpec,
+  type CompareSpec,
+  type ExperimentSpec,
+  isBuiltin,
+  loadSpec,
+  type RoundFilter,
+  validateSpec,
+} from "./spec.js";
 export { splitByTask, type TaskSplit } from "./split.js";

@@ -21,7 +21,7 @@ import { resolveSettings, totalSteps } from "../train/options.js";
 import { train } from "../train/run.js";
 import { VERSION } from "../version.js";
 import { meanAndStd } from "./area.js";
-import type { RunTrainOptions } from "./fig3-left.js";
+import type { RunTrainOptions } from "./runner.js";
 
 /**
  * Only-IF's threshold experiment (Zhang, Wang & Charton, arXiv 2410.04717): at a fixed budget of N

@@ -180,7 +180,7 @@ function runsTable(data: ReportData): string {
   );
 }
 
-function figure(chart: ReportChart): string {
+export function figure(chart: ReportChart): string {
   return (
     `<figure class="chart" id="chart-${chart.name}" data-chart="${escapeHtml(chart.name)}">` +
     `<h3>${escapeHtml(chart.title)}</h3><figcaption>${escapeHtml(chart.caption)}</figcaption>` +
@@ -392,6 +392,44 @@ export function reportHtml(
     ...(hasAnalyses || data.manifests.length > 0
       ? [`<section id="manifests"><h2>Run manifests</h2>${manifestsSection(data)}</section>`]
       : []),
+    "</main>",
+    `<script type="application/json" id="ia-specs">${jsonForScript(specs)}</script>`,
+    `<script>${bundle.source}</script>`,
+    `<script>${BOOT}</script>`,
+    "</body></html>",
+    "",
+  ].join("\n");
+}
+
+/**
+ * A page of the same look as the report (styles, inline vega, the same chart boot script) around other
+ * content: `body` is trusted HTML built with escapeHtml; `charts` are drawn into its `figure(chart)`s.
+ */
+export function pageHtml(options: {
+  title: string;
+  /** Trusted HTML of the line under the title. */
+  meta: string;
+  nav: [string, string][];
+  body: string;
+  charts: { chart: ReportChart; vega: VegaSpec }[];
+}): string {
+  const bundle = vegaBundle();
+  const specs: Record<string, VegaSpec> = {};
+  for (const { chart, vega } of options.charts) specs[chart.name] = vega;
+  const csp =
+    "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data:";
+  return [
+    "<!doctype html>",
+    '<html lang="en"><head><meta charset="utf-8">',
+    `<meta http-equiv="Content-Security-Policy" content="${csp}">`,
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<meta name="generator" content="instruct-arrange ${escapeHtml(VERSION)}">`,
+    `<title>${escapeHtml(options.title)}</title><style>${CSS}</style></head>`,
+    "<body><header>",
+    `<h1>${escapeHtml(options.title)}</h1>`,
+    `<p class="meta">${options.meta} Made by instruct-arrange ${escapeHtml(VERSION)} with Vega ${escapeHtml(bundle.version)} and Vega-Lite ${escapeHtml(bundle.vegaLiteVersion)}; everything is inside this file.</p>`,
+    `<nav>${options.nav.map(([id, text]) => `<a href="#${escapeHtml(id)}">${escapeHtml(text)}</a>`).join("")}</nav></header><main>`,
+    options.body,
     "</main>",
     `<script type="application/json" id="ia-specs">${jsonForScript(specs)}</script>`,
     `<script>${bundle.source}</script>`,

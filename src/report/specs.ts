@@ -6,9 +6,9 @@ import type { ChartOptions, ReportArrangement, ReportChart, ReportData, ReportDi
 /** Panels of the curves chart that come from training runs, drawn before the similarity measures. */
 export const LOSS_PANELS = ["test loss", "train loss"] as const;
 
-const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
+export const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
 /** Tableau-10: one colour per arrangement or run, the same in every chart. */
-const PALETTE = [
+export const PALETTE = [
   "#4c78a8",
   "#f58518",
   "#e45756",
@@ -21,7 +21,7 @@ const PALETTE = [
   "#bab0ac",
 ];
 
-const CONFIG = {
+export const CONFIG = {
   font: "sans-serif",
   view: { stroke: "#ddd" },
   axis: { labelFontSize: 11, titleFontSize: 12, gridColor: "#eee" },
@@ -93,35 +93,72 @@ export function curvesSpec(data: Pick<ReportData, "arrangements" | "runs">): Top
       }
     }
   const panels = [...LOSS_PANELS.filter((p) => lossPanels.has(p)), ...CURVE_NAMES];
-  const checkpoints = Math.max(0, ...data.arrangements.map((a) => a.analysis.checkpoints.steps.length));
-  return {
-    $schema: SCHEMA,
+  return stepLinesSpec({
+    data,
     title:
       data.runs.length > 0
         ? "Loss during training and similarity of the training prefix to the test set, per step"
         : "Similarity of the training prefix to the test set, per checkpoint",
-    data: { values },
-    facet: { field: "panel", type: "nominal", sort: panels, title: null },
+    values,
+    panels,
+    height: 140,
+    pointsUpTo: 60,
+    strokeWidth: 1.8,
+    yTitle: null,
+    seriesTitle: "arrangement / run",
+    panelTitle: "measure",
+  });
+}
+
+/**
+ * Line panels of `value` over the optimizer step, three to a row, each panel with its own y scale (the
+ * curves chart and the per-task curves chart). Points are drawn while there are at most `pointsUpTo`
+ * checkpoints.
+ */
+function stepLinesSpec(o: {
+  data: Pick<ReportData, "arrangements" | "runs">;
+  title: string;
+  values: Record<string, string | number>[];
+  panels: string[];
+  height: number;
+  pointsUpTo: number;
+  strokeWidth: number;
+  /** The y axis title, also the value's tooltip title (null: none). */
+  yTitle: string | null;
+  seriesTitle: string;
+  panelTitle: string;
+}): TopLevelSpec {
+  const checkpoints = Math.max(0, ...o.data.arrangements.map((a) => a.analysis.checkpoints.steps.length));
+  return {
+    $schema: SCHEMA,
+    title: o.title,
+    data: { values: o.values },
+    facet: { field: "panel", type: "nominal", sort: o.panels, title: null },
     columns: 3,
     spec: {
       width: 220,
-      height: 140,
-      mark: { type: "line", point: checkpoints <= 60, strokeWidth: 1.8 },
+      height: o.height,
+      mark: { type: "line", point: checkpoints <= o.pointsUpTo, strokeWidth: o.strokeWidth },
       encoding: {
         x: { field: "step", type: "quantitative", title: "optimizer step", scale: { zero: true } },
-        y: { field: "value", type: "quantitative", title: null, scale: { zero: false } },
+        y: { field: "value", type: "quantitative", title: o.yTitle, scale: { zero: false } },
         color: {
           field: "series",
           type: "nominal",
-          title: "arrangement / run",
-          scale: colorScale(seriesDomain(data)),
+          title: o.seriesTitle,
+          scale: colorScale(seriesDomain(o.data)),
         },
         tooltip: [
-          { field: "series", type: "nominal", title: "arrangement / run" },
-          { field: "panel", type: "nominal", title: "measure" },
+          { field: "series", type: "nominal", title: o.seriesTitle },
+          { field: "panel", type: "nominal", title: o.panelTitle },
           { field: "step", type: "quantitative" },
           { field: "examples", type: "quantitative", title: "examples seen" },
-          { field: "value", type: "quantitative", format: ".5g" },
+          {
+            field: "value",
+            type: "quantitative",
+            ...(o.yTitle === null ? {} : { title: o.yTitle }),
+            format: ".5g",
+          },
         ],
       },
     },
@@ -471,38 +508,18 @@ export function taskCurvesSpec(
     });
   }
   if (values.length === 0) return undefined;
-  const checkpoints = Math.max(0, ...data.arrangements.map((a) => a.analysis.checkpoints.steps.length));
-  return {
-    $schema: SCHEMA,
+  return stepLinesSpec({
+    data,
     title: `${measure} of the training prefix to each test task's rows, per checkpoint`,
-    data: { values },
-    facet: { field: "panel", type: "nominal", sort: panels, title: null },
-    columns: 3,
-    spec: {
-      width: 220,
-      height: 120,
-      mark: { type: "line", point: checkpoints <= 40, strokeWidth: 1.6 },
-      encoding: {
-        x: { field: "step", type: "quantitative", title: "optimizer step", scale: { zero: true } },
-        y: { field: "value", type: "quantitative", title: measure, scale: { zero: false } },
-        color: {
-          field: "series",
-          type: "nominal",
-          title: "arrangement",
-          scale: colorScale(seriesDomain(data)),
-        },
-        tooltip: [
-          { field: "series", type: "nominal", title: "arrangement" },
-          { field: "panel", type: "nominal", title: "test task" },
-          { field: "step", type: "quantitative" },
-          { field: "examples", type: "quantitative", title: "examples seen" },
-          { field: "value", type: "quantitative", title: measure, format: ".5g" },
-        ],
-      },
-    },
-    resolve: { scale: { y: "independent" } },
-    config: CONFIG,
-  };
+    values,
+    panels,
+    height: 120,
+    pointsUpTo: 40,
+    strokeWidth: 1.6,
+    yTitle: measure,
+    seriesTitle: "arrangement",
+    panelTitle: "test task",
+  });
 }
 
 /** Per-task measures of the diversity chart, in panel order. */

@@ -1,30 +1,19 @@
 """python -m instruct_trainer CONFIG.json"""
 
 import sys
-import traceback
 
-from .protocol import ConfigError, emit, log
+from .protocol import main_with_events
+
+
+def _load_run():
+    # Imported here so a missing dependency (torch) is reported as an "error" event too.
+    from .train import run
+
+    return run
 
 
 def main(argv):
-    if len(argv) != 1:
-        emit("error", kind="config", message="usage: python -m instruct_trainer CONFIG.json")
-        return 2
-    try:
-        from .train import run
-
-        run(argv[0])
-        return 0
-    except ConfigError as e:
-        emit("error", kind="config", message=str(e))
-        return 1
-    except KeyboardInterrupt:
-        emit("error", kind="interrupted", message="interrupted")
-        return 130
-    except Exception as e:  # noqa: BLE001 - every failure must reach the CLI as one clear event
-        log(traceback.format_exc())
-        emit("error", kind="runtime", message=f"{type(e).__name__}: {e}")
-        return 1
+    return main_with_events(argv, "python -m instruct_trainer CONFIG.json", _load_run)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ import json
 import os
 import re
 import sys
-import traceback
 
 import torch
 
@@ -22,7 +21,7 @@ from . import PROTOCOL_VERSION
 from .backends import LoadedModel, load_model
 from .data import TemplateEncoder, read_examples
 from .model import GPT, ByteTokenizer, GPTConfig
-from .protocol import ConfigError, emit, log
+from .protocol import ConfigError, emit, main_with_events, read_config
 from .train import evaluate, generate, pick_device, set_determinism
 
 DEFAULTS = {
@@ -38,25 +37,7 @@ DEFAULTS = {
 
 
 def load_config(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            raw = json.load(f)
-    except (OSError, json.JSONDecodeError) as e:
-        raise ConfigError(f"cannot read the evaluation configuration {path}: {e}") from None
-    unknown = sorted(set(raw) - set(DEFAULTS) - {"protocol", "checkpoint", "eval"})
-    if unknown:
-        raise ConfigError(f"unknown configuration keys: {', '.join(unknown)}")
-    if raw.get("protocol") != PROTOCOL_VERSION:
-        raise ConfigError(f"configuration protocol {raw.get('protocol')} != trainer protocol {PROTOCOL_VERSION}")
-    for key in ("checkpoint", "eval"):
-        if not isinstance(raw.get(key), str):
-            raise ConfigError(f'configuration needs "{key}"')
-    cfg = dict(DEFAULTS)
-    cfg.update(raw)
-    for key in ("eval_batch_size", "max_new_tokens"):
-        if not isinstance(cfg[key], int) or cfg[key] < 1:
-            raise ConfigError(f"{key} must be an integer >= 1, got {cfg[key]!r}")
-    return cfg
+    return read_config(path, "evaluation", DEFAULTS, ("checkpoint", "eval"), ("eval_batch_size", "max_new_tokens"))
 
 
 def load_checkpoint(path, seed):
@@ -149,22 +130,7 @@ def run(config_path):
 
 
 def main(argv):
-    if len(argv) != 1:
-        emit("error", kind="config", message="usage: python -m instruct_trainer.evaluate CONFIG.json")
-        return 2
-    try:
-        run(argv[0])
-        return 0
-    except ConfigError as e:
-        emit("error", kind="config", message=str(e))
-        return 1
-    except KeyboardInterrupt:
-        emit("error", kind="interrupted", message="interrupted")
-        return 130
-    except Exception as e:  # noqa: BLE001 - every failure must reach the CLI as one clear event
-        log(traceback.format_exc())
-        emit("error", kind="runtime", message=f"{type(e).__name__}: {e}")
-        return 1
+    return main_with_events(argv, "python -m instruct_trainer.evaluate CONFIG.json", lambda: run)
 
 
 if __name__ == "__main__":

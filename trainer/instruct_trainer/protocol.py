@@ -8,6 +8,7 @@ stderr, which the launcher stores in RUN_DIR/trainer.log.
 import json
 import math
 import sys
+import traceback
 
 
 class ConfigError(Exception):
@@ -34,3 +35,50 @@ def emit(event, **fields):
 def log(message):
     sys.stderr.write(message + "\n")
     sys.stderr.flush()
+
+
+def read_config(path, what, defaults, required, positive_ints):
+    """Read a JSON configuration: known keys only, this protocol version, the `required` strings present,
+    `defaults` filled in and the `positive_ints` keys integers >= 1. `what` names it in errors."""
+    from . import PROTOCOL_VERSION
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            raw = json.load(f)
+    except (OSError, json.JSONDecodeError) as e:
+        raise ConfigError(f"cannot read the {what} configuration {path}: {e}") from None
+    unknown = sorted(set(raw) - set(defaults) - {"protocol", *required})
+    if unknown:
+        raise ConfigError(f"unknown configuration keys: {', '.join(unknown)}")
+    if raw.get("protocol") != PROTOCOL_VERSION:
+        raise ConfigError(f"configuration protocol {raw.get('protocol')} != trainer protocol {PROTOCOL_VERSION}")
+    for key in required:
+        if not isinstance(raw.get(key), str):
+            raise ConfigError(f'configuration needs "{key}"')
+    cfg = dict(defaults)
+    cfg.update(raw)
+    for key in positive_ints:
+        if not isinstance(cfg[key], int) or cfg[key] < 1:
+            raise ConfigError(f"{key} must be an integer >= 1, got {cfg[key]!r}")
+    return cfg
+
+
+def main_with_events(argv, usage, load_run):
+    """A `python -m` entry point: `load_run()` gives the run function, called with the one CONFIG.json
+    argument; every failure becomes one "error" event. Returns the exit status."""
+    if len(argv) != 1:
+        emit("error", kind="config", message=f"usage: {usage}")
+        return 2
+    try:
+        load_run()(argv[0])
+        return 0
+    except ConfigError as e:
+        emit("error", kind="config", message=str(e))
+        return 1
+    except KeyboardInterrupt:
+        emit("error", kind="interrupted", message="interrupted")
+        return 130
+    except Exception as e:  # noqa: BLE001 - every failure must reach the CLI as one clear event
+        log(traceback.format_exc())
+        emit("error", kind="runtime", message=f"{type(e).__name__}: {e}")
+        return 1

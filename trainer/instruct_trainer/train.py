@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from . import PROTOCOL_VERSION
 from .backends import load_model
 from .data import TemplateEncoder, read_examples
-from .protocol import ConfigError, emit, log
+from .protocol import ConfigError, emit, log, read_config
 
 DEFAULTS = {
     "eval": None,
@@ -43,24 +43,13 @@ DEFAULTS = {
 
 
 def load_config(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            raw = json.load(f)
-    except (OSError, json.JSONDecodeError) as e:
-        raise ConfigError(f"cannot read the trainer configuration {path}: {e}") from None
-    unknown = sorted(set(raw) - set(DEFAULTS) - {"train", "out_dir", "protocol"})
-    if unknown:
-        raise ConfigError(f"unknown configuration keys: {', '.join(unknown)}")
-    if raw.get("protocol") != PROTOCOL_VERSION:
-        raise ConfigError(f"configuration protocol {raw.get('protocol')} != trainer protocol {PROTOCOL_VERSION}")
-    for key in ("train", "out_dir"):
-        if not isinstance(raw.get(key), str):
-            raise ConfigError(f'configuration needs "{key}"')
-    cfg = dict(DEFAULTS)
-    cfg.update(raw)
-    for key in ("batch_size", "grad_accum", "eval_batch_size", "epochs", "eval_every", "max_new_tokens"):
-        if not isinstance(cfg[key], int) or cfg[key] < 1:
-            raise ConfigError(f"{key} must be an integer >= 1, got {cfg[key]!r}")
+    cfg = read_config(
+        path,
+        "trainer",
+        DEFAULTS,
+        ("train", "out_dir"),
+        ("batch_size", "grad_accum", "eval_batch_size", "epochs", "eval_every", "max_new_tokens"),
+    )
     if cfg["grad_accum"] > cfg["batch_size"]:
         raise ConfigError(f"grad_accum ({cfg['grad_accum']}) cannot exceed batch_size ({cfg['batch_size']})")
     if cfg["device"] not in ("auto", "cpu", "cuda"):

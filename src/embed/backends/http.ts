@@ -1,4 +1,16 @@
 import { ArrangeError, usageError } from "../../core/errors.js";
+import {
+  apiKeyFromEnv,
+  checkInt,
+  checkTimeout,
+  errorText,
+  parseEndpoint,
+  RequestFailure,
+  requestError,
+  requestJson,
+  semaphore,
+  withRetries,
+} from "../../core/http-client.js";
 import type { ProgressSink } from "../../core/progress.js";
 import type { Embedder, EmbedResult } from "../types.js";
 
@@ -48,6 +60,8 @@ export interface HttpEmbedderOptions {
   onProgress?: ProgressSink;
 }
 
+export { retryAfterMs } from "../../core/http-client.js";
+
 export const HTTP_DEFAULTS = {
   apiKeyEnv: "INSTRUCT_ARRANGE_API_KEY",
   batchSize: 64,
@@ -58,8 +72,6 @@ export const HTTP_DEFAULTS = {
   maxRetryAfterMs: 60_000,
 } as const;
 
-const MAX_BACKOFF_MS = 30_000;
-const BODY_EXCERPT = 300;
 const PROBE_TEXT = "dimension probe";
 
 export interface HttpEmbedder extends Embedder {
@@ -71,28 +83,12 @@ export interface HttpEmbedder extends Embedder {
 
 /** The embeddings URL for an endpoint as the user gave it (see `HttpEmbedderOptions.endpoint`). */
 export function embeddingsUrl(endpoint: string): URL {
-  let url: URL;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    throw usageError(
-      `--endpoint is not a URL: "${redactUrlText(endpoint)}"`,
-      "--endpoint",
-      "pass e.g. --endpoint http://127.0.0.1:8080 (or the full .../v1/embeddings URL)",
-    );
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:")
-    throw usageError(
-      `--endpoint must be an http:// or https:// URL, got ${url.protocol}`,
-      "--endpoint",
-      "pass e.g. --endpoint http://127.0.0.1:8080",
-    );
-  if (url.username !== "" || url.password !== "")
-    throw usageError(
-      "--endpoint must not hold credentials (user:password@)",
-      "--endpoint",
-      `put the key in an environment variable and name it with --api-key-env (default ${HTTP_DEFAULTS.apiKeyEnv})`,
-    );
+  const url = parseEndpoint(
+    endpoint,
+    HTTP_DEFAULTS.apiKeyEnv,
+    "pass e.g. --endpoint http://127.0.0.1:8080 (or the full .../v1/embeddings URL)",
+    "pass e.g. --endpoint http://127.0.0.1:8080",
+  );
   const path = url.pathname.replace(/\/+$/, "");
   url.pathname = path.endsWith("/embeddings")
     ? path
@@ -100,76 +96,6 @@ export function embeddingsUrl(endpoint: string): URL {
       ? `${path}/embeddings`
       : `${path}/v1/embeddings`;
   return url;
-}
-
-/** Strip anything that looks like `user:pass@` from a string that failed to parse as a URL. */
-function redactUrlText(text: string): string {
-  return text.replace(/\/\/[^/@\s]*@/, "//***@");
-}
-
-function checkInt(value: number, min: number, option: string, example: string): number {
-  if (!Number.isSafeInteger(value) || value < min)
-    throw usageError(
-      `${option} must be an integer >= ${min}, got ${value}`,
-      option,
-      `pass e.g. ${option} ${example}`,
-    );
-  return value;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Milliseconds a Retry-After header asks for (seconds or an HTTP date), or undefined. */
-export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
-  if (header === null || header.trim() === "") return undefined;
-  const text = header.trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
-/** A bounded pool: at most `limit` of the functions passed to `run` execute at once. */
-function semaphore(limit: number): <T>(fn: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async <T>(fn: () => Promise<T>): Promise<T> => {
-    // A released slot passes straight to the next waiter, so no newcomer can slip in between.
-    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    else active++;
-    try {
-      return await fn();
-    } finally {
-      const next = waiting.shift();
-      if (next === undefined) active--;
-      else next();
-    }
-  };
-}
-
-/** One failed attempt: whether to retry, what to tell the user, how long the service asked us to wait. */
-interface Failure {
-  retry: boolean;
-  what: string;
-  waitMs?: number;
-  status?: number;
-  fix: string;
-}
-
-class RequestFailure extends Error {
-  constructor(readonly failure: Failure) {
-    super(failure.what);
-  }
-}
-
-function errorText(e: unknown): string {
-  if (e instanceof Error) {
-    const cause = (e as { cause?: unknown }).cause;
-    const detail = cause instanceof Error ? `: ${cause.message}` : "";
-    return `${e.message}${detail}`;
-  }
-  return String(e);
 }
 
 function fixForStatus(status: number, keyEnv: string, hasKey: boolean, model: string): string {
@@ -268,97 +194,43 @@ export async function createHttpEmbedder(options: HttpEmbedderOptions): Promise<
   const batchSize = checkInt(options.batchSize ?? HTTP_DEFAULTS.batchSize, 1, "--batch-size", "64");
   const concurrency = checkInt(options.concurrency ?? HTTP_DEFAULTS.concurrency, 1, "--concurrency", "4");
   const retries = checkInt(options.retries ?? HTTP_DEFAULTS.retries, 0, "--retries", "5");
-  const timeout = options.timeout ?? HTTP_DEFAULTS.timeout;
-  if (!(timeout > 0) || !Number.isFinite(timeout))
-    throw usageError(
-      `--timeout must be a positive number of seconds, got ${timeout}`,
-      "--timeout",
-      "pass e.g. --timeout 60",
-    );
+  const timeout = checkTimeout(options.timeout ?? HTTP_DEFAULTS.timeout, 60);
   const dimensions =
     options.dimensions === undefined ? undefined : checkInt(options.dimensions, 1, "--dimensions", "384");
   const backoffMs = options.backoffMs ?? HTTP_DEFAULTS.backoffMs;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? HTTP_DEFAULTS.maxRetryAfterMs;
-  const keyEnv = options.apiKeyEnv ?? HTTP_DEFAULTS.apiKeyEnv;
-  const env = options.env ?? process.env;
-  const rawKey = env[keyEnv];
-  if (options.apiKeyEnv !== undefined && (rawKey === undefined || rawKey === ""))
-    throw usageError(
-      `--api-key-env ${keyEnv}: the environment variable ${keyEnv} is not set`,
-      "--api-key-env",
-      `export ${keyEnv}=... before running, or drop --api-key-env for a service without a key`,
-    );
-  const key = rawKey === undefined || rawKey === "" ? undefined : rawKey;
+  const { keyEnv, key, redact } = apiKeyFromEnv(
+    options.apiKeyEnv,
+    HTTP_DEFAULTS.apiKeyEnv,
+    options.env ?? process.env,
+    "service",
+  );
   const display = url.toString();
   const run = semaphore(concurrency);
   const progress = options.onProgress;
   let requests = 0;
 
-  const redact = (text: string): string => (key === undefined ? text : text.split(key).join("***"));
-
   /** One attempt; resolves to the parsed JSON body or throws RequestFailure. */
-  async function attempt(texts: string[]): Promise<unknown> {
+  function attempt(texts: string[]): Promise<unknown> {
     const body: Record<string, unknown> = { model, input: texts };
     if (dimensions !== undefined) body.dimensions = dimensions;
-    const headers: Record<string, string> = {
-      "content-type": "application/json",
-      accept: "application/json",
-    };
-    if (key !== undefined) headers.authorization = `Bearer ${key}`;
     requests++;
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        method: "POST",
-        headers,
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(timeout * 1000),
-      });
-    } catch (e) {
-      const timedOut = e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError");
-      throw new RequestFailure({
-        retry: true,
-        what: timedOut ? `no answer within ${timeout} s` : `request failed: ${redact(errorText(e))}`,
-        fix: timedOut
-          ? "raise --timeout, lower --batch-size, or check the service's load"
-          : "check that the service is running and reachable at --endpoint",
-      });
-    }
-    let text: string;
-    try {
-      text = await response.text();
-    } catch (e) {
-      const timedOut = e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError");
-      throw new RequestFailure({
-        retry: true,
-        what: timedOut
-          ? `the answer did not finish within ${timeout} s`
-          : `reading the answer failed: ${redact(errorText(e))}`,
-        fix: "raise --timeout or lower --batch-size",
-      });
-    }
-    if (!response.ok) {
-      const status = response.status;
-      const retry = status === 429 || status === 408 || status >= 500;
-      const excerpt = redact(text.slice(0, BODY_EXCERPT).replace(/\s+/g, " ").trim());
-      throw new RequestFailure({
-        retry,
-        status,
-        waitMs:
-          status === 429 || status === 503 ? retryAfterMs(response.headers.get("retry-after")) : undefined,
-        what: `HTTP ${status}${response.statusText ? ` ${response.statusText}` : ""}${excerpt === "" ? "" : `: ${excerpt}${text.length > BODY_EXCERPT ? "…" : ""}`}`,
-        fix: fixForStatus(status, keyEnv, key !== undefined, model),
-      });
-    }
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      throw new RequestFailure({
-        retry: false,
-        what: `the answer is not JSON: ${redact(text.slice(0, BODY_EXCERPT))}`,
-        fix: "check that --endpoint is an OpenAI-compatible embeddings API (POST .../v1/embeddings)",
-      });
-    }
+    return requestJson({
+      method: "POST",
+      url,
+      body,
+      key,
+      timeout,
+      redact,
+      statusText: true,
+      fixes: {
+        timeout: "raise --timeout, lower --batch-size, or check the service's load",
+        unreachable: "check that the service is running and reachable at --endpoint",
+        read: "raise --timeout or lower --batch-size",
+        notJson: "check that --endpoint is an OpenAI-compatible embeddings API (POST .../v1/embeddings)",
+        status: (status) => fixForStatus(status, keyEnv, key !== undefined, model),
+      },
+    });
   }
 
   /** One request with retries; places the vectors through `out`. */
@@ -367,48 +239,40 @@ export async function createHttpEmbedder(options: HttpEmbedderOptions): Promise<
     out: (i: number, v: Float32Array) => void,
     dims: number | undefined,
   ): Promise<number> {
-    let last: Failure | undefined;
-    for (let tryNo = 0; tryNo <= retries; tryNo++) {
-      if (last !== undefined) {
-        const backoff = Math.min(MAX_BACKOFF_MS, backoffMs * 2 ** (tryNo - 1)) * (0.5 + Math.random() / 2);
-        const wait = last.waitMs === undefined ? backoff : Math.min(maxRetryAfterMs, last.waitMs);
-        progress?.({
-          stage: "embed:http",
-          done: tryNo,
-          unit: "retries",
-          message: `warning: ${display}: ${last.what}; retry ${tryNo} of ${retries} in ${(wait / 1000).toFixed(1)} s`,
-        });
-        await sleep(wait);
-      }
-      let body: unknown;
-      try {
-        body = await run(() => attempt(texts));
-      } catch (e) {
-        if (!(e instanceof RequestFailure)) throw e;
-        last = e.failure;
-        if (!last.retry) break;
-        continue;
-      }
-      try {
-        return parseEmbeddings(body, texts.length, dims, out);
-      } catch (e) {
-        throw new ArrangeError(
-          "embedder",
-          `${display}: unusable answer for ${texts.length} texts (model ${model}): ${redact(errorText(e))}`,
-          {
-            option: "--endpoint",
-            fix: "check that the service is an OpenAI-compatible embeddings API and --model names an embedding model",
-            cause: e,
-          },
-        );
-      }
+    let body: unknown;
+    try {
+      body = await withRetries(
+        {
+          retries,
+          backoffMs,
+          maxRetryAfterMs,
+          onRetry: (tryNo, wait, last) =>
+            progress?.({
+              stage: "embed:http",
+              done: tryNo,
+              unit: "retries",
+              message: `warning: ${display}: ${last.what}; retry ${tryNo} of ${retries} in ${(wait / 1000).toFixed(1)} s`,
+            }),
+        },
+        () => run(() => attempt(texts)),
+      );
+    } catch (e) {
+      if (e instanceof RequestFailure) throw requestError("embedder", display, model, retries, e.failure);
+      throw e;
     }
-    const f = last!;
-    const tries = f.retry ? ` after ${retries + 1} attempts` : "";
-    throw new ArrangeError("embedder", `${display} (model ${model}) failed${tries}: ${f.what}`, {
-      option: f.status === 401 || f.status === 403 ? "--api-key-env" : "--endpoint",
-      fix: f.fix,
-    });
+    try {
+      return parseEmbeddings(body, texts.length, dims, out);
+    } catch (e) {
+      throw new ArrangeError(
+        "embedder",
+        `${display}: unusable answer for ${texts.length} texts (model ${model}): ${redact(errorText(e))}`,
+        {
+          option: "--endpoint",
+          fix: "check that the service is an OpenAI-compatible embeddings API and --model names an embedding model",
+          cause: e,
+        },
+      );
+    }
   }
 
   // Probe: learn the vector size, check endpoint, model and key.

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { onnxGraph } from "../../testing/onnx-graph.js";
 
 /**
  * A random-weight BERT encoder written the way transformers.js expects a Hugging Face model directory:
@@ -119,100 +120,14 @@ function tokenizerJson(vocab: readonly string[]): unknown {
   };
 }
 
-/** xorshift32 → approximately normal values (sum of four uniforms), scaled. */
-export function randomFloats(n: number, scale: number, state: { s: number }): Float32Array {
-  const out = new Float32Array(n);
-  let s = state.s;
-  for (let i = 0; i < n; i++) {
-    let sum = 0;
-    for (let k = 0; k < 4; k++) {
-      s ^= s << 13;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      sum += (s >>> 0) / 4294967296;
-    }
-    out[i] = (sum - 2) * 1.7320508 * scale; // variance of a sum of 4 uniforms is 1/3
-  }
-  state.s = s;
-  return out;
-}
-
 /** The ONNX model bytes of a random BERT with `vocabSize` word pieces. */
 export async function bertModelBytes(shape: BertShape, vocabSize: number, seed = 1): Promise<Uint8Array> {
-  const { default: onnxProto } = await import("onnx-proto");
-  const { onnx } = onnxProto;
-  const F = onnx.TensorProto.DataType.FLOAT;
-  const I64 = onnx.TensorProto.DataType.INT64;
-  const A = onnx.AttributeProto.AttributeType;
   const { hidden: H, heads, intermediate: FF, layers, maxPositions } = shape;
-  if (H % heads !== 0) throw new RangeError(`hidden ${H} is not a multiple of heads ${heads}`);
-  const hd = H / heads;
-  const state = { s: (seed * 2654435761) >>> 0 || 1 };
-  const initializer: InstanceType<typeof onnx.TensorProto>[] = [];
-  const node: InstanceType<typeof onnx.NodeProto>[] = [];
-  const f32 = (name: string, dims: number[], data: Float32Array) => {
-    initializer.push(
-      onnx.TensorProto.create({
-        name,
-        dims,
-        dataType: F,
-        rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-      }),
-    );
-    return name;
-  };
-  const i64 = (name: string, dims: number[], values: number[]) => {
-    const data = BigInt64Array.from(values, (v) => BigInt(v));
-    initializer.push(
-      onnx.TensorProto.create({ name, dims, dataType: I64, rawData: new Uint8Array(data.buffer) }),
-    );
-    return name;
-  };
-  const rand = (name: string, dims: number[], scale = 0.02) =>
-    f32(
-      name,
-      dims,
-      randomFloats(
-        dims.reduce((a, b) => a * b, 1),
-        scale,
-        state,
-      ),
-    );
-  const filled = (name: string, n: number, v: number) => f32(name, [n], new Float32Array(n).fill(v));
-  let counter = 0;
-  const op = (
-    opType: string,
-    input: string[],
-    attribute: Record<string, { i?: number; f?: number; ints?: number[] }> = {},
-  ): string => {
-    const out = `t${counter++}`;
-    node.push(
-      onnx.NodeProto.create({
-        opType,
-        input,
-        output: [out],
-        name: `${opType}_${counter}`,
-        attribute: Object.entries(attribute).map(([name, a]) =>
-          a.ints !== undefined
-            ? { name, ints: a.ints, type: A.INTS }
-            : a.f !== undefined
-              ? { name, f: a.f, type: A.FLOAT }
-              : { name, i: a.i ?? 0, type: A.INT },
-        ),
-      }),
-    );
-    return out;
-  };
-  const layerNorm = (x: string, prefix: string) =>
-    op("LayerNormalization", [x, filled(`${prefix}.gamma`, H, 1), filled(`${prefix}.beta`, H, 0)], {
-      axis: { i: -1 },
-      epsilon: { f: 1e-12 },
-    });
+  const g = await onnxGraph(seed, 0.02);
+  const { op, rand, i64 } = g;
+  const layerNorm = (x: string, prefix: string) => g.layerNorm(x, prefix, H, 1e-12);
   const linear = (x: string, prefix: string, inDim: number, outDim: number) =>
-    op("Add", [
-      op("MatMul", [x, rand(`${prefix}.weight`, [inDim, outDim])]),
-      rand(`${prefix}.bias`, [outDim]),
-    ]);
+    g.linear(x, prefix, inDim, outDim, 0.02, 0.02);
 
   // Embeddings.
   const words = op("Gather", [rand("embeddings.word", [vocabSize, H]), "input_ids"]);
@@ -222,64 +137,24 @@ export async function bertModelBytes(shape: BertShape, vocabSize: number, seed =
   const types = op("Gather", [rand("embeddings.token_type", [2, H]), "token_type_ids"]);
   let x = layerNorm(op("Add", [op("Add", [words, pos]), types]), "embeddings.norm");
 
-  // Additive mask bias [batch, 1, 1, seq]: 0 where attended, -10000 at padding.
-  const maskF = op("Cast", ["attention_mask"], { to: { i: F } });
-  const bias = op("Mul", [
-    op("Sub", [f32("one_f", [], new Float32Array([1])), maskF]),
-    f32("neg_big", [], new Float32Array([-10000])),
-  ]);
-  const bias4 = op("Unsqueeze", [bias, i64("axes_1_2", [2], [1, 2])]);
-  const splitShape = i64("split_heads", [4], [0, 0, heads, hd]);
-  const mergeShape = i64("merge_heads", [3], [0, 0, H]);
-  const scale = f32("attn_scale", [], new Float32Array([1 / Math.sqrt(hd)]));
-  const half = f32("half", [], new Float32Array([0.5]));
-  const sqrt2 = f32("sqrt2", [], new Float32Array([Math.SQRT2]));
-
+  const bias = g.paddingBias();
+  g.attentionConstants(H, heads);
   for (let l = 0; l < layers; l++) {
     const p = `layer${l}`;
-    const heads4 = (t: string, perm: number[]) =>
-      op("Transpose", [op("Reshape", [t, splitShape])], { perm: { ints: perm } });
-    const q = heads4(linear(x, `${p}.query`, H, H), [0, 2, 1, 3]);
-    const k = heads4(linear(x, `${p}.key`, H, H), [0, 2, 3, 1]);
-    const v = heads4(linear(x, `${p}.value`, H, H), [0, 2, 1, 3]);
-    const scores = op("Add", [op("Mul", [op("MatMul", [q, k]), scale]), bias4]);
-    const probs = op("Softmax", [scores], { axis: { i: -1 } });
-    const ctx = op("Reshape", [
-      op("Transpose", [op("MatMul", [probs, v])], { perm: { ints: [0, 2, 1, 3] } }),
-      mergeShape,
-    ]);
+    const qkv = { q: `${p}.query`, k: `${p}.key`, v: `${p}.value` };
+    const ctx = g.selfAttention(x, qkv, H, bias, 0.02, 0.02);
     x = layerNorm(op("Add", [x, linear(ctx, `${p}.attn_out`, H, H)]), `${p}.attn_norm`);
-    const h = linear(x, `${p}.ffn_in`, H, FF);
-    const gelu = op("Mul", [op("Mul", [h, half]), op("Add", [op("Erf", [op("Div", [h, sqrt2])]), "one_f"])]);
+    const gelu = g.gelu(linear(x, `${p}.ffn_in`, H, FF));
     x = layerNorm(op("Add", [x, linear(gelu, `${p}.ffn_out`, FF, H)]), `${p}.ffn_norm`);
   }
-  node[node.length - 1]!.output = ["last_hidden_state"];
+  g.nameLastOutput("last_hidden_state");
 
-  const valueInfo = (name: string, elemType: number, dims: string[]) =>
-    onnx.ValueInfoProto.create({
-      name,
-      type: {
-        tensorType: {
-          elemType,
-          shape: { dim: dims.map((d) => (/^\d+$/.test(d) ? { dimValue: Number(d) } : { dimParam: d })) },
-        },
-      },
-    });
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    opsetImport: [{ domain: "", version: 17 }],
-    producerName: "instruct-arrange-fixture",
-    graph: {
-      name: "bert",
-      node,
-      initializer,
-      input: ["input_ids", "attention_mask", "token_type_ids"].map((n) =>
-        valueInfo(n, I64, ["batch_size", "sequence_length"]),
-      ),
-      output: [valueInfo("last_hidden_state", F, ["batch_size", "sequence_length", String(H)])],
-    },
-  });
-  return onnx.ModelProto.encode(model).finish();
+  const ids = (name: string) => ({ name, type: "int64" as const, dims: ["batch_size", "sequence_length"] });
+  return g.encode(
+    "bert",
+    [ids("input_ids"), ids("attention_mask"), ids("token_type_ids")],
+    [{ name: "last_hidden_state", type: "float", dims: ["batch_size", "sequence_length", String(H)] }],
+  );
 }
 
 /** Write a random BERT model directory (config, tokenizer, ONNX model) to `dir`. */

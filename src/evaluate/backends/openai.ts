@@ -1,6 +1,17 @@
 import { ArrangeError, usageError } from "../../core/errors.js";
+import {
+  apiKeyFromEnv,
+  checkInt as checkIntOption,
+  checkTimeout,
+  errorText,
+  parseEndpoint,
+  RequestFailure,
+  requestError,
+  requestJson,
+  semaphore,
+  withRetries,
+} from "../../core/http-client.js";
 import type { ProgressSink } from "../../core/progress.js";
-import { retryAfterMs } from "../../embed/backends/http.js";
 import { promptText } from "../template.js";
 import type { EvalBackend, EvalExample, ExampleScore } from "./types.js";
 
@@ -62,29 +73,14 @@ export const OPENAI_DEFAULTS = {
 } as const;
 
 const MAX_ROUNDS = 6;
-const MAX_BACKOFF_MS = 30_000;
-const BODY_EXCERPT = 300;
 
 /** The completions URL (and the models URL) for an endpoint as the user gave it. */
 export function completionsUrl(endpoint: string): { completions: URL; models: URL } {
-  let url: URL;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    throw usageError(
-      `--endpoint is not a URL: "${endpoint.replace(/\/\/[^/@\s]*@/, "//***@")}"`,
-      "--endpoint",
-      "pass e.g. --endpoint http://127.0.0.1:8000 (or the full .../v1/completions URL)",
-    );
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:")
-    throw usageError(`--endpoint must be an http:// or https:// URL, got ${url.protocol}`, "--endpoint");
-  if (url.username !== "" || url.password !== "")
-    throw usageError(
-      "--endpoint must not hold credentials (user:password@)",
-      "--endpoint",
-      `put the key in an environment variable and name it with --api-key-env (default ${OPENAI_DEFAULTS.apiKeyEnv})`,
-    );
+  const url = parseEndpoint(
+    endpoint,
+    OPENAI_DEFAULTS.apiKeyEnv,
+    "pass e.g. --endpoint http://127.0.0.1:8000 (or the full .../v1/completions URL)",
+  );
   const path = url.pathname.replace(/\/+$/, "");
   const base = path.endsWith("/completions")
     ? path.slice(0, -"/completions".length)
@@ -99,40 +95,11 @@ export function completionsUrl(endpoint: string): { completions: URL; models: UR
 }
 
 function checkInt(value: number, min: number, option: string): number {
-  if (!Number.isSafeInteger(value) || value < min)
-    throw usageError(
-      `${option} must be an integer >= ${min}, got ${value}`,
-      option,
-      `pass e.g. ${option} ${Math.max(min, 1)}`,
-    );
-  return value;
+  return checkIntOption(value, min, option, String(Math.max(min, 1)));
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The server refused the request because a prompt is too long for its context (HTTP 400). */
 class TooLong extends Error {}
-
-interface Failure {
-  retry: boolean;
-  what: string;
-  waitMs?: number;
-  status?: number;
-  fix: string;
-}
-class RequestFailure extends Error {
-  constructor(readonly failure: Failure) {
-    super(failure.what);
-  }
-}
-
-function errorText(e: unknown): string {
-  if (e instanceof Error) {
-    const cause = (e as { cause?: unknown }).cause;
-    return `${e.message}${cause instanceof Error ? `: ${cause.message}` : ""}`;
-  }
-  return String(e);
-}
 
 /** Number of Unicode code points (Python's len, which vLLM's text_offset counts). */
 function cpLength(s: string): number {
@@ -232,45 +199,21 @@ export async function createOpenAIBackend(
     0,
     "--echo-max-tokens",
   );
-  const timeout = options.timeout ?? OPENAI_DEFAULTS.timeout;
-  if (!(timeout > 0) || !Number.isFinite(timeout))
-    throw usageError(
-      `--timeout must be a positive number of seconds, got ${timeout}`,
-      "--timeout",
-      "pass e.g. --timeout 120",
-    );
+  const timeout = checkTimeout(options.timeout ?? OPENAI_DEFAULTS.timeout, 120);
   const backoffMs = options.backoffMs ?? OPENAI_DEFAULTS.backoffMs;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? OPENAI_DEFAULTS.maxRetryAfterMs;
   const eosText = options.eosText ?? "";
-  const keyEnv = options.apiKeyEnv ?? OPENAI_DEFAULTS.apiKeyEnv;
-  const env = options.env ?? process.env;
-  const rawKey = env[keyEnv];
-  if (options.apiKeyEnv !== undefined && (rawKey === undefined || rawKey === ""))
-    throw usageError(
-      `--api-key-env ${keyEnv}: the environment variable ${keyEnv} is not set`,
-      "--api-key-env",
-      `export ${keyEnv}=... before running, or drop --api-key-env for a server without a key`,
-    );
-  const key = rawKey === undefined || rawKey === "" ? undefined : rawKey;
-  const redact = (text: string) => (key === undefined ? text : text.split(key).join("***"));
+  const { keyEnv, key, redact } = apiKeyFromEnv(
+    options.apiKeyEnv,
+    OPENAI_DEFAULTS.apiKeyEnv,
+    options.env ?? process.env,
+    "server",
+  );
   const display = completions.toString();
   const progress = options.onProgress;
   let requests = 0;
 
-  // Bounded concurrency: a released slot passes straight to the next waiter.
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  async function slot<T>(fn: () => Promise<T>): Promise<T> {
-    if (active >= concurrency) await new Promise<void>((r) => waiting.push(r));
-    else active++;
-    try {
-      return await fn();
-    } finally {
-      const next = waiting.shift();
-      if (next === undefined) active--;
-      else next();
-    }
-  }
+  const slot = semaphore(concurrency);
 
   function fixFor(status: number): string {
     if (status === 401 || status === 403)
@@ -285,85 +228,51 @@ export async function createOpenAIBackend(
     return `check that the server supports echo with logprobs (vLLM does) and --model ${model}; try a lower --batch-size`;
   }
 
-  async function attempt(method: "GET" | "POST", url: URL, body?: unknown): Promise<unknown> {
-    const headers: Record<string, string> = { accept: "application/json" };
-    if (body !== undefined) headers["content-type"] = "application/json";
-    if (key !== undefined) headers.authorization = `Bearer ${key}`;
+  function attempt(method: "GET" | "POST", url: URL, body?: unknown): Promise<unknown> {
     requests++;
-    let response: Response;
-    let text: string;
-    try {
-      response = await fetch(url, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeout * 1000),
-      });
-      text = await response.text();
-    } catch (e) {
-      const timedOut = e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError");
-      throw new RequestFailure({
-        retry: true,
-        what: timedOut ? `no answer within ${timeout} s` : `request failed: ${redact(errorText(e))}`,
-        fix: timedOut
-          ? "raise --timeout or lower --batch-size, or check the server's load"
-          : `check that the server is running and reachable at --endpoint (e.g. vllm serve MODEL --port 8000)`,
-      });
-    }
-    if (!response.ok) {
-      const status = response.status;
-      const excerpt = redact(text.slice(0, BODY_EXCERPT).replace(/\s+/g, " ").trim());
-      if (status === 400 && /context|too long|maximum.*length|max_model_len|exceed/i.test(text))
-        throw new TooLong(excerpt);
-      throw new RequestFailure({
-        retry: status === 429 || status === 408 || status >= 500,
-        status,
-        waitMs:
-          status === 429 || status === 503 ? retryAfterMs(response.headers.get("retry-after")) : undefined,
-        what: `HTTP ${status}${excerpt === "" ? "" : `: ${excerpt}`}`,
-        fix: fixFor(status),
-      });
-    }
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      throw new RequestFailure({
-        retry: false,
-        what: `the answer is not JSON: ${redact(text.slice(0, BODY_EXCERPT))}`,
-        fix: "check that --endpoint is an OpenAI-compatible completions API",
-      });
-    }
+    return requestJson({
+      method,
+      url,
+      body,
+      key,
+      timeout,
+      redact,
+      fixes: {
+        timeout: "raise --timeout or lower --batch-size, or check the server's load",
+        unreachable:
+          "check that the server is running and reachable at --endpoint (e.g. vllm serve MODEL --port 8000)",
+        notJson: "check that --endpoint is an OpenAI-compatible completions API",
+        status: fixFor,
+      },
+      onStatus: (status, text, excerpt) => {
+        if (status === 400 && /context|too long|maximum.*length|max_model_len|exceed/i.test(text))
+          throw new TooLong(excerpt);
+      },
+    });
   }
 
   /** One request with retries; throws TooLong at once, ArrangeError after the retries. */
   async function request(method: "GET" | "POST", url: URL, body?: unknown): Promise<unknown> {
-    let last: Failure | undefined;
-    for (let tryNo = 0; tryNo <= retries; tryNo++) {
-      if (last !== undefined) {
-        const backoff = Math.min(MAX_BACKOFF_MS, backoffMs * 2 ** (tryNo - 1)) * (0.5 + Math.random() / 2);
-        const wait = last.waitMs === undefined ? backoff : Math.min(maxRetryAfterMs, last.waitMs);
-        progress?.({
-          stage: "evaluate:openai",
-          done: tryNo,
-          unit: "retries",
-          message: `warning: ${display}: ${last.what}; retry ${tryNo} of ${retries} in ${(wait / 1000).toFixed(1)} s`,
-        });
-        await sleep(wait);
-      }
-      try {
-        return await slot(() => attempt(method, url, body));
-      } catch (e) {
-        if (!(e instanceof RequestFailure)) throw e;
-        last = e.failure;
-        if (!last.retry) break;
-      }
+    try {
+      return await withRetries(
+        {
+          retries,
+          backoffMs,
+          maxRetryAfterMs,
+          onRetry: (tryNo, wait, last) =>
+            progress?.({
+              stage: "evaluate:openai",
+              done: tryNo,
+              unit: "retries",
+              message: `warning: ${display}: ${last.what}; retry ${tryNo} of ${retries} in ${(wait / 1000).toFixed(1)} s`,
+            }),
+        },
+        () => slot(() => attempt(method, url, body)),
+      );
+    } catch (e) {
+      if (e instanceof RequestFailure) throw requestError("usage", url.toString(), model, retries, e.failure);
+      throw e;
     }
-    const f = last!;
-    throw new ArrangeError(
-      "usage",
-      `${url.toString()} (model ${model}) failed${f.retry ? ` after ${retries + 1} attempts` : ""}: ${f.what}`,
-      { option: f.status === 401 || f.status === 403 ? "--api-key-env" : "--endpoint", fix: f.fix },
-    );
   }
 
   // The server's context (vLLM's /v1/models lists max_model_len) and a check that it answers at all.

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { randomFloats } from "../../embed/testing/bert-fixture.js";
+import { onnxGraph } from "../../testing/onnx-graph.js";
 
 /**
  * A random-weight GPT-2-shaped causal LM written as a Hugging Face model directory for transformers.js:
@@ -79,80 +79,12 @@ export async function gpt2ModelBytes(
   vocab = GPT2_FIXTURE_VOCAB,
   seed = 1,
 ): Promise<Uint8Array> {
-  const { default: onnxProto } = await import("onnx-proto");
-  const { onnx } = onnxProto;
-  const F = onnx.TensorProto.DataType.FLOAT;
-  const I64 = onnx.TensorProto.DataType.INT64;
-  const A = onnx.AttributeProto.AttributeType;
   const { hidden: H, heads, layers, positions: P } = shape;
-  if (H % heads !== 0) throw new RangeError(`hidden ${H} is not a multiple of heads ${heads}`);
-  const hd = H / heads;
-  const state = { s: (seed * 2654435761) >>> 0 || 1 };
-  const initializer: InstanceType<typeof onnx.TensorProto>[] = [];
-  const node: InstanceType<typeof onnx.NodeProto>[] = [];
-  const f32 = (name: string, dims: number[], data: Float32Array) => {
-    initializer.push(
-      onnx.TensorProto.create({
-        name,
-        dims,
-        dataType: F,
-        rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-      }),
-    );
-    return name;
-  };
-  const i64 = (name: string, dims: number[], values: number[]) => {
-    const data = BigInt64Array.from(values, (v) => BigInt(v));
-    initializer.push(
-      onnx.TensorProto.create({ name, dims, dataType: I64, rawData: new Uint8Array(data.buffer) }),
-    );
-    return name;
-  };
-  const rand = (name: string, dims: number[], scale = 0.5) =>
-    f32(
-      name,
-      dims,
-      randomFloats(
-        dims.reduce((a, b) => a * b, 1),
-        scale,
-        state,
-      ),
-    );
-  const filled = (name: string, n: number, v: number) => f32(name, [n], new Float32Array(n).fill(v));
-  let counter = 0;
-  const op = (
-    opType: string,
-    input: string[],
-    attribute: Record<string, { i?: number; f?: number; ints?: number[] }> = {},
-  ): string => {
-    const out = `t${counter++}`;
-    node.push(
-      onnx.NodeProto.create({
-        opType,
-        input,
-        output: [out],
-        name: `${opType}_${counter}`,
-        attribute: Object.entries(attribute).map(([name, a]) =>
-          a.ints !== undefined
-            ? { name, ints: a.ints, type: A.INTS }
-            : a.f !== undefined
-              ? { name, f: a.f, type: A.FLOAT }
-              : { name, i: a.i ?? 0, type: A.INT },
-        ),
-      }),
-    );
-    return out;
-  };
-  const layerNorm = (x: string, prefix: string) =>
-    op("LayerNormalization", [x, filled(`${prefix}.gamma`, H, 1), filled(`${prefix}.beta`, H, 0)], {
-      axis: { i: -1 },
-      epsilon: { f: 1e-5 },
-    });
-  const linear = (x: string, prefix: string, inDim: number, outDim: number, scale = 1 / Math.sqrt(inDim)) =>
-    op("Add", [
-      op("MatMul", [x, rand(`${prefix}.weight`, [inDim, outDim], scale)]),
-      rand(`${prefix}.bias`, [outDim], 0.02),
-    ]);
+  const g = await onnxGraph(seed, 0.5);
+  const { op, rand, i64, f32 } = g;
+  const layerNorm = (x: string, prefix: string) => g.layerNorm(x, prefix, H, 1e-5);
+  const linear = (x: string, prefix: string, inDim: number, outDim: number) =>
+    g.linear(x, prefix, inDim, outDim, 1 / Math.sqrt(inDim), 0.02);
 
   const seqLen = op("Gather", [op("Shape", ["input_ids"]), i64("one_scalar", [], [1])], { axis: { i: 0 } });
   const positions = op("Range", [i64("zero_scalar", [], [0]), seqLen, "one_scalar"]);
@@ -172,66 +104,33 @@ export async function gpt2ModelBytes(
     ends,
     i64("axes_01", [2], [0, 1]),
   ]);
-  const maskF = op("Cast", ["attention_mask"], { to: { i: F } });
-  const padBias = op("Unsqueeze", [
-    op("Mul", [
-      op("Sub", [f32("one_f", [], new Float32Array([1])), maskF]),
-      f32("neg_big", [], new Float32Array([-10000])),
-    ]),
-    i64("axes_1_2", [2], [1, 2]),
-  ]);
-  const bias = op("Add", [causalBias, padBias]);
-  const splitShape = i64("split_heads", [4], [0, 0, heads, hd]);
-  const mergeShape = i64("merge_heads", [3], [0, 0, H]);
-  const scale = f32("attn_scale", [], new Float32Array([1 / Math.sqrt(hd)]));
-  const half = f32("half", [], new Float32Array([0.5]));
-  const sqrt2 = f32("sqrt2", [], new Float32Array([Math.SQRT2]));
+  const bias = op("Add", [causalBias, g.paddingBias()]);
+  g.attentionConstants(H, heads);
 
   for (let l = 0; l < layers; l++) {
     const p = `h${l}`;
     const h = layerNorm(x, `${p}.ln_1`);
-    const heads4 = (t: string, perm: number[]) =>
-      op("Transpose", [op("Reshape", [t, splitShape])], { perm: { ints: perm } });
-    const q = heads4(linear(h, `${p}.q`, H, H), [0, 2, 1, 3]);
-    const k = heads4(linear(h, `${p}.k`, H, H), [0, 2, 3, 1]);
-    const v = heads4(linear(h, `${p}.v`, H, H), [0, 2, 1, 3]);
-    const scores = op("Add", [op("Mul", [op("MatMul", [q, k]), scale]), bias]);
-    const probs = op("Softmax", [scores], { axis: { i: -1 } });
-    const ctx = op("Reshape", [
-      op("Transpose", [op("MatMul", [probs, v])], { perm: { ints: [0, 2, 1, 3] } }),
-      mergeShape,
-    ]);
+    const ctx = g.selfAttention(
+      h,
+      { q: `${p}.q`, k: `${p}.k`, v: `${p}.v` },
+      H,
+      bias,
+      1 / Math.sqrt(H),
+      0.02,
+    );
     x = op("Add", [x, linear(ctx, `${p}.proj`, H, H)]);
-    const f = linear(layerNorm(x, `${p}.ln_2`), `${p}.fc`, H, 4 * H);
-    const gelu = op("Mul", [op("Mul", [f, half]), op("Add", [op("Erf", [op("Div", [f, sqrt2])]), "one_f"])]);
+    const gelu = g.gelu(linear(layerNorm(x, `${p}.ln_2`), `${p}.fc`, H, 4 * H));
     x = op("Add", [x, linear(gelu, `${p}.fc_out`, 4 * H, H)]);
   }
   op("MatMul", [layerNorm(x, "ln_f"), rand("lm_head", [H, vocab], 1 / Math.sqrt(H))]);
-  node[node.length - 1]!.output = ["logits"];
+  g.nameLastOutput("logits");
 
-  const valueInfo = (name: string, elemType: number, dims: string[]) =>
-    onnx.ValueInfoProto.create({
-      name,
-      type: {
-        tensorType: {
-          elemType,
-          shape: { dim: dims.map((d) => (/^\d+$/.test(d) ? { dimValue: Number(d) } : { dimParam: d })) },
-        },
-      },
-    });
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    opsetImport: [{ domain: "", version: 17 }],
-    producerName: "instruct-arrange-fixture",
-    graph: {
-      name: "gpt2",
-      node,
-      initializer,
-      input: ["input_ids", "attention_mask"].map((n) => valueInfo(n, I64, ["batch_size", "sequence_length"])),
-      output: [valueInfo("logits", F, ["batch_size", "sequence_length", String(vocab)])],
-    },
-  });
-  return onnx.ModelProto.encode(model).finish();
+  const ids = (name: string) => ({ name, type: "int64" as const, dims: ["batch_size", "sequence_length"] });
+  return g.encode(
+    "gpt2",
+    [ids("input_ids"), ids("attention_mask")],
+    [{ name: "logits", type: "float", dims: ["batch_size", "sequence_length", String(vocab)] }],
+  );
 }
 
 /** Write the random GPT-2-shaped model directory to `dir`. */
