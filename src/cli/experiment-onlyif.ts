@@ -12,7 +12,7 @@ import type { Device } from "../train/index.js";
 import { intOption, numberOption } from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
 import { domainsOption, rangeOption } from "./synth.js";
-import { addTrainingOptions } from "./train.js";
+import { addTrainingOptions, trainingOptions } from "./train.js";
 
 interface OnlyIfFlags {
   out: string;
@@ -185,24 +185,8 @@ export function onlyIfCommand(): Command {
           font: flags.font,
           onProgress: progress.sink,
           trainOptions: {
-            model: flags.model,
-            maxLength: flags.maxLength,
-            batchSize: flags.batchSize,
-            gradAccum: flags.gradAccum,
-            evalBatchSize: flags.evalBatchSize,
-            lr: flags.lr,
-            warmup: flags.warmup,
-            minLrRatio: flags.minLrRatio,
-            weightDecay: flags.weightDecay,
-            clip: flags.clip,
-            epochs: flags.epochs,
-            maxSteps: flags.maxSteps,
-            evalEvery: flags.evalEvery,
+            ...trainingOptions(flags),
             maxNewTokens: flags.maxNewTokens,
-            threads: flags.threads,
-            device: flags.device,
-            nproc: flags.nproc,
-            python: flags.python,
             onProgress: progress.sink,
           },
         });

@@ -14,7 +14,7 @@ import type { Device } from "../train/index.js";
 import { onlyIfCommand } from "./experiment-onlyif.js";
 import { intOption } from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
-import { addTrainingOptions } from "./train.js";
+import { addTrainingOptions, trainingOptions } from "./train.js";
 
 interface RunFlags {
   train?: string;
@@ -177,24 +177,8 @@ function runCommand(): Command {
           report: flags.report,
           onProgress: progress.sink,
           trainOptions: {
-            model: flags.model,
-            maxLength: flags.maxLength,
-            batchSize: flags.batchSize,
-            gradAccum: flags.gradAccum,
-            evalBatchSize: flags.evalBatchSize,
-            lr: flags.lr,
-            warmup: flags.warmup,
-            minLrRatio: flags.minLrRatio,
-            weightDecay: flags.weightDecay,
-            clip: flags.clip,
-            epochs: flags.epochs,
-            maxSteps: flags.maxSteps,
-            evalEvery: flags.evalEvery,
+            ...trainingOptions(flags),
             evalMaxExamples: flags.evalMaxExamples ?? 200,
-            threads: flags.threads,
-            device: flags.device,
-            nproc: flags.nproc,
-            python: flags.python,
             onProgress: progress.sink,
           },
         });

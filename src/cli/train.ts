@@ -117,6 +117,50 @@ export function trainCommand(): Command {
     });
 }
 
+/** The flags of addTrainingOptions that `train`, `experiment` and `experiment onlyif-threshold` pass on alike. */
+export interface TrainingFlags {
+  model: string;
+  maxLength?: number;
+  batchSize?: number;
+  gradAccum?: number;
+  evalBatchSize?: number;
+  lr?: number;
+  warmup?: number;
+  minLrRatio?: number;
+  weightDecay?: number;
+  clip?: number;
+  epochs?: number;
+  maxSteps?: number;
+  evalEvery?: number;
+  threads?: number;
+  device: Device;
+  nproc?: number;
+  python?: string;
+}
+
+/** The shared training flags as train() options (one place, so a new training flag reaches every command). */
+export function trainingOptions(flags: TrainingFlags): TrainingFlags {
+  return {
+    model: flags.model,
+    maxLength: flags.maxLength,
+    batchSize: flags.batchSize,
+    gradAccum: flags.gradAccum,
+    evalBatchSize: flags.evalBatchSize,
+    lr: flags.lr,
+    warmup: flags.warmup,
+    minLrRatio: flags.minLrRatio,
+    weightDecay: flags.weightDecay,
+    clip: flags.clip,
+    epochs: flags.epochs,
+    maxSteps: flags.maxSteps,
+    evalEvery: flags.evalEvery,
+    threads: flags.threads,
+    device: flags.device,
+    nproc: flags.nproc,
+    python: flags.python,
+  };
+}
+
 /** The model, optimization, evaluation and runtime options shared by `train` and `experiment`. */
 export function addTrainingOptions(command: Command): Command {
   return command
