@@ -8,13 +8,12 @@ import {
   UNSEEN_MODES,
   type UnseenMode,
 } from "../synth/rewrite.js";
-import type { Device } from "../train/index.js";
 import { intOption, numberOption } from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
 import { domainsOption, rangeOption } from "./synth.js";
-import { addTrainingOptions, trainingOptions } from "./train.js";
+import { addTrainingOptions, type TrainingFlags, trainingOptions } from "./train.js";
 
-interface OnlyIfFlags {
+interface OnlyIfFlags extends TrainingFlags {
   out: string;
   rules?: number[];
   budget?: number;
@@ -36,23 +35,6 @@ interface OnlyIfFlags {
   parallel?: number;
   pngDir?: string;
   font?: string;
-  model: string;
-  maxLength?: number;
-  batchSize?: number;
-  gradAccum?: number;
-  evalBatchSize?: number;
-  lr?: number;
-  warmup?: number;
-  minLrRatio?: number;
-  weightDecay?: number;
-  clip?: number;
-  epochs?: number;
-  maxSteps?: number;
-  evalEvery?: number;
-  threads?: number;
-  device: Device;
-  nproc?: number;
-  python?: string;
   quiet?: boolean;
   logJson?: boolean;
 }

@@ -10,13 +10,12 @@ import {
   loadSpec,
   runExperiment,
 } from "../experiment/index.js";
-import type { Device } from "../train/index.js";
 import { onlyIfCommand } from "./experiment-onlyif.js";
 import { intOption } from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
-import { addTrainingOptions, trainingOptions } from "./train.js";
+import { addTrainingOptions, type TrainingFlags, trainingOptions } from "./train.js";
 
-interface RunFlags {
+interface RunFlags extends TrainingFlags {
   train?: string;
   test?: string;
   data?: string;
@@ -34,24 +33,7 @@ interface RunFlags {
   parallel?: number;
   resume: boolean;
   report: boolean;
-  model: string;
-  maxLength?: number;
-  batchSize?: number;
-  gradAccum?: number;
-  evalBatchSize?: number;
-  lr?: number;
-  warmup?: number;
-  minLrRatio?: number;
-  weightDecay?: number;
-  clip?: number;
-  epochs?: number;
-  maxSteps?: number;
-  evalEvery?: number;
   evalMaxExamples?: number;
-  threads?: number;
-  device: Device;
-  nproc?: number;
-  python?: string;
   quiet?: boolean;
   logJson?: boolean;
 }

@@ -4,23 +4,10 @@ import { BUILTIN_SIZES, DEVICES, type Device, TRAIN_DEFAULTS, train } from "../t
 import { intOption, numberOption } from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
 
-interface TrainFlags {
+interface TrainFlags extends TrainingFlags {
   data: string;
   eval: string;
   out: string;
-  model: string;
-  maxLength?: number;
-  batchSize?: number;
-  gradAccum?: number;
-  evalBatchSize?: number;
-  lr?: number;
-  warmup?: number;
-  minLrRatio?: number;
-  weightDecay?: number;
-  clip?: number;
-  epochs?: number;
-  maxSteps?: number;
-  evalEvery?: number;
   evalMaxExamples?: number;
   generateAt?: number[];
   generateMaxExamples?: number;
@@ -28,10 +15,6 @@ interface TrainFlags {
   stemmer?: boolean;
   saveAt?: number[];
   seed?: number;
-  threads?: number;
-  device: Device;
-  nproc?: number;
-  python?: string;
   label?: string;
   taskField?: string;
   skipInvalid?: boolean;
