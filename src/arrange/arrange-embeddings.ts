@@ -50,7 +50,15 @@ export const arrangeEmbeddings: ArrangeEmbeddings = async (train, test, tasks, a
         options.strategy === "tma" ? await tmaSequence(ctx) : await rankSequence(ctx);
       const seq = outcome.sequence;
       const positions = await time(ctx, "select", () =>
-        arrangeSequence(seq, options.order, options.budget, options.select, rng.fork("order")),
+        arrangeSequence(
+          seq,
+          options.order,
+          options.budget,
+          options.select,
+          rng.fork("order"),
+          options.withinRound,
+          rng.fork("within-round"),
+        ),
       );
       const k = positions.length;
       const order = new Int32Array(k);

@@ -1,6 +1,6 @@
 import { ArrangeError } from "../core/errors.js";
 import { type Rng, shuffleInPlace } from "../core/rng.js";
-import type { Order, Select } from "../core/types.js";
+import type { Order, Select, WithinRound } from "../core/types.js";
 import { selectPositions } from "./budget.js";
 import { reverseRuns } from "./reverse-runs.js";
 
@@ -22,6 +22,8 @@ export interface NearestFirstSequence {
  * Positions of the output rows in the sequence: the budget's selection (appendix C.3, from the
  * nearest-first sequence) in the requested order — nearest-first keeps it, farthest-first reverses the
  * runs of equal group key (TMA: rounds descending, ascending row inside), random shuffles.
+ * `withinRound: "shuffle"` (TMA) then shuffles the rows inside each run of equal group key with
+ * `roundRng`, keeping the runs' order.
  */
 export function arrangeSequence(
   seq: NearestFirstSequence,
@@ -29,6 +31,8 @@ export function arrangeSequence(
   budget: number | undefined,
   select: Select,
   rng: Rng,
+  withinRound: WithinRound = "index",
+  roundRng?: Rng,
 ): Int32Array {
   let positions: Int32Array;
   if (budget === undefined) {
@@ -44,8 +48,26 @@ export function arrangeSequence(
       `selection needs sequence position ${last}, only ${seq.rows.length} computed`,
     );
   }
-  if (order === "nearest-first") return positions;
-  if (order === "farthest-first") return reverseRuns(positions, seq.groupKey);
   if (order === "random") return shuffleInPlace(positions, rng);
+  if (order === "nearest-first" || order === "farthest-first") {
+    const ordered = order === "nearest-first" ? positions : reverseRuns(positions, seq.groupKey);
+    if (withinRound === "index") return ordered;
+    if (roundRng === undefined)
+      throw new ArrangeError("internal", 'withinRound "shuffle" reached arrangeSequence without a generator');
+    return shuffleRuns(ordered, seq.groupKey, roundRng);
+  }
   throw new ArrangeError("internal", `order "${order}" reached arrangeSequence`);
+}
+
+/** Shuffles, in place, the positions inside each run of equal `groupKey`; the runs keep their order. */
+export function shuffleRuns(positions: Int32Array, groupKey: ArrayLike<number>, rng: Rng): Int32Array {
+  let begin = 0;
+  while (begin < positions.length) {
+    const key = groupKey[positions[begin]!]!;
+    let end = begin + 1;
+    while (end < positions.length && groupKey[positions[end]!]! === key) end++;
+    shuffleInPlace(positions.subarray(begin, end), rng);
+    begin = end;
+  }
+  return positions;
 }

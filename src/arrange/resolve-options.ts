@@ -8,6 +8,8 @@ import {
   type Select,
   STRATEGIES,
   type Strategy,
+  WITHIN_ROUND,
+  type WithinRound,
 } from "../core/types.js";
 import { checkBudget } from "./budget.js";
 import type { ArrangeAlgoOptions } from "./types.js";
@@ -21,6 +23,7 @@ export interface ResolvedOptions {
   order: Order;
   granularity: Granularity;
   pick: Pick;
+  withinRound: WithinRound;
   budget: number | undefined;
   select: Select;
   /** λ of select "diverse" (1 when not given). */
@@ -81,6 +84,7 @@ export function resolveOptions(options: ArrangeAlgoOptions, trainRows: number): 
   oneOf(options.granularity, GRANULARITIES, "--granularity", "");
   oneOf(options.pick, PICKS, "--pick", "");
   oneOf(options.select, SELECTS, "--select", "");
+  oneOf(options.withinRound, WITHIN_ROUND, "--within-round", "");
 
   if (options.measure !== undefined && strategy !== "rank") {
     throw usageError(
@@ -102,6 +106,20 @@ export function resolveOptions(options: ArrangeAlgoOptions, trainRows: number): 
       "--pick",
       "Drop --pick, or use --strategy tma.",
     );
+  }
+  if (options.withinRound === "shuffle") {
+    if (strategy !== "tma")
+      throw usageError(
+        `--within-round shuffle applies to --strategy tma only (got --strategy ${strategy})`,
+        "--within-round",
+        "Drop --within-round, or use --strategy tma.",
+      );
+    if (options.order === "random" || options.select === "diverse")
+      throw usageError(
+        `--within-round shuffle keeps TMA's rounds in order and shuffles inside them; ${options.order === "random" ? "--order random shuffles every row already" : "--select diverse orders the selection itself"}`,
+        "--within-round",
+        "Drop --within-round, or use --order nearest-first or farthest-first.",
+      );
   }
   if (options.budget !== undefined) checkBudget(options.budget, trainRows);
   if (options.diversityWeight !== undefined) {
@@ -159,6 +177,7 @@ export function resolveOptions(options: ArrangeAlgoOptions, trainRows: number): 
     order: options.order ?? (similarity ? "nearest-first" : "input"),
     granularity: options.granularity ?? "instance",
     pick: options.pick ?? "nearest",
+    withinRound: options.withinRound ?? "index",
     budget: options.budget,
     select: options.select ?? "min",
     diversityWeight: options.diversityWeight ?? 1,

@@ -8,6 +8,7 @@ import type {
   Select,
   Strategy,
   TaskIndex,
+  WithinRound,
 } from "../core/types.js";
 import type { GemmEngine } from "../linalg/types.js";
 
@@ -21,6 +22,11 @@ export interface ArrangeAlgoOptions {
   granularity?: Granularity;
   /** tma: each test point takes its nearest (default) or farthest remaining training point. */
   pick?: Pick;
+  /**
+   * tma with order nearest-first or farthest-first: rows inside a round by training index (default, the
+   * authors' code) or shuffled with the seed (rounds stay in order).
+   */
+  withinRound?: WithinRound;
   /** Keep exactly this many examples. */
   budget?: number;
   /**

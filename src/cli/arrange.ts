@@ -67,6 +67,12 @@ export function arrangeCommand(): Command {
         "tma: each test point takes its nearest (default) or farthest remaining example",
       ).choices(["nearest", "farthest"]),
     )
+    .addOption(
+      new Option(
+        "--within-round <how>",
+        "tma: rows inside a round by training index (default, as the paper's code) or shuffled with --seed",
+      ).choices(["index", "shuffle"]),
+    )
     .option("--budget <M>", "keep exactly M training examples", intOption("--budget", 1))
     .addOption(
       new Option(

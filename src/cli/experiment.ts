@@ -1,6 +1,6 @@
 import { Command, Option } from "commander";
 import { usageError } from "../core/errors.js";
-import { MEASURES, type Measure } from "../core/types.js";
+import { MEASURES, type Measure, type WithinRound } from "../core/types.js";
 import { EMBEDDERS } from "../embed/index.js";
 import {
   BUILTIN_EXPERIMENTS,
@@ -29,6 +29,7 @@ interface RunFlags extends TrainingFlags {
   ngramDims?: number;
   budget?: number;
   roundGroups?: number;
+  withinRound?: WithinRound;
   aucSteps?: number;
   parallel?: number;
   resume: boolean;
@@ -122,6 +123,12 @@ function runCommand(): Command {
       "groups of TMA rounds of round-group arms (fig5; default: the spec's, else 3)",
       intOption("--round-groups", 1, 3),
     )
+    .addOption(
+      new Option(
+        "--within-round <how>",
+        "TMA arms (nearest/farthest-first): rows inside a round by training index (default) or shuffled per seed",
+      ).choices(["index", "shuffle"]),
+    )
     .option(
       "--auc-steps <n>",
       "area window: steps 0..n (default: every step)",
@@ -153,6 +160,7 @@ function runCommand(): Command {
           ngramDims: flags.ngramDims,
           budget: flags.budget,
           roundGroups: flags.roundGroups,
+          withinRound: flags.withinRound,
           aucSteps: flags.aucSteps,
           parallel: flags.parallel,
           resume: flags.resume,

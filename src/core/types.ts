@@ -39,6 +39,12 @@ export const STRATEGIES: readonly Strategy[] = ["tma", "rank", "random", "round-
 export type Order = "nearest-first" | "farthest-first" | "random" | "input" | "selection";
 export type Granularity = "instance" | "task";
 export type Pick = "nearest" | "farthest";
+/**
+ * TMA: the order of the rows inside a round — by training index (the authors' code; with training data
+ * read file by file this groups a round's rows by task), or shuffled with the seed.
+ */
+export type WithinRound = "index" | "shuffle";
+export const WITHIN_ROUND: readonly WithinRound[] = ["index", "shuffle"];
 export type Select = "min" | "max" | "min+max" | "diverse";
 
 /** Task of every row: `taskOf[i]` indexes `names`. */

@@ -4,7 +4,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { ArrangeError, usageError } from "../core/errors.js";
 import { noProgress, type ProgressSink } from "../core/progress.js";
-import type { Measure } from "../core/types.js";
+import type { Measure, WithinRound } from "../core/types.js";
 import { atomicWrite, writeAll } from "../data/atomic.js";
 import { readDataset } from "../data/read.js";
 import { type ArrangeOptions, arrange } from "../pipeline/arrange.js";
@@ -39,6 +39,11 @@ export interface ExperimentOptions {
   budget?: number;
   /** Groups of rounds of `rounds: { group }` arms (default: the spec's, else 3). */
   roundGroups?: number;
+  /**
+   * Rows inside a TMA round for the tma nearest/farthest-first arms that set no `withinRound` of their own
+   * (default: each arm's, else by training index).
+   */
+  withinRound?: WithinRound;
   /** Area window: steps 0..aucSteps (default: every step). */
   aucSteps?: number;
   /** Training runs at once (default 1); with more than one, each run gets --threads 1 unless given. */
@@ -247,6 +252,17 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     arms = arms.filter((a) => wanted.includes(a.label.toLowerCase()));
   }
   if (arms.length === 0) throw usageError("nothing to run: no arms", "--arms", "name at least one arm");
+  if (options.withinRound !== undefined) {
+    const within = options.withinRound;
+    const applies = (a: ArmSpec) => a.strategy === "tma" && a.rounds === undefined && a.order !== "random";
+    if (within === "shuffle" && !arms.some(applies))
+      throw usageError(
+        `--within-round shuffle: experiment ${spec.name} has no TMA arm with order nearest-first or farthest-first`,
+        "--within-round",
+        "drop --within-round (it shuffles the rows inside TMA rounds)",
+      );
+    arms = arms.map((a) => (applies(a) && a.withinRound === undefined ? { ...a, withinRound: within } : a));
+  }
 
   await mkdir(out, { recursive: true });
   let trainPath: string;
@@ -415,6 +431,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
           granularity: arm.granularity,
           budget: arm.budget === "M" ? budget! : arm.budget,
           select: arm.select,
+          withinRound: arm.withinRound,
           seed,
         });
       } catch (e) {

@@ -10,6 +10,7 @@ import {
   type Select,
   STRATEGIES,
   type Strategy,
+  type WithinRound,
 } from "../core/types.js";
 
 /**
@@ -33,6 +34,8 @@ export interface ArmSpec {
   select?: Exclude<Select, "diverse">;
   /** TMA only: train on the rows of these rounds of the nearest-first arrangement (Fig. 5). */
   rounds?: RoundFilter;
+  /** TMA nearest/farthest-first only: rows inside a round by training index (default) or shuffled per seed. */
+  withinRound?: WithinRound;
 }
 
 /** An ordered comparison: the arms' metric (mean over seeds, and per seed) should rise in this order. */
@@ -166,7 +169,17 @@ const ORDER_ALIASES: Record<string, Order> = {
 const GRANULARITY_ALIASES: Record<string, Granularity> = { fine: "instance", coarse: "task" };
 const ORDERS: readonly Order[] = ["nearest-first", "farthest-first", "random", "input"];
 const SELECTS = ["min", "max", "min+max"] as const;
-const ARM_KEYS = ["label", "strategy", "measure", "order", "granularity", "budget", "select", "rounds"];
+const ARM_KEYS = [
+  "label",
+  "strategy",
+  "measure",
+  "order",
+  "granularity",
+  "budget",
+  "select",
+  "rounds",
+  "withinRound",
+];
 const SPEC_KEYS = [
   "name",
   "description",
@@ -190,7 +203,7 @@ export function armId(label: string): string {
 
 /** Whether an arm's arrangement depends on the seed (a shuffle): it is arranged once per seed. */
 export function armIsSeeded(arm: ArmSpec): boolean {
-  return arm.strategy === "random" || arm.order === "random";
+  return arm.strategy === "random" || arm.order === "random" || arm.withinRound === "shuffle";
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -374,6 +387,24 @@ export function validateSpec(raw: unknown, source: string): ExperimentSpec {
           at("rounds"),
           "write e.g. rounds: { group: 1, of: 3 } or rounds: { from: 1, to: 5 }",
         );
+    }
+    if (a.withinRound !== undefined) {
+      if (a.withinRound !== "index" && a.withinRound !== "shuffle")
+        fail(
+          `${name}: unknown withinRound ${JSON.stringify(a.withinRound)}`,
+          at("withinRound"),
+          "use index (the rows of a round by training index) or shuffle",
+        );
+      if (
+        a.withinRound === "shuffle" &&
+        (strategy !== "tma" || arm.order === "random" || arm.rounds !== undefined)
+      )
+        fail(
+          `${name}: withinRound shuffle applies to strategy tma with order nearest-first or farthest-first and no rounds filter`,
+          at("withinRound"),
+          "drop withinRound",
+        );
+      arm.withinRound = a.withinRound as WithinRound;
     }
     arms.push(arm);
   });

@@ -4,7 +4,7 @@ import { arrangeEmbeddings } from "../arrange/index.js";
 import type { ArrangeAlgoResult } from "../arrange/types.js";
 import { usageError } from "../core/errors.js";
 import { noProgress, type ProgressSink } from "../core/progress.js";
-import type { Granularity, Measure, Order, Pick, Select, Strategy } from "../core/types.js";
+import type { Granularity, Measure, Order, Pick, Select, Strategy, WithinRound } from "../core/types.js";
 import { MEASURES, STRATEGIES } from "../core/types.js";
 import { readDataset } from "../data/read.js";
 import type { Dataset } from "../data/types.js";
@@ -32,6 +32,8 @@ export interface ArrangeOptions extends EmbeddingServiceOptions {
   order?: Order;
   granularity?: Granularity;
   pick?: Pick;
+  /** tma: rows inside a round by training index (default) or shuffled with the seed. */
+  withinRound?: WithinRound;
   budget?: number;
   select?: Select;
   /** λ of `select: "diverse"` in [0, 1]: 1 = most diverse (k-center), 0 = most similar to the test set. */
@@ -281,6 +283,7 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
     order: options.order,
     granularity: options.granularity,
     pick: options.pick,
+    withinRound: options.withinRound,
     budget: options.budget,
     select: options.select,
     diversityWeight: options.diversityWeight,

@@ -25,6 +25,7 @@ describe("instruct-arrange CLI", () => {
       "--order",
       "--granularity",
       "--pick",
+      "--within-round",
       "--budget",
       "--select",
       "--seed",

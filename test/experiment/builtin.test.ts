@@ -170,6 +170,28 @@ describeTorch("experiment built-in specs (tiny, end to end)", () => {
     expect(changed.runs.map((x) => x.reused)).toEqual([false]);
   }, 180_000);
 
+  it("fig4 --within-round shuffle: each seed shuffles the rows inside TMA rounds; rounds keep their order", async () => {
+    const { r, out } = await run("fig4", { arms: ["NFT", "FFT"], withinRound: "shuffle", seeds: [0, 1] });
+    expect(r.spec.arms.map((a) => a.withinRound)).toEqual(["shuffle", "shuffle"]);
+    const files = r.runs.map((x) => x.arranged.slice(out.length + 1));
+    expect(files).toEqual([
+      "arranged/nft-seed0.jsonl",
+      "arranged/fft-seed0.jsonl",
+      "arranged/nft-seed1.jsonl",
+      "arranged/fft-seed1.jsonl",
+    ]);
+    const [nft0, fft0, nft1] = await Promise.all(r.runs.slice(0, 3).map((x) => lines(x.arranged)));
+    const { r: plain } = await run("fig4", { arms: ["NFT"] });
+    const byIndex = await lines(plain.runs[0]!.arranged);
+    expect(sorted(nft0!)).toEqual(sorted(byIndex));
+    expect(sorted(fft0!)).toEqual(sorted(byIndex));
+    expect(nft0).not.toEqual(byIndex);
+    expect(nft1).not.toEqual(nft0);
+    const manifest = JSON.parse(await readFile(join(out, "arranged", "nft-seed0.manifest.json"), "utf8"));
+    expect(manifest.options.withinRound).toBe("shuffle");
+    await expect(run("fig3-left", { withinRound: "shuffle" })).rejects.toThrow(/no TMA arm/);
+  }, 180_000);
+
   it("fig5: TMA round groups, each group's rows from its own rounds, as many rows per group", async () => {
     const { r, out } = await run("fig5");
     expect(r.roundGroups).toBe(3);

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { ArrangeError } from "../../src/core/errors.js";
 import {
   type ArmSummary,
+  armIsSeeded,
   BUILTIN_EXPERIMENTS,
   builtinSpec,
   compareArms,
@@ -66,6 +67,21 @@ describe("experiment specs", () => {
     expect(spec.compare).toEqual([{ order: ["A", "B"], metric: "area" }]);
   });
 
+  it("withinRound shuffle is kept on TMA arms and makes them seeded", () => {
+    const spec = validateSpec(
+      {
+        name: "w",
+        arms: [
+          { label: "A", strategy: "tma", order: "fft", withinRound: "shuffle" },
+          { label: "B", strategy: "tma", withinRound: "index" },
+        ],
+      },
+      "w.yaml",
+    );
+    expect(spec.arms.map((a) => a.withinRound)).toEqual(["shuffle", "index"]);
+    expect(spec.arms.map(armIsSeeded)).toEqual([true, false]);
+  });
+
   it("names the spec file, the field and the fix for every mistake", () => {
     const base = { name: "x", arms: [{ label: "A", strategy: "rank" }] };
     const cases: [unknown, RegExp, string][] = [
@@ -109,6 +125,16 @@ describe("experiment specs", () => {
         { ...base, arms: [{ label: "A", strategy: "tma", budget: 0 }] },
         /budget must be a positive integer/,
         "arms[0].budget",
+      ],
+      [
+        { ...base, arms: [{ label: "A", strategy: "rank", withinRound: "shuffle" }] },
+        /withinRound shuffle applies to strategy tma/,
+        "arms[0].withinRound",
+      ],
+      [
+        { ...base, arms: [{ label: "A", strategy: "tma", withinRound: "sideways" }] },
+        /unknown withinRound "sideways"/,
+        "arms[0].withinRound",
       ],
       [{ ...base, arms: [base.arms[0], { label: "a", strategy: "tma" }] }, /not unique/, "arms[1].label"],
       [{ ...base, compare: [["A", "Z"]] }, /"Z" is not an arm label/, "compare[0]"],
