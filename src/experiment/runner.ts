@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { mkdir, readdir, readFile, stat } from "node:fs/promises";
+import { join, relative, resolve } from "node:path";
 import { ArrangeError, usageError } from "../core/errors.js";
 import { noProgress, type ProgressSink } from "../core/progress.js";
 import type { Measure, WithinRound } from "../core/types.js";
@@ -152,6 +152,21 @@ async function sha256File(path: string): Promise<string> {
   return createHash("sha256")
     .update(await readFile(path))
     .digest("hex");
+}
+
+/**
+ * SHA-256 of a file, or of a directory's files (relative names and contents, in name order): the test
+ * set's identity in a run's resume key, so a moved or copied experiment directory still resumes.
+ */
+async function sha256Path(path: string): Promise<string> {
+  if (!(await stat(path)).isDirectory()) return sha256File(path);
+  const files = (await readdir(path, { recursive: true, withFileTypes: true }))
+    .filter((e) => e.isFile())
+    .map((e) => relative(path, join(e.parentPath, e.name)))
+    .sort();
+  const h = createHash("sha256");
+  for (const f of files) h.update(`${f}\u0000${await sha256File(join(path, f))}\n`);
+  return h.digest("hex");
 }
 
 async function writeJson(path: string, value: unknown): Promise<void> {
@@ -464,10 +479,11 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   let finished = 0;
   const total = jobs.length;
   const resume = options.resume ?? true;
+  const evalHash = await sha256Path(testPath);
   await pool(parallel, jobs, async (job, index) => {
     const key = {
       data: await sha256File(job.file),
-      eval: resolve(testPath),
+      eval: evalHash,
       seed: job.seed,
       label: job.label,
       train: keyed,

@@ -1,4 +1,4 @@
-import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { cp, mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { fig3Left, meanAndStd, meanOverSteps, splitByTask } from "../../src/experiment/index.js";
@@ -133,5 +133,25 @@ describeTorch("experiment fig3-left (tiny, end to end)", () => {
       seeds: [0],
     });
     expect(saved.summary[0].curve.map((p: { step: number }) => p.step)).toEqual([0, 3]);
+
+    // A copied experiment directory resumes: its split test set has another path but the same content.
+    const moved = join(dir, "moved");
+    await cp(out, moved, { recursive: true });
+    const again = await fig3Left({
+      data,
+      holdout: ["antonyms", "unit-conversion", "reverse-word", "animal-sounds"],
+      out: moved,
+      seeds: [0],
+      trainOptions: {
+        model: "builtin:tiny",
+        maxSteps: 3,
+        evalEvery: 3,
+        evalMaxExamples: 20,
+        threads: 1,
+        python: TORCH_PYTHON ?? undefined,
+      },
+    });
+    expect(again.runs.map((x) => x.reused)).toEqual([true, true, true]);
+    expect(again.summary.map((s) => s.area)).toEqual(r.summary.map((s) => s.area));
   }, 180_000);
 });
