@@ -58,10 +58,10 @@ describe("TMA --within-round", () => {
       }
       expect(Array.from(other.order)).not.toEqual(Array.from(shuffled.order));
       // The value reported with each row moves with it.
-      const valueOf = new Map<number, number>();
-      for (let k = 0; k < byIndex.order.length; k++) valueOf.set(byIndex.order[k]!, byIndex.value![k]!);
+      const valueByRow = new Map<number, number>();
+      for (let k = 0; k < byIndex.order.length; k++) valueByRow.set(byIndex.order[k]!, byIndex.value![k]!);
       for (let k = 0; k < shuffled.order.length; k++)
-        expect(shuffled.value![k]).toBe(valueOf.get(shuffled.order[k]!));
+        expect(shuffled.value![k]).toBe(valueByRow.get(shuffled.order[k]!));
     });
   }
 
