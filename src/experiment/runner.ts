@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, stat } from "node:fs/promises";
-import { join, relative, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { ArrangeError, usageError } from "../core/errors.js";
 import { noProgress, type ProgressSink } from "../core/progress.js";
 import type { Measure, WithinRound } from "../core/types.js";
@@ -160,12 +160,17 @@ async function sha256File(path: string): Promise<string> {
  */
 async function sha256Path(path: string): Promise<string> {
   if (!(await stat(path)).isDirectory()) return sha256File(path);
-  const files = (await readdir(path, { recursive: true, withFileTypes: true }))
-    .filter((e) => e.isFile())
-    .map((e) => relative(path, join(e.parentPath, e.name)))
-    .sort();
+  // Names only, then stat: split test sets are symbolic links, which a Dirent does not call files.
+  const names = (await readdir(path, { recursive: true })).sort();
   const h = createHash("sha256");
-  for (const f of files) h.update(`${f}\u0000${await sha256File(join(path, f))}\n`);
+  let files = 0;
+  for (const name of names) {
+    const file = join(path, name);
+    if (!(await stat(file)).isFile()) continue;
+    h.update(`${name}\u0000${await sha256File(file)}\n`);
+    files++;
+  }
+  h.update(`files ${files}\n`);
   return h.digest("hex");
 }
 

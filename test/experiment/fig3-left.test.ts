@@ -1,7 +1,13 @@
 import { cp, mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { fig3Left, meanAndStd, meanOverSteps, splitByTask } from "../../src/experiment/index.js";
+import {
+  fig3Left,
+  meanAndStd,
+  meanOverSteps,
+  runExperiment,
+  splitByTask,
+} from "../../src/experiment/index.js";
 import { cli, requireBuiltCli } from "../helpers/cli.js";
 import { EXAMPLE_TEST, EXAMPLE_TRAIN, listDir, tempDir } from "../helpers/tmp.js";
 import { describeTorch, TORCH_PYTHON } from "../helpers/torch.js";
@@ -153,5 +159,38 @@ describeTorch("experiment fig3-left (tiny, end to end)", () => {
     });
     expect(again.runs.map((x) => x.reused)).toEqual([true, true, true]);
     expect(again.summary.map((s) => s.area)).toEqual(r.summary.map((s) => s.area));
+  }, 180_000);
+
+  it("a run is reused only while the test set's content is the same", async () => {
+    const dir = await tempDir();
+    const test = join(dir, "test");
+    await mkdir(test);
+    for (const f of await listDir(EXAMPLE_TEST)) await cp(join(EXAMPLE_TEST, f), join(test, f));
+    const options = {
+      train: EXAMPLE_TRAIN,
+      test,
+      out: join(dir, "exp"),
+      // Strategy random shuffles the training rows without looking at the test set.
+      spec: { name: "random-only", arms: [{ label: "R", strategy: "random" as const }] },
+      seeds: [0],
+      report: false,
+      trainOptions: {
+        model: "builtin:tiny",
+        maxSteps: 2,
+        evalEvery: 2,
+        evalMaxExamples: 8,
+        threads: 1,
+        python: TORCH_PYTHON ?? undefined,
+      },
+    };
+    expect((await runExperiment(options)).runs.map((x) => x.reused)).toEqual([false]);
+    expect((await runExperiment(options)).runs.map((x) => x.reused)).toEqual([true]);
+    // One test row fewer at the same path: the same arranged data, another test set; trained again.
+    const arranged = await readFile(join(dir, "exp", "arranged", "r-seed0.jsonl"));
+    const first = join(test, (await listDir(test))[0]!);
+    const rows = (await readFile(first, "utf8")).trim().split("\n");
+    await writeFile(first, `${rows.slice(1).join("\n")}\n`);
+    expect((await runExperiment(options)).runs.map((x) => x.reused)).toEqual([false]);
+    expect(await readFile(join(dir, "exp", "arranged", "r-seed0.jsonl"))).toEqual(arranged);
   }, 180_000);
 });
