@@ -13,6 +13,7 @@ export {
   type Accuracy,
   computeThreshold,
   ONLYIF_DEFAULTS,
+  type OnlyIfLoss,
   type OnlyIfOptions,
   type OnlyIfResult,
   type OnlyIfRun,
@@ -22,6 +23,7 @@ export {
   onlyIfSpec,
   onlyIfThreshold,
   scoreRunGenerations,
+  subsetLoss,
 } from "./onlyif.js";
 export {
   type ArmSummary,

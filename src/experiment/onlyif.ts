@@ -102,6 +102,21 @@ export interface OnlyIfScores {
   seen: Accuracy;
 }
 
+/**
+ * Test loss at the last evaluation (answer-token cross-entropy averaged per example, nats per byte), on
+ * the same subsets as the accuracies. Unlike exact match it moves before answers come out whole, so it
+ * shows generalization, or its absence, in runs too short for exact answers.
+ */
+export interface OnlyIfLoss {
+  step: number;
+  unseen: number | null;
+  unseenApply: number | null;
+  unseenNoop: number | null;
+  seen: number | null;
+  /** unseen − seen: how much worse the model does on rules it never saw than on its training rules. */
+  gap: number | null;
+}
+
 export interface OnlyIfRun {
   rules: number;
   seed: number;
@@ -111,6 +126,8 @@ export interface OnlyIfRun {
   trainExamples: number;
   steps: number;
   finalTestLoss: number | null;
+  /** Test loss per subset at the last evaluation (null when the run has no evaluation). */
+  loss: OnlyIfLoss | null;
   /** At every generation step, ascending; the last is the end of training. */
   scores: OnlyIfScores[];
   final: OnlyIfScores;
@@ -125,6 +142,8 @@ export interface OnlyIfSummary {
   unseenApply: MeanStd;
   unseenNoop: MeanStd;
   seen: MeanStd;
+  /** Mean and std over seeds of the final test loss on unseen and seen rules, and of their gap. */
+  loss: { unseen: MeanStd; seen: MeanStd; gap: MeanStd };
 }
 
 export interface OnlyIfThreshold {
@@ -199,6 +218,38 @@ export async function scoreRunGenerations(path: string): Promise<OnlyIfScores[]>
         seen: pick((t) => t.startsWith("seen/")),
       };
     });
+}
+
+/**
+ * Per-subset loss from one evaluation's per-task losses (each a per-example mean), weighted by the
+ * subsets' example counts: the per-example mean over the subset.
+ */
+export function subsetLoss(
+  step: number,
+  perTask: Readonly<Record<string, number>>,
+  counts: ReadonlyMap<string, number>,
+): OnlyIfLoss {
+  const mean = (f: (t: string) => boolean): number | null => {
+    let sum = 0;
+    let n = 0;
+    for (const [task, count] of counts) {
+      const loss = perTask[task];
+      if (!f(task) || loss === undefined || count === 0) continue;
+      sum += loss * count;
+      n += count;
+    }
+    return n === 0 ? null : sum / n;
+  };
+  const unseen = mean((t) => t.startsWith("unseen/"));
+  const seen = mean((t) => t.startsWith("seen/"));
+  return {
+    step,
+    unseen,
+    unseenApply: mean((t) => t === "unseen/apply"),
+    unseenNoop: mean((t) => t === "unseen/noop"),
+    seen,
+    gap: unseen === null || seen === null ? null : unseen - seen,
+  };
 }
 
 /** Threshold, jumps and a one-line description, all computed from the per-I means. */
@@ -340,6 +391,13 @@ export function onlyIfSpec(result: Pick<OnlyIfResult, "runs" | "summary" | "budg
   } as TopLevelSpec;
 }
 
+const fmtLoss = (x: number | null) => (x === null ? "-" : x.toFixed(3));
+
+function lossCell(m: MeanStd): string {
+  if (m === null) return '<td class="num">–</td>';
+  return `<td class="num">${m.mean.toFixed(3)}${m.std > 0 ? ` ± ${m.std.toFixed(3)}` : ""}</td>`;
+}
+
 function pctCell(m: MeanStd): string {
   if (m === null) return '<td class="num">–</td>';
   return `<td class="num">${(100 * m.mean).toFixed(1)}%${m.std > 0 ? ` ± ${(100 * m.std).toFixed(1)}` : ""}</td>`;
@@ -351,7 +409,8 @@ export function onlyIfHtml(result: OnlyIfResult, vega: unknown): string {
   const rows = result.summary
     .map(
       (s) =>
-        `<tr><td class="num">${s.rules}</td><td class="num">${s.runs}</td>${pctCell(s.unseen)}${pctCell(s.unseenApply)}${pctCell(s.unseenNoop)}${pctCell(s.seen)}</tr>`,
+        `<tr><td class="num">${s.rules}</td><td class="num">${s.runs}</td>${pctCell(s.unseen)}${pctCell(s.unseenApply)}${pctCell(s.unseenNoop)}${pctCell(s.seen)}` +
+        `${lossCell(s.loss.unseen)}${lossCell(s.loss.seen)}${lossCell(s.loss.gap)}</tr>`,
     )
     .join("");
   const csp =
@@ -373,8 +432,9 @@ export function onlyIfHtml(result: OnlyIfResult, vega: unknown): string {
       `<div class="view" role="img" aria-label="${escapeHtml(caption)}"></div>` +
       "<noscript>The chart needs JavaScript (inlined in this file).</noscript></figure>",
     `<h2>Threshold</h2><ul>${result.threshold.map((t) => `<li>${escapeHtml(t.description)}</li>`).join("")}</ul>`,
-    "<h2>Accuracy per I</h2><table><thead><tr><th>I</th><th>runs</th><th>unseen (all)</th><th>unseen rewrites</th>" +
-      `<th>unseen no-ops</th><th>seen rules</th></tr></thead><tbody>${rows}</tbody></table>`,
+    "<h2>Accuracy and test loss per I</h2><table><thead><tr><th>I</th><th>runs</th><th>unseen (all)</th><th>unseen rewrites</th>" +
+      `<th>unseen no-ops</th><th>seen rules</th><th>test loss, unseen</th><th>test loss, seen</th><th>loss gap (unseen − seen)</th></tr></thead><tbody>${rows}</tbody></table>` +
+      "<p>Accuracy: exact match of greedy answers at the last step. Test loss: answer-token cross-entropy per example (nats per byte) at the last evaluation; the gap shows how much worse unseen rules are predicted than training rules, and it moves before whole answers come out right.</p>",
     `<h2>Settings</h2><pre>${escapeHtml(JSON.stringify({ budget: result.budget, seeds: result.seeds, instruction: result.instruction, seenTest: result.seenTest, synth: result.synth, train: result.train }, null, 2))}</pre>`,
     "</main>",
     `<script type="application/json" id="ia-specs">${jsonForScript({ accuracy: vega })}</script>`,
@@ -468,7 +528,15 @@ export async function onlyIfThreshold(options: OnlyIfOptions): Promise<OnlyIfRes
   const evalEvery = trainIn.evalEvery ?? Math.max(1, Math.ceil(steps / 4));
 
   // Data first (cheap, and a bad option fails before any training).
-  const jobs: { rules: number; seed: number; dataDir: string; runDir: string; trainExamples: number }[] = [];
+  const jobs: {
+    rules: number;
+    seed: number;
+    dataDir: string;
+    runDir: string;
+    trainExamples: number;
+    /** Eval examples per task (unseen/apply, unseen/noop, seen/...). */
+    evalCounts: Map<string, number>;
+  }[] = [];
   const testSetsEqual: boolean[] = [];
   for (const seed of seeds) {
     let firstTest: string | undefined;
@@ -520,7 +588,17 @@ export async function onlyIfThreshold(options: OnlyIfOptions): Promise<OnlyIfRes
         await staged.abort();
         throw e;
       }
-      jobs.push({ rules, seed, dataDir, runDir: join(out, "runs", name), trainExamples: set.train.length });
+      const evalCounts = new Map<string, number>();
+      for (const r of [...testRecords, ...seenRecords])
+        evalCounts.set(r.task, (evalCounts.get(r.task) ?? 0) + 1);
+      jobs.push({
+        rules,
+        seed,
+        dataDir,
+        runDir: join(out, "runs", name),
+        trainExamples: set.train.length,
+        evalCounts,
+      });
     }
   }
 
@@ -558,6 +636,8 @@ export async function onlyIfThreshold(options: OnlyIfOptions): Promise<OnlyIfRes
       });
       const scores = await scoreRunGenerations(join(job.runDir, "generations.jsonl"));
       const final = scores[scores.length - 1]!;
+      const last = r.curves.points[r.curves.points.length - 1];
+      const loss = last === undefined ? null : subsetLoss(last.step, last.test.perTask, job.evalCounts);
       timings.push({
         rules: job.rules,
         seed: job.seed,
@@ -572,7 +652,9 @@ export async function onlyIfThreshold(options: OnlyIfOptions): Promise<OnlyIfRes
         done,
         total: jobs.length,
         unit: "runs",
-        message: `${label}: unseen ${pct(final.unseen)} (rewrites ${pct(final.unseenApply)}), seen ${pct(final.seen)}`,
+        message:
+          `${label}: unseen ${pct(final.unseen)} (rewrites ${pct(final.unseenApply)}), seen ${pct(final.seen)}` +
+          (loss === null ? "" : `; test loss unseen ${fmtLoss(loss.unseen)}, seen ${fmtLoss(loss.seen)}`),
       });
       return {
         rules: job.rules,
@@ -581,7 +663,8 @@ export async function onlyIfThreshold(options: OnlyIfOptions): Promise<OnlyIfRes
         runDir: relative(out, job.runDir),
         trainExamples: job.trainExamples,
         steps: r.curves.steps,
-        finalTestLoss: r.curves.points[r.curves.points.length - 1]?.test.loss ?? null,
+        finalTestLoss: last?.test.loss ?? null,
+        loss,
         scores,
         final,
       };
@@ -602,6 +685,11 @@ export async function onlyIfThreshold(options: OnlyIfOptions): Promise<OnlyIfRes
       unseenApply: ms(mine.map((r) => r.final.unseenApply.accuracy)),
       unseenNoop: ms(mine.map((r) => r.final.unseenNoop.accuracy)),
       seen: ms(mine.map((r) => r.final.seen.accuracy)),
+      loss: {
+        unseen: ms(mine.map((r) => r.loss?.unseen ?? null)),
+        seen: ms(mine.map((r) => r.loss?.seen ?? null)),
+        gap: ms(mine.map((r) => r.loss?.gap ?? null)),
+      },
     };
   });
   const { onProgress: _p, python: _py, ...trainShown } = trainIn;

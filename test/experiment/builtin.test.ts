@@ -9,17 +9,10 @@ import {
   runExperiment,
 } from "../../src/experiment/index.js";
 import { EXAMPLE_TEST, EXAMPLE_TRAIN, listDir, tempDir } from "../helpers/tmp.js";
-import { describeTorch, TORCH_PYTHON } from "../helpers/torch.js";
+import { describeTorch, TINY_TRAINING } from "../helpers/torch.js";
 
 // Tiny versions of every built-in experiment on the bundled example: builtin:tiny, 2 steps, one seed.
-const TINY = {
-  model: "builtin:tiny",
-  maxSteps: 2,
-  evalEvery: 2,
-  evalMaxExamples: 8,
-  threads: 1,
-  python: TORCH_PYTHON ?? undefined,
-};
+const TINY = TINY_TRAINING;
 
 async function run(
   name: Parameters<typeof builtinSpec>[0],

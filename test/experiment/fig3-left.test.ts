@@ -10,7 +10,9 @@ import {
 } from "../../src/experiment/index.js";
 import { cli, requireBuiltCli } from "../helpers/cli.js";
 import { EXAMPLE_TEST, EXAMPLE_TRAIN, listDir, tempDir } from "../helpers/tmp.js";
-import { describeTorch, TORCH_PYTHON } from "../helpers/torch.js";
+import { describeTorch, TINY_TRAINING } from "../helpers/torch.js";
+
+const THREE_STEPS = { ...TINY_TRAINING, maxSteps: 3, evalEvery: 3, evalMaxExamples: 20 };
 
 describe("curve areas", () => {
   it("is the trapezoid area over the step range, i.e. the curve's mean", () => {
@@ -95,14 +97,7 @@ describeTorch("experiment fig3-left (tiny, end to end)", () => {
       holdout: ["antonyms", "unit-conversion", "reverse-word", "animal-sounds"],
       out,
       seeds: [0],
-      trainOptions: {
-        model: "builtin:tiny",
-        maxSteps: 3,
-        evalEvery: 3,
-        evalMaxExamples: 20,
-        threads: 1,
-        python: TORCH_PYTHON ?? undefined,
-      },
+      trainOptions: THREE_STEPS,
     });
     expect(r.split).toMatchObject({ trainFiles: 49, testFiles: 15 });
     expect(r.runs.map((x) => x.label)).toEqual(["NFT seed 0", "RT seed 0", "FFT seed 0"]);
@@ -148,14 +143,7 @@ describeTorch("experiment fig3-left (tiny, end to end)", () => {
       holdout: ["antonyms", "unit-conversion", "reverse-word", "animal-sounds"],
       out: moved,
       seeds: [0],
-      trainOptions: {
-        model: "builtin:tiny",
-        maxSteps: 3,
-        evalEvery: 3,
-        evalMaxExamples: 20,
-        threads: 1,
-        python: TORCH_PYTHON ?? undefined,
-      },
+      trainOptions: THREE_STEPS,
     });
     expect(again.runs.map((x) => x.reused)).toEqual([true, true, true]);
     expect(again.summary.map((s) => s.area)).toEqual(r.summary.map((s) => s.area));
@@ -174,14 +162,7 @@ describeTorch("experiment fig3-left (tiny, end to end)", () => {
       spec: { name: "random-only", arms: [{ label: "R", strategy: "random" as const }] },
       seeds: [0],
       report: false,
-      trainOptions: {
-        model: "builtin:tiny",
-        maxSteps: 2,
-        evalEvery: 2,
-        evalMaxExamples: 8,
-        threads: 1,
-        python: TORCH_PYTHON ?? undefined,
-      },
+      trainOptions: TINY_TRAINING,
     };
     expect((await runExperiment(options)).runs.map((x) => x.reused)).toEqual([false]);
     expect((await runExperiment(options)).runs.map((x) => x.reused)).toEqual([true]);

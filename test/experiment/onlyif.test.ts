@@ -8,7 +8,7 @@ import {
   onlyIfThreshold,
   scoreRunGenerations,
 } from "../../src/experiment/index.js";
-import { pool } from "../../src/experiment/onlyif.js";
+import { pool, subsetLoss } from "../../src/experiment/onlyif.js";
 import { generateRewrite, REWRITE_DEFAULTS, type RewriteOptions } from "../../src/synth/rewrite.js";
 import { cli, requireBuiltCli } from "../helpers/cli.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -57,6 +57,7 @@ describe("onlyif threshold and scoring", () => {
     unseenApply: null,
     unseenNoop: null,
     seen: null,
+    loss: { unseen: null, seen: null, gap: null },
   });
 
   it("finds the smallest I above half the best and the largest consecutive jump", () => {
@@ -109,6 +110,29 @@ describe("onlyif threshold and scoring", () => {
     expect(s[1]!.unseenNoop.accuracy).toBe(1);
     expect(s[1]!.seen.accuracy).toBe(0);
     expect(s[0]!.seen).toEqual({ correct: 0, examples: 0, accuracy: null });
+  });
+
+  it("weights per-task test losses by their example counts into subset losses and the gap", () => {
+    const counts = new Map([
+      ["unseen/apply", 3],
+      ["unseen/noop", 1],
+      ["seen/apply", 2],
+      ["seen/noop", 2],
+    ]);
+    const l = subsetLoss(
+      40,
+      { "unseen/apply": 1.0, "unseen/noop": 2.0, "seen/apply": 0.5, "seen/noop": 0.25 },
+      counts,
+    );
+    expect(l.step).toBe(40);
+    expect(l.unseen).toBeCloseTo((3 * 1.0 + 2.0) / 4, 12); // 1.25
+    expect(l.unseenApply).toBe(1.0);
+    expect(l.unseenNoop).toBe(2.0);
+    expect(l.seen).toBeCloseTo((2 * 0.5 + 2 * 0.25) / 4, 12); // 0.375
+    expect(l.gap).toBeCloseTo(0.875, 12);
+    // No seen examples: no seen loss and no gap.
+    const none = subsetLoss(1, { "unseen/apply": 1.0 }, new Map([["unseen/apply", 2]]));
+    expect(none).toMatchObject({ unseen: 1.0, seen: null, gap: null, unseenNoop: null });
   });
 
   it("runs jobs at most n at once and keeps their order", async () => {
@@ -200,6 +224,24 @@ describeTorch("experiment onlyif-threshold (tiny, end to end)", () => {
       );
     }
     expect(unseenRows[1]).toEqual(unseenRows[0]);
+    // The subset losses come from the run's last evaluation, weighted by the eval file's task counts.
+    for (const run of r.runs) {
+      const curves = JSON.parse(await read(run.runDir, "curves.json"));
+      const last = curves.points[curves.points.length - 1];
+      const evalRows = await jsonl(run.dataDir, "eval.jsonl");
+      const n = (t: string) => evalRows.filter((x) => x.task === t).length;
+      const per = last.test.perTask as Record<string, number>;
+      const weighted = (tasks: string[]) =>
+        tasks.reduce((a, t) => a + (per[t] ?? 0) * n(t), 0) /
+        tasks.reduce((a, t) => a + (per[t] === undefined ? 0 : n(t)), 0);
+      const unseenTasks = Object.keys(per).filter((t) => t.startsWith("unseen/"));
+      const seenTasks = Object.keys(per).filter((t) => t.startsWith("seen/"));
+      expect(run.loss!.step).toBe(2);
+      expect(run.loss!.unseen).toBeCloseTo(weighted(unseenTasks), 12);
+      expect(run.loss!.seen).toBeCloseTo(weighted(seenTasks), 12);
+      expect(run.loss!.gap).toBeCloseTo(run.loss!.unseen! - run.loss!.seen!, 12);
+    }
+    expect(r.summary[0]!.loss.unseen!.mean).toBe(r.runs[0]!.loss!.unseen);
     const saved = JSON.parse(await read("experiment.json"));
     expect(saved).toMatchObject({ kind: "experiment", name: "onlyif-threshold", budget: 32, seeds: [0] });
     expect(saved.summary[0].unseen.mean).toBe(r.runs[0]!.final.unseen.accuracy);

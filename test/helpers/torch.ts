@@ -15,6 +15,16 @@ export function torchPython(): string | null {
 
 export const TORCH_PYTHON = torchPython();
 
+/** Training options of the end-to-end experiment tests: builtin:tiny, 2 steps, 8 test examples, one thread. */
+export const TINY_TRAINING = {
+  model: "builtin:tiny",
+  maxSteps: 2,
+  evalEvery: 2,
+  evalMaxExamples: 8,
+  threads: 1,
+  python: TORCH_PYTHON ?? undefined,
+};
+
 /**
  * `describe` for tests that need PyTorch: skipped with a visible message where no Python has torch,
  * but failing in CI (CI=true), where .ci/run installs python3-torch.
