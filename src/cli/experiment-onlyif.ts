@@ -33,6 +33,7 @@ interface OnlyIfFlags extends TrainingFlags {
   generateAt?: number[];
   maxNewTokens?: number;
   parallel?: number;
+  resume: boolean;
   pngDir?: string;
   font?: string;
   quiet?: boolean;
@@ -130,6 +131,7 @@ export function onlyIfCommand(): Command {
       intOption("--max-new-tokens", 1, 16),
     )
     .option("--parallel <n>", "trainings at once (default 1)", intOption("--parallel", 1, 2))
+    .option("--no-resume", "train every run again even when OUT holds it complete with the same settings")
     .option("--png-dir <dir>", "also write the chart as PNG (onlyif-threshold.png)")
     .option("--font <file>", "font file for the PNG text (default: DejaVu Sans if installed)");
   return addTrainingOptions(command)
@@ -163,6 +165,7 @@ export function onlyIfCommand(): Command {
           instruction: flags.instruction,
           generateAt: flags.generateAt,
           parallel: flags.parallel,
+          resume: flags.resume,
           pngDir: flags.pngDir,
           font: flags.font,
           onProgress: progress.sink,
@@ -178,8 +181,11 @@ export function onlyIfCommand(): Command {
             m === null
               ? "-"
               : `${(100 * m.mean).toFixed(1)}%${m.std > 0 ? ` ± ${(100 * m.std).toFixed(1)}` : ""}`;
+          const g = (m: { mean: number; std: number } | null) =>
+            m === null ? "-" : `${m.mean.toFixed(3)}${m.std > 0 ? ` ± ${m.std.toFixed(3)}` : ""}`;
           progress.info(
-            `I=${String(s.rules).padStart(5)}: unseen ${f(s.unseen)} (rewrites ${f(s.unseenApply)}, no-ops ${f(s.unseenNoop)}), seen ${f(s.seen)} (${s.runs} runs)`,
+            `I=${String(s.rules).padStart(5)}: unseen ${f(s.unseen)} (rewrites ${f(s.unseenApply)}, no-ops ${f(s.unseenNoop)}), seen ${f(s.seen)}; ` +
+              `test loss unseen ${g(s.loss.unseen)}, seen ${g(s.loss.seen)}, gap ${g(s.loss.gap)} (${s.runs} runs)`,
           );
         }
         for (const t of r.threshold) progress.info(t.description);

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import type { TopLevelSpec } from "vega-lite";
@@ -18,10 +19,10 @@ import {
   rewriteRecord,
 } from "../synth/rewrite.js";
 import { resolveSettings, totalSteps } from "../train/options.js";
-import { train } from "../train/run.js";
+import { type TrainCurves, train } from "../train/run.js";
 import { VERSION } from "../version.js";
 import { meanAndStd } from "./area.js";
-import type { RunTrainOptions } from "./runner.js";
+import { RUN_KEY_FILE, type RunTrainOptions, sha256File } from "./runner.js";
 
 /**
  * Only-IF's threshold experiment (Zhang, Wang & Charton, arXiv 2410.04717): at a fixed budget of N
@@ -76,6 +77,12 @@ export interface OnlyIfOptions {
   generateAt?: number[];
   /** Trainings at once. */
   parallel?: number;
+  /**
+   * Reuse a run whose curves and generations exist and whose resume key (training and eval data
+   * hashes, seed, label, training options) matches (default true): an interrupted sweep goes on where
+   * it stopped, and a finished one is re-scored without training.
+   */
+  resume?: boolean;
   trainOptions?: OnlyIfTrainOptions;
   /** Also write the chart as OUT/…/accuracy.png into this directory. */
   pngDir?: string;
@@ -490,6 +497,7 @@ export async function onlyIfThreshold(options: OnlyIfOptions): Promise<OnlyIfRes
   const seenTest = options.seenTest ?? ONLYIF_DEFAULTS.seenTest;
   const instruction = options.instruction ?? ONLYIF_DEFAULTS.instruction;
   const parallel = options.parallel ?? ONLYIF_DEFAULTS.parallel;
+  const resume = options.resume ?? true;
   if (!Number.isSafeInteger(parallel) || parallel < 1)
     throw usageError(
       `--parallel must be an integer >= 1, got ${parallel}`,
@@ -512,6 +520,8 @@ export async function onlyIfThreshold(options: OnlyIfOptions): Promise<OnlyIfRes
       seenTest,
     });
   const trainIn = options.trainOptions ?? {};
+  // The resume key leaves out what cannot change the results: progress and the Python that runs them.
+  const { onProgress: _progress, python: _python, ...keyedTrain } = trainIn;
   const maxNewTokens =
     trainIn.maxNewTokens ??
     synth.stringLength[1] + Math.max(0, synth.patternLength[1] - synth.patternLength[0]) + 2;
@@ -606,34 +616,88 @@ export async function onlyIfThreshold(options: OnlyIfOptions): Promise<OnlyIfRes
   const timings: {
     rules: number;
     seed: number;
-    seconds: number;
-    trainSeconds: number;
+    seconds: number | null;
+    trainSeconds: number | null;
     stepsPerSecond: number | null;
+    /** Reused from an earlier run of the sweep (timings are that run's). */
+    reused: boolean;
   }[] = [];
   const runs = await pool(
     jobs.map((job) => async (): Promise<OnlyIfRun> => {
       const label = `I=${job.rules} seed ${job.seed}`;
-      onProgress({
-        stage: "experiment",
-        done,
-        total: jobs.length,
-        unit: "runs",
-        message: `training ${label} -> ${job.runDir}`,
-      });
-      const r = await train({
-        ...trainIn,
-        maxNewTokens,
-        evalEvery,
-        generateAt,
-        data: join(job.dataDir, "train.jsonl"),
-        eval: join(job.dataDir, "eval.jsonl"),
-        out: job.runDir,
-        seed: job.seed,
-        label,
-        taskField: "task",
-        // Progress of parallel runs would interleave: only the sequential sweep shows the trainer's.
-        onProgress: parallel === 1 ? trainIn.onProgress : undefined,
-      });
+      const trainPath = join(job.dataDir, "train.jsonl");
+      const evalPath = join(job.dataDir, "eval.jsonl");
+      const keyText = `${JSON.stringify(
+        {
+          data: await sha256File(trainPath),
+          eval: await sha256File(evalPath),
+          seed: job.seed,
+          label,
+          train: { ...keyedTrain, maxNewTokens, evalEvery, generateAt },
+        },
+        null,
+        2,
+      )}\n`;
+      const keyPath = join(job.runDir, RUN_KEY_FILE);
+      let r: {
+        curves: TrainCurves;
+        seconds: number | null;
+        trainSeconds: number | null;
+        stepsPerSecond: number | null;
+      };
+      let reused = false;
+      if (
+        resume &&
+        existsSync(join(job.runDir, "curves.json")) &&
+        existsSync(join(job.runDir, "generations.jsonl")) &&
+        existsSync(keyPath) &&
+        (await readFile(keyPath, "utf8")) === keyText
+      ) {
+        const curves = JSON.parse(await readFile(join(job.runDir, "curves.json"), "utf8")) as TrainCurves;
+        let t: { seconds?: number; trainSeconds?: number; stepsPerSecond?: number | null } = {};
+        try {
+          t = JSON.parse(await readFile(join(job.runDir, "run.json"), "utf8"))?.timings ?? {};
+        } catch {
+          t = {};
+        }
+        r = {
+          curves,
+          seconds: t.seconds ?? null,
+          trainSeconds: t.trainSeconds ?? null,
+          stepsPerSecond: t.stepsPerSecond ?? null,
+        };
+        reused = true;
+        onProgress({
+          stage: "experiment",
+          done,
+          total: jobs.length,
+          unit: "runs",
+          message: `reusing ${label}: ${job.runDir} is complete with the same settings`,
+        });
+      } else {
+        onProgress({
+          stage: "experiment",
+          done,
+          total: jobs.length,
+          unit: "runs",
+          message: `training ${label} -> ${job.runDir}`,
+        });
+        r = await train({
+          ...trainIn,
+          maxNewTokens,
+          evalEvery,
+          generateAt,
+          data: trainPath,
+          eval: evalPath,
+          out: job.runDir,
+          seed: job.seed,
+          label,
+          taskField: "task",
+          // Progress of parallel runs would interleave: only the sequential sweep shows the trainer's.
+          onProgress: parallel === 1 ? trainIn.onProgress : undefined,
+        });
+        await writeLines(keyPath, [keyText]);
+      }
       const scores = await scoreRunGenerations(join(job.runDir, "generations.jsonl"));
       const final = scores[scores.length - 1]!;
       const last = r.curves.points[r.curves.points.length - 1];
@@ -644,6 +708,7 @@ export async function onlyIfThreshold(options: OnlyIfOptions): Promise<OnlyIfRes
         seconds: r.seconds,
         trainSeconds: r.trainSeconds,
         stepsPerSecond: r.stepsPerSecond,
+        reused,
       });
       done++;
       const pct = (a: Accuracy) => (a.accuracy === null ? "-" : `${(100 * a.accuracy).toFixed(1)}%`);

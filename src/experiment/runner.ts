@@ -146,9 +146,10 @@ export interface ExperimentResult {
   verdict: { comparisons: Comparison[] };
 }
 
-const RUN_KEY_FILE = "experiment-run.json";
+/** A run directory's resume key: the settings its curves were trained with. */
+export const RUN_KEY_FILE = "experiment-run.json";
 
-async function sha256File(path: string): Promise<string> {
+export async function sha256File(path: string): Promise<string> {
   return createHash("sha256")
     .update(await readFile(path))
     .digest("hex");

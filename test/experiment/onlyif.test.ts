@@ -1,4 +1,4 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { exactMatch } from "../../src/evaluate/exact-match.js";
@@ -255,6 +255,22 @@ describeTorch("experiment onlyif-threshold (tiny, end to end)", () => {
     // Same options and seed: the same experiment.json bytes (timings live in timings.json).
     await onlyIfThreshold(options(join(dir, "b")));
     expect(await readFile(join(dir, "b", "experiment.json"), "utf8")).toBe(await read("experiment.json"));
+    // Run again into the same directory: nothing is trained (the curves keep their bytes and time), the
+    // same experiment.json is written; other training options train again.
+    const timingsOf = async (d: string) => JSON.parse(await readFile(join(dir, d, "timings.json"), "utf8"));
+    expect((await timingsOf("b")).runs.map((t: { reused: boolean }) => t.reused)).toEqual([false, false]);
+    const curvesBefore = await readFile(join(dir, "b", r.runs[0]!.runDir, "curves.json"));
+    const { mtimeMs } = await stat(join(dir, "b", r.runs[0]!.runDir, "curves.json"));
+    await onlyIfThreshold(options(join(dir, "b")));
+    expect((await timingsOf("b")).runs.map((t: { reused: boolean }) => t.reused)).toEqual([true, true]);
+    expect((await stat(join(dir, "b", r.runs[0]!.runDir, "curves.json"))).mtimeMs).toBe(mtimeMs);
+    expect(await readFile(join(dir, "b", r.runs[0]!.runDir, "curves.json"))).toEqual(curvesBefore);
+    expect(await readFile(join(dir, "b", "experiment.json"), "utf8")).toBe(await read("experiment.json"));
+    const other = options(join(dir, "b"));
+    await onlyIfThreshold({ ...other, trainOptions: { ...other.trainOptions, lr: 5e-4 } });
+    expect((await timingsOf("b")).runs.map((t: { reused: boolean }) => t.reused)).toEqual([false, false]);
+    await onlyIfThreshold({ ...options(join(dir, "b")), resume: false });
+    expect((await timingsOf("b")).runs.map((t: { reused: boolean }) => t.reused)).toEqual([false, false]);
     expect(JSON.parse(await read("timings.json")).runs).toHaveLength(2);
   }, 120_000);
 });
