@@ -132,7 +132,10 @@ export function onlyIfCommand(): Command {
     )
     .option("--parallel <n>", "trainings at once (default 1)", intOption("--parallel", 1, 2))
     .option("--no-resume", "train every run again even when OUT holds it complete with the same settings")
-    .option("--png-dir <dir>", "also write the chart as PNG (onlyif-threshold.png)")
+    .option(
+      "--png-dir <dir>",
+      "also write the charts as PNG (onlyif-threshold.png, onlyif-threshold-loss.png)",
+    )
     .option("--font <file>", "font file for the PNG text (default: DejaVu Sans if installed)");
   return addTrainingOptions(command)
     .option("--quiet", "no progress or messages on stderr")

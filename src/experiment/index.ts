@@ -20,6 +20,7 @@ export {
   type OnlyIfScores,
   type OnlyIfSummary,
   type OnlyIfThreshold,
+  onlyIfLossSpec,
   onlyIfSpec,
   onlyIfThreshold,
   scoreRunGenerations,

@@ -320,7 +320,82 @@ export function computeThreshold(
   };
 }
 
-/** Vega-Lite chart: accuracy against I (log x), per-seed points and the mean over seeds as lines. */
+type SweepPoint = { rules: number; series: string; value: number; std?: number; seed?: number };
+
+/** Vega-Lite layers over I (log x): the means as lines and single runs as dots, one colour per series. */
+function sweepChart(
+  rulesAxis: number[],
+  means: SweepPoint[],
+  runs: SweepPoint[],
+  series: string[],
+  y: { title: string; domain?: [number, number] },
+  title: string,
+): TopLevelSpec {
+  const domain = series.filter((l) => means.some((m) => m.series === l));
+  const x = {
+    field: "rules",
+    type: "quantitative" as const,
+    title: "distinct training rules I (log scale)",
+    scale: { type: "log" as const, base: 2 },
+    axis: { values: rulesAxis },
+  };
+  const yEnc = {
+    field: "value",
+    type: "quantitative" as const,
+    title: y.title,
+    ...(y.domain === undefined ? {} : { scale: { domain: y.domain } }),
+  };
+  const color = {
+    field: "series",
+    type: "nominal" as const,
+    title: null,
+    scale: { domain },
+    legend: { labelLimit: 300 },
+  };
+  const tip = (extra: object[]) => [
+    { field: "series", type: "nominal" },
+    { field: "rules", type: "quantitative", title: "I" },
+    ...extra,
+  ];
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    title,
+    width: 560,
+    height: 320,
+    layer: [
+      {
+        data: { values: means },
+        mark: { type: "line", point: true },
+        encoding: {
+          x,
+          y: yEnc,
+          color,
+          tooltip: tip([
+            { field: "value", type: "quantitative", format: ".3f", title: "mean" },
+            { field: "std", type: "quantitative", format: ".3f" },
+          ]),
+        },
+      },
+      {
+        data: { values: runs },
+        mark: { type: "point", shape: "circle", size: 20, opacity: 0.5, filled: true },
+        encoding: {
+          x,
+          y: yEnc,
+          color,
+          tooltip: tip([
+            { field: "seed", type: "quantitative" },
+            { field: "value", type: "quantitative", format: ".3f" },
+          ]),
+        },
+      },
+    ],
+  } as TopLevelSpec;
+}
+
+const rulesAxis = (summary: readonly OnlyIfSummary[]) => [...new Set(summary.map((s) => s.rules))];
+
+/** Vega-Lite chart: exact-match accuracy against I (log x), per-seed points and the mean over seeds as lines. */
 export function onlyIfSpec(result: Pick<OnlyIfResult, "runs" | "summary" | "budget">): TopLevelSpec {
   const metrics = [
     ["unseen", "unseen rules (all)"],
@@ -330,72 +405,48 @@ export function onlyIfSpec(result: Pick<OnlyIfResult, "runs" | "summary" | "budg
   const means = result.summary.flatMap((s) =>
     metrics
       .filter(([m]) => s[m] !== null)
-      .map(([m, label]) => ({ rules: s.rules, series: label, accuracy: s[m]!.mean, std: s[m]!.std })),
+      .map(([m, label]) => ({ rules: s.rules, series: label, value: s[m]!.mean, std: s[m]!.std })),
   );
   const runs = result.runs.flatMap((r) =>
     metrics
       .filter(([m]) => r.final[m].accuracy !== null)
-      .map(([m, label]) => ({ rules: r.rules, seed: r.seed, series: label, accuracy: r.final[m].accuracy })),
+      .map(([m, label]) => ({ rules: r.rules, seed: r.seed, series: label, value: r.final[m].accuracy! })),
   );
-  const domain = metrics.map(([, l]) => l).filter((l) => means.some((m) => m.series === l));
-  const x = {
-    field: "rules",
-    type: "quantitative" as const,
-    title: "distinct training rules I (log scale)",
-    scale: { type: "log" as const, base: 2 },
-    axis: { values: [...new Set(result.summary.map((s) => s.rules))] },
-  };
-  const y = {
-    field: "accuracy",
-    type: "quantitative" as const,
-    title: "exact-match accuracy",
-    scale: { domain: [0, 1] },
-  };
-  const color = {
-    field: "series",
-    type: "nominal" as const,
-    title: null,
-    scale: { domain },
-    legend: { labelLimit: 300 },
-  };
-  return {
-    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-    title: `Greedy exact match against the number of training rules, budget ${result.budget}`,
-    width: 560,
-    height: 320,
-    layer: [
-      {
-        data: { values: means },
-        mark: { type: "line", point: true },
-        encoding: {
-          x,
-          y,
-          color,
-          tooltip: [
-            { field: "series", type: "nominal" },
-            { field: "rules", type: "quantitative", title: "I" },
-            { field: "accuracy", type: "quantitative", format: ".3f", title: "mean" },
-            { field: "std", type: "quantitative", format: ".3f" },
-          ],
-        },
-      },
-      {
-        data: { values: runs },
-        mark: { type: "point", shape: "circle", size: 20, opacity: 0.5, filled: true },
-        encoding: {
-          x,
-          y,
-          color,
-          tooltip: [
-            { field: "series", type: "nominal" },
-            { field: "rules", type: "quantitative", title: "I" },
-            { field: "seed", type: "quantitative" },
-            { field: "accuracy", type: "quantitative", format: ".3f" },
-          ],
-        },
-      },
-    ],
-  } as TopLevelSpec;
+  return sweepChart(
+    rulesAxis(result.summary),
+    means,
+    runs,
+    metrics.map(([, l]) => l),
+    { title: "exact-match accuracy", domain: [0, 1] },
+    `Greedy exact match against the number of training rules, budget ${result.budget}`,
+  );
+}
+
+/** Vega-Lite chart: final test loss on unseen and seen rules, and their gap, against I (log x). */
+export function onlyIfLossSpec(result: Pick<OnlyIfResult, "runs" | "summary" | "budget">): TopLevelSpec {
+  const metrics = [
+    ["unseen", "test loss, unseen rules"],
+    ["seen", "test loss, seen rules"],
+    ["gap", "gap (unseen − seen)"],
+  ] as const;
+  const means = result.summary.flatMap((s) =>
+    metrics
+      .filter(([m]) => s.loss[m] !== null)
+      .map(([m, label]) => ({ rules: s.rules, series: label, value: s.loss[m]!.mean, std: s.loss[m]!.std })),
+  );
+  const runs = result.runs.flatMap((r) =>
+    metrics
+      .filter(([m]) => r.loss !== null && r.loss[m] !== null)
+      .map(([m, label]) => ({ rules: r.rules, seed: r.seed, series: label, value: r.loss![m]! })),
+  );
+  return sweepChart(
+    rulesAxis(result.summary),
+    means,
+    runs,
+    metrics.map(([, l]) => l),
+    { title: "answer-token cross-entropy (nats per byte)" },
+    `Test loss at the last evaluation against the number of training rules, budget ${result.budget}`,
+  );
 }
 
 const fmtLoss = (x: number | null) => (x === null ? "-" : x.toFixed(3));
@@ -411,7 +462,7 @@ function pctCell(m: MeanStd): string {
 }
 
 /** The self-contained report page (vega inlined, no network). */
-export function onlyIfHtml(result: OnlyIfResult, vega: unknown): string {
+export function onlyIfHtml(result: OnlyIfResult, vega: unknown, lossVega?: unknown): string {
   const bundle = vegaBundle();
   const rows = result.summary
     .map(
@@ -426,6 +477,15 @@ export function onlyIfHtml(result: OnlyIfResult, vega: unknown): string {
   const caption =
     `Exact match of greedy answers after training on ${result.budget} examples of I distinct rules; ` +
     `lines: mean over seeds ${result.seeds.join(", ")}; dots: single runs.`;
+  const lossTitle = "Test loss on unseen and seen rules against the number of training rules";
+  const lossCaption =
+    "Answer-token cross-entropy per example (nats per byte) at the last evaluation; the gap is unseen minus seen. " +
+    `Lines: mean over seeds ${result.seeds.join(", ")}; dots: single runs.`;
+  const figure = (id: string, t: string, c: string) =>
+    `<figure class="chart" id="chart-${id}" data-chart="${id}"><h3>${escapeHtml(t)}</h3>` +
+    `<figcaption>${escapeHtml(c)}</figcaption>` +
+    `<div class="view" role="img" aria-label="${escapeHtml(c)}"></div>` +
+    "<noscript>The chart needs JavaScript (inlined in this file).</noscript></figure>";
   return [
     "<!doctype html>",
     '<html lang="en"><head><meta charset="utf-8">',
@@ -434,17 +494,15 @@ export function onlyIfHtml(result: OnlyIfResult, vega: unknown): string {
     `<title>${escapeHtml(title)}</title><style>${CSS}</style></head>`,
     `<body><header><h1>${escapeHtml(title)}</h1>`,
     `<p class="meta">Made by instruct-arrange ${escapeHtml(VERSION)} with Vega ${escapeHtml(bundle.version)} and Vega-Lite ${escapeHtml(bundle.vegaLiteVersion)}; everything is inside this file. Task and question: Zhang, Wang &amp; Charton, arXiv 2410.04717.</p></header><main>`,
-    `<figure class="chart" id="chart-accuracy" data-chart="accuracy"><h3>${escapeHtml(title)}</h3>` +
-      `<figcaption>${escapeHtml(caption)}</figcaption>` +
-      `<div class="view" role="img" aria-label="${escapeHtml(caption)}"></div>` +
-      "<noscript>The chart needs JavaScript (inlined in this file).</noscript></figure>",
+    figure("accuracy", title, caption),
+    lossVega === undefined ? "" : figure("loss", lossTitle, lossCaption),
     `<h2>Threshold</h2><ul>${result.threshold.map((t) => `<li>${escapeHtml(t.description)}</li>`).join("")}</ul>`,
     "<h2>Accuracy and test loss per I</h2><table><thead><tr><th>I</th><th>runs</th><th>unseen (all)</th><th>unseen rewrites</th>" +
       `<th>unseen no-ops</th><th>seen rules</th><th>test loss, unseen</th><th>test loss, seen</th><th>loss gap (unseen − seen)</th></tr></thead><tbody>${rows}</tbody></table>` +
       "<p>Accuracy: exact match of greedy answers at the last step. Test loss: answer-token cross-entropy per example (nats per byte) at the last evaluation; the gap shows how much worse unseen rules are predicted than training rules, and it moves before whole answers come out right.</p>",
     `<h2>Settings</h2><pre>${escapeHtml(JSON.stringify({ budget: result.budget, seeds: result.seeds, instruction: result.instruction, seenTest: result.seenTest, synth: result.synth, train: result.train }, null, 2))}</pre>`,
     "</main>",
-    `<script type="application/json" id="ia-specs">${jsonForScript({ accuracy: vega })}</script>`,
+    `<script type="application/json" id="ia-specs">${jsonForScript(lossVega === undefined ? { accuracy: vega } : { accuracy: vega, loss: lossVega })}</script>`,
     `<script>${bundle.source}</script>`,
     `<script>${BOOT}</script>`,
     "</body></html>",
@@ -793,12 +851,15 @@ export async function onlyIfThreshold(options: OnlyIfOptions): Promise<OnlyIfRes
 
   const spec = onlyIfSpec(result);
   const vega = toVega(spec);
+  const lossSpec = onlyIfLossSpec(result);
+  const lossVega = toVega(lossSpec);
   const font = options.pngDir !== undefined ? findFont(options.font) : undefined;
   const staged = new Staging();
   try {
     await writeLines(staged.path(join(out, "experiment.json")), [`${JSON.stringify(result, null, 2)}\n`]);
-    await writeLines(staged.path(join(out, "report.html")), [onlyIfHtml(result, vega)]);
+    await writeLines(staged.path(join(out, "report.html")), [onlyIfHtml(result, vega, lossVega)]);
     await writeLines(staged.path(join(out, "accuracy.vl.json")), [`${JSON.stringify(spec, null, 2)}\n`]);
+    await writeLines(staged.path(join(out, "loss.vl.json")), [`${JSON.stringify(lossSpec, null, 2)}\n`]);
     timings.sort((a, b) => a.rules - b.rules || a.seed - b.seed);
     await writeLines(staged.path(join(out, "timings.json")), [
       `${JSON.stringify({ parallel, runs: timings }, null, 2)}\n`,
@@ -807,6 +868,8 @@ export async function onlyIfThreshold(options: OnlyIfOptions): Promise<OnlyIfRes
       await mkdir(options.pngDir, { recursive: true });
       const png = svgToPng(await vegaToSvg(vega), font!);
       await writeFileStaged(staged, join(options.pngDir, "onlyif-threshold.png"), png);
+      const lossPng = svgToPng(await vegaToSvg(lossVega), font!);
+      await writeFileStaged(staged, join(options.pngDir, "onlyif-threshold-loss.png"), lossPng);
     }
     await staged.commit();
   } catch (e) {

@@ -252,6 +252,13 @@ describeTorch("experiment onlyif-threshold (tiny, end to end)", () => {
     const spec = JSON.parse(await read("accuracy.vl.json"));
     expect(spec.layer[0].encoding.x.scale.type).toBe("log");
     expect(spec.layer[0].data.values.length).toBeGreaterThan(0);
+    expect(html).toContain('data-chart="loss"');
+    const lossSpec = JSON.parse(await read("loss.vl.json"));
+    expect(
+      lossSpec.layer[0].data.values
+        .filter((v: { series: string }) => v.series === "test loss, unseen rules")
+        .map((v: { rules: number; value: number }) => [v.rules, v.value]),
+    ).toEqual(r.summary.map((s) => [s.rules, s.loss.unseen!.mean]));
     // Same options and seed: the same experiment.json bytes (timings live in timings.json).
     await onlyIfThreshold(options(join(dir, "b")));
     expect(await readFile(join(dir, "b", "experiment.json"), "utf8")).toBe(await read("experiment.json"));
