@@ -4,6 +4,7 @@ import { join, relative, resolve } from "node:path";
 import type { TopLevelSpec } from "vega-lite";
 import { usageError } from "../core/errors.js";
 import { noProgress, type ProgressSink } from "../core/progress.js";
+import { atomicWrite, writeAll } from "../data/atomic.js";
 import { exactMatch } from "../evaluate/exact-match.js";
 import { Staging, writeLines } from "../pipeline/staging.js";
 import { BOOT, CSS, escapeHtml, jsonForScript, vegaBundle } from "../report/html.js";
@@ -84,7 +85,7 @@ export interface OnlyIfOptions {
    */
   resume?: boolean;
   trainOptions?: OnlyIfTrainOptions;
-  /** Also write the chart as OUT/…/accuracy.png into this directory. */
+  /** Also write the charts into this directory: onlyif-threshold.png (accuracy), onlyif-threshold-loss.png. */
   pngDir?: string;
   font?: string;
   onProgress?: ProgressSink;
@@ -754,7 +755,7 @@ export async function onlyIfThreshold(options: OnlyIfOptions): Promise<OnlyIfRes
           // Progress of parallel runs would interleave: only the sequential sweep shows the trainer's.
           onProgress: parallel === 1 ? trainIn.onProgress : undefined,
         });
-        await writeLines(keyPath, [keyText]);
+        await atomicWrite(keyPath, (fh) => writeAll(fh, Buffer.from(keyText)));
       }
       const scores = await scoreRunGenerations(join(job.runDir, "generations.jsonl"));
       const final = scores[scores.length - 1]!;
