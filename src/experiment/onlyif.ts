@@ -1,14 +1,17 @@
 import { existsSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
+import type { Spec as VegaSpec } from "vega";
 import type { TopLevelSpec } from "vega-lite";
 import { usageError } from "../core/errors.js";
 import { noProgress, type ProgressSink } from "../core/progress.js";
 import { atomicWrite, writeAll } from "../data/atomic.js";
 import { exactMatch } from "../evaluate/exact-match.js";
 import { Staging, writeLines } from "../pipeline/staging.js";
-import { BOOT, CSS, escapeHtml, jsonForScript, vegaBundle } from "../report/html.js";
-import { findFont, svgToPng, toVega, vegaToSvg } from "../report/render.js";
+import { escapeHtml, figure, pageHtml } from "../report/html.js";
+import { makeOutputDirs, stageChartImages } from "../report/images.js";
+import { findFont, toVega } from "../report/render.js";
+import type { ReportChart } from "../report/types.js";
 import {
   checkRewriteOptions,
   generateRewrite,
@@ -462,9 +465,29 @@ function pctCell(m: MeanStd): string {
   return `<td class="num">${(100 * m.mean).toFixed(1)}%${m.std > 0 ? ` ± ${(100 * m.std).toFixed(1)}` : ""}</td>`;
 }
 
-/** The self-contained report page (vega inlined, no network). */
-export function onlyIfHtml(result: OnlyIfResult, vega: unknown, lossVega?: unknown): string {
-  const bundle = vegaBundle();
+/** The two charts of the sweep, as the report's pages draw them. */
+export function onlyIfCharts(result: OnlyIfResult): ReportChart[] {
+  const seeds = `Lines: mean over seeds ${result.seeds.join(", ")}; dots: single runs.`;
+  return [
+    {
+      name: "accuracy",
+      title: "Only-IF threshold: unseen-rule accuracy against the number of training rules",
+      caption: `Exact match of greedy answers after training on ${result.budget} examples of I distinct rules. ${seeds}`,
+      spec: onlyIfSpec(result),
+    },
+    {
+      name: "loss",
+      title: "Test loss on unseen and seen rules against the number of training rules",
+      caption:
+        "Answer-token cross-entropy per example (nats per byte) at the last evaluation; the gap is unseen minus seen. " +
+        seeds,
+      spec: onlyIfLossSpec(result),
+    },
+  ];
+}
+
+/** The self-contained report page (vega inlined, no network), in the look of `report`'s pages. */
+export function onlyIfHtml(result: OnlyIfResult, charts: { chart: ReportChart; vega: VegaSpec }[]): string {
   const rows = result.summary
     .map(
       (s) =>
@@ -472,43 +495,26 @@ export function onlyIfHtml(result: OnlyIfResult, vega: unknown, lossVega?: unkno
         `${lossCell(s.loss.unseen)}${lossCell(s.loss.seen)}${lossCell(s.loss.gap)}</tr>`,
     )
     .join("");
-  const csp =
-    "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data:";
-  const title = "Only-IF threshold: unseen-rule accuracy against the number of training rules";
-  const caption =
-    `Exact match of greedy answers after training on ${result.budget} examples of I distinct rules; ` +
-    `lines: mean over seeds ${result.seeds.join(", ")}; dots: single runs.`;
-  const lossTitle = "Test loss on unseen and seen rules against the number of training rules";
-  const lossCaption =
-    "Answer-token cross-entropy per example (nats per byte) at the last evaluation; the gap is unseen minus seen. " +
-    `Lines: mean over seeds ${result.seeds.join(", ")}; dots: single runs.`;
-  const figure = (id: string, t: string, c: string) =>
-    `<figure class="chart" id="chart-${id}" data-chart="${id}"><h3>${escapeHtml(t)}</h3>` +
-    `<figcaption>${escapeHtml(c)}</figcaption>` +
-    `<div class="view" role="img" aria-label="${escapeHtml(c)}"></div>` +
-    "<noscript>The chart needs JavaScript (inlined in this file).</noscript></figure>";
-  return [
-    "<!doctype html>",
-    '<html lang="en"><head><meta charset="utf-8">',
-    `<meta http-equiv="Content-Security-Policy" content="${csp}">`,
-    `<meta name="generator" content="instruct-arrange ${escapeHtml(VERSION)}">`,
-    `<title>${escapeHtml(title)}</title><style>${CSS}</style></head>`,
-    `<body><header><h1>${escapeHtml(title)}</h1>`,
-    `<p class="meta">Made by instruct-arrange ${escapeHtml(VERSION)} with Vega ${escapeHtml(bundle.version)} and Vega-Lite ${escapeHtml(bundle.vegaLiteVersion)}; everything is inside this file. Task and question: Zhang, Wang &amp; Charton, arXiv 2410.04717.</p></header><main>`,
-    figure("accuracy", title, caption),
-    lossVega === undefined ? "" : figure("loss", lossTitle, lossCaption),
-    `<h2>Threshold</h2><ul>${result.threshold.map((t) => `<li>${escapeHtml(t.description)}</li>`).join("")}</ul>`,
-    "<h2>Accuracy and test loss per I</h2><table><thead><tr><th>I</th><th>runs</th><th>unseen (all)</th><th>unseen rewrites</th>" +
+  const body = [
+    `<section id="charts"><h2>Charts</h2>${charts.map((c) => figure(c.chart)).join("")}</section>`,
+    `<section id="threshold"><h2>Threshold</h2><ul>${result.threshold.map((t) => `<li>${escapeHtml(t.description)}</li>`).join("")}</ul></section>`,
+    '<section id="table"><h2>Accuracy and test loss per I</h2><table><thead><tr><th>I</th><th>runs</th><th>unseen (all)</th><th>unseen rewrites</th>' +
       `<th>unseen no-ops</th><th>seen rules</th><th>test loss, unseen</th><th>test loss, seen</th><th>loss gap (unseen − seen)</th></tr></thead><tbody>${rows}</tbody></table>` +
-      "<p>Accuracy: exact match of greedy answers at the last step. Test loss: answer-token cross-entropy per example (nats per byte) at the last evaluation; the gap shows how much worse unseen rules are predicted than training rules, and it moves before whole answers come out right.</p>",
-    `<h2>Settings</h2><pre>${escapeHtml(JSON.stringify({ budget: result.budget, seeds: result.seeds, instruction: result.instruction, seenTest: result.seenTest, synth: result.synth, train: result.train }, null, 2))}</pre>`,
-    "</main>",
-    `<script type="application/json" id="ia-specs">${jsonForScript(lossVega === undefined ? { accuracy: vega } : { accuracy: vega, loss: lossVega })}</script>`,
-    `<script>${bundle.source}</script>`,
-    `<script>${BOOT}</script>`,
-    "</body></html>",
-    "",
+      "<p>Accuracy: exact match of greedy answers at the last step. Test loss: answer-token cross-entropy per example (nats per byte) at the last evaluation; the gap shows how much worse unseen rules are predicted than training rules, and it moves before whole answers come out right.</p></section>",
+    `<section id="settings"><h2>Settings</h2><pre>${escapeHtml(JSON.stringify({ budget: result.budget, seeds: result.seeds, instruction: result.instruction, seenTest: result.seenTest, synth: result.synth, train: result.train }, null, 2))}</pre></section>`,
   ].join("\n");
+  return pageHtml({
+    title: "Only-IF threshold: unseen-rule accuracy against the number of training rules",
+    meta: "Task and question: Zhang, Wang &amp; Charton, arXiv 2410.04717.",
+    nav: [
+      ["charts", "Charts"],
+      ["threshold", "Threshold"],
+      ["table", "Per I"],
+      ["settings", "Settings"],
+    ],
+    body,
+    charts,
+  });
 }
 
 function checkList(list: number[], flag: string, min: number): number[] {
@@ -850,36 +856,33 @@ export async function onlyIfThreshold(options: OnlyIfOptions): Promise<OnlyIfRes
     threshold: [computeThreshold(summary, "unseen"), computeThreshold(summary, "unseenApply")],
   };
 
-  const spec = onlyIfSpec(result);
-  const vega = toVega(spec);
-  const lossSpec = onlyIfLossSpec(result);
-  const lossVega = toVega(lossSpec);
+  const charts = onlyIfCharts(result).map((chart) => ({ chart, vega: toVega(chart.spec) }));
   const font = options.pngDir !== undefined ? findFont(options.font) : undefined;
+  if (options.pngDir !== undefined) await makeOutputDirs({ out, pngDir: options.pngDir });
   const staged = new Staging();
   try {
     await writeLines(staged.path(join(out, "experiment.json")), [`${JSON.stringify(result, null, 2)}\n`]);
-    await writeLines(staged.path(join(out, "report.html")), [onlyIfHtml(result, vega, lossVega)]);
-    await writeLines(staged.path(join(out, "accuracy.vl.json")), [`${JSON.stringify(spec, null, 2)}\n`]);
-    await writeLines(staged.path(join(out, "loss.vl.json")), [`${JSON.stringify(lossSpec, null, 2)}\n`]);
+    await writeLines(staged.path(join(out, "report.html")), [onlyIfHtml(result, charts)]);
+    for (const { chart } of charts)
+      await writeLines(staged.path(join(out, `${chart.name}.vl.json`)), [
+        `${JSON.stringify(chart.spec, null, 2)}\n`,
+      ]);
     timings.sort((a, b) => a.rules - b.rules || a.seed - b.seed);
     await writeLines(staged.path(join(out, "timings.json")), [
       `${JSON.stringify({ parallel, runs: timings }, null, 2)}\n`,
     ]);
-    if (options.pngDir !== undefined) {
-      await mkdir(options.pngDir, { recursive: true });
-      const png = svgToPng(await vegaToSvg(vega), font!);
-      await writeFileStaged(staged, join(options.pngDir, "onlyif-threshold.png"), png);
-      const lossPng = svgToPng(await vegaToSvg(lossVega), font!);
-      await writeFileStaged(staged, join(options.pngDir, "onlyif-threshold-loss.png"), lossPng);
-    }
+    // The images keep their names from before the loss chart: onlyif-threshold(.png|-loss.png).
+    const imageName = (name: string) =>
+      name === "accuracy" ? "onlyif-threshold" : `onlyif-threshold-${name}`;
+    await stageChartImages(
+      staged,
+      charts.map(({ chart, vega }) => ({ chart: { ...chart, name: imageName(chart.name) }, vega })),
+      { pngDir: options.pngDir, font },
+    );
     await staged.commit();
   } catch (e) {
     await staged.abort();
     throw e;
   }
   return result;
-}
-
-async function writeFileStaged(staged: Staging, path: string, bytes: Buffer): Promise<void> {
-  await writeFile(staged.path(path), bytes);
 }

@@ -1,13 +1,12 @@
-import { mkdir, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
 import type { Spec as VegaSpec } from "vega";
 import type { TopLevelSpec } from "vega-lite";
-import { ArrangeError, usageError } from "../core/errors.js";
+import { usageError } from "../core/errors.js";
 import type { ExperimentResult } from "../experiment/runner.js";
 import { Staging, writeLines } from "../pipeline/staging.js";
 import { REPORT_DEFAULTS } from "./defaults.js";
 import { escapeHtml, figure, pageHtml } from "./html.js";
-import { findFont, svgToPng, toVega, vegaToSvg } from "./render.js";
+import { makeOutputDirs, stageChartImages } from "./images.js";
+import { findFont, toVega } from "./render.js";
 import { CONFIG, PALETTE, SCHEMA } from "./specs.js";
 import type { ReportChart } from "./types.js";
 
@@ -289,43 +288,12 @@ export async function experimentReport(
   const font = options.pngDir !== undefined ? findFont(options.font) : undefined;
   const charts = experimentCharts(options.result).map((chart) => ({ chart, vega: toVega(chart.spec) }));
   const html = experimentHtml(options.result, charts, options.title);
-  for (const [dir, option] of [
-    [dirname(options.out), "--out"],
-    [options.pngDir, "--png-dir"],
-    [options.svgDir, "--svg-dir"],
-  ] as const) {
-    if (dir === undefined) continue;
-    try {
-      await mkdir(dir, { recursive: true });
-    } catch (cause) {
-      throw new ArrangeError("io", `cannot create the directory: ${(cause as Error).message}`, {
-        file: dir,
-        option,
-        fix: "pass a directory you can write to",
-        cause,
-      });
-    }
-  }
+  await makeOutputDirs(options);
   const staged = new Staging();
-  const images: string[] = [];
+  let images: string[];
   try {
     await writeLines(staged.path(options.out), [html]);
-    if (options.pngDir !== undefined || options.svgDir !== undefined)
-      for (const { chart, vega } of charts) {
-        const svg = await vegaToSvg(vega);
-        if (options.svgDir !== undefined) {
-          const svgPath = join(options.svgDir, `${chart.name}.svg`);
-          const specPath = join(options.svgDir, `${chart.name}.vl.json`);
-          await writeLines(staged.path(svgPath), [svg]);
-          await writeLines(staged.path(specPath), [`${JSON.stringify(chart.spec, null, 2)}\n`]);
-          images.push(svgPath, specPath);
-        }
-        if (options.pngDir !== undefined) {
-          const pngPath = join(options.pngDir, `${chart.name}.png`);
-          await writeFile(staged.path(pngPath), svgToPng(svg, font!, pngScale));
-          images.push(pngPath);
-        }
-      }
+    images = await stageChartImages(staged, charts, { ...options, font, pngScale });
     await staged.commit();
   } catch (e) {
     await staged.abort();

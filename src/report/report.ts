@@ -1,43 +1,17 @@
-import { mkdir, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
 import type { Spec as VegaSpec } from "vega";
 import { CURVE_NAMES } from "../analyze/types.js";
-import { ArrangeError, usageError } from "../core/errors.js";
+import { usageError } from "../core/errors.js";
 import { noProgress } from "../core/progress.js";
 import { Staging, writeLines } from "../pipeline/staging.js";
 import { REPORT_DEFAULTS } from "./defaults.js";
 import { reportHtml } from "./html.js";
+import { makeOutputDirs, stageChartImages } from "./images.js";
 import { loadReportData } from "./load.js";
-import { findFont, svgToPng, toVega, vegaToSvg } from "./render.js";
+import { findFont, toVega } from "./render.js";
 import { reportCharts } from "./specs.js";
 import type { ReportChart, ReportOptions, ReportResult } from "./types.js";
 
 export { REPORT_DEFAULTS };
-
-async function makeDir(dir: string, option: string): Promise<void> {
-  try {
-    await mkdir(dir, { recursive: true });
-  } catch (cause) {
-    throw new ArrangeError("io", `cannot create the directory: ${(cause as Error).message}`, {
-      file: dir,
-      option,
-      fix: "pass a directory you can write to",
-      cause,
-    });
-  }
-}
-
-async function writeBytes(path: string, bytes: Uint8Array): Promise<void> {
-  try {
-    await writeFile(path, bytes);
-  } catch (cause) {
-    throw new ArrangeError("io", `cannot write: ${String(cause)}`, {
-      file: path,
-      fix: "check the path and free disk space",
-      cause,
-    });
-  }
-}
 
 function validate(o: ReportOptions) {
   if (!o.out) throw usageError("no output file given", "--out", "pass --out report.html");
@@ -98,31 +72,17 @@ export async function report(options: ReportOptions): Promise<ReportResult> {
   }));
   const html = reportHtml(data, charts, { tableRows: o.tableRows });
 
-  await makeDir(dirname(options.out), "--out");
-  if (options.pngDir !== undefined) await makeDir(options.pngDir, "--png-dir");
-  if (options.svgDir !== undefined) await makeDir(options.svgDir, "--svg-dir");
+  await makeOutputDirs(options);
   const staged = new Staging();
-  const images: string[] = [];
+  let images: string[];
   try {
     await writeLines(staged.path(options.out), [html]);
-    if (options.pngDir !== undefined || options.svgDir !== undefined) {
-      for (const [i, { chart, vega }] of charts.entries()) {
-        const svg = await vegaToSvg(vega);
-        if (options.svgDir !== undefined) {
-          const svgPath = join(options.svgDir, `${chart.name}.svg`);
-          const specPath = join(options.svgDir, `${chart.name}.vl.json`);
-          await writeLines(staged.path(svgPath), [svg]);
-          await writeLines(staged.path(specPath), [`${JSON.stringify(chart.spec, null, 2)}\n`]);
-          images.push(svgPath, specPath);
-        }
-        if (options.pngDir !== undefined) {
-          const pngPath = join(options.pngDir, `${chart.name}.png`);
-          await writeBytes(staged.path(pngPath), svgToPng(svg, font!, o.pngScale));
-          images.push(pngPath);
-        }
-        progress({ stage: "report:images", done: i + 1, total: charts.length, unit: "charts" });
-      }
-    }
+    images = await stageChartImages(staged, charts, {
+      ...options,
+      font,
+      pngScale: o.pngScale,
+      onChart: (done) => progress({ stage: "report:images", done, total: charts.length, unit: "charts" }),
+    });
     await staged.commit();
   } catch (e) {
     await staged.abort();

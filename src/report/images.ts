@@ -1,0 +1,72 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import type { Spec as VegaSpec } from "vega";
+import { ArrangeError } from "../core/errors.js";
+import { type Staging, writeLines } from "../pipeline/staging.js";
+import { svgToPng, vegaToSvg } from "./render.js";
+import type { ReportChart } from "./types.js";
+
+/** Creates the output directories of a page and its images, naming the option of any that fails. */
+export async function makeOutputDirs(dirs: { out: string; pngDir?: string; svgDir?: string }): Promise<void> {
+  for (const [dir, option] of [
+    [dirname(dirs.out), "--out"],
+    [dirs.pngDir, "--png-dir"],
+    [dirs.svgDir, "--svg-dir"],
+  ] as const) {
+    if (dir === undefined) continue;
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (cause) {
+      throw new ArrangeError("io", `cannot create the directory: ${(cause as Error).message}`, {
+        file: dir,
+        option,
+        fix: "pass a directory you can write to",
+        cause,
+      });
+    }
+  }
+}
+
+async function writeBytes(path: string, bytes: Uint8Array): Promise<void> {
+  try {
+    await writeFile(path, bytes);
+  } catch (cause) {
+    throw new ArrangeError("io", `cannot write: ${String(cause)}`, {
+      file: path,
+      fix: "check the path and free disk space",
+      cause,
+    });
+  }
+}
+
+/**
+ * Draws every chart into `staged`: `<svgDir>/<name>.svg` with its Vega-Lite spec `<name>.vl.json`, and
+ * `<pngDir>/<name>.png` (resvg with `font`, at `pngScale`). Returns the paths written, in order.
+ */
+export async function stageChartImages(
+  staged: Staging,
+  charts: readonly { chart: Pick<ReportChart, "name" | "spec">; vega: VegaSpec }[],
+  o: { pngDir?: string; svgDir?: string; font?: string; pngScale?: number; onChart?: (done: number) => void },
+): Promise<string[]> {
+  const images: string[] = [];
+  if (o.pngDir === undefined && o.svgDir === undefined) return images;
+  for (const [i, { chart, vega }] of charts.entries()) {
+    const svg = await vegaToSvg(vega);
+    if (o.svgDir !== undefined) {
+      const svgPath = join(o.svgDir, `${chart.name}.svg`);
+      const specPath = join(o.svgDir, `${chart.name}.vl.json`);
+      await writeLines(staged.path(svgPath), [svg]);
+      await writeLines(staged.path(specPath), [`${JSON.stringify(chart.spec, null, 2)}\n`]);
+      images.push(svgPath, specPath);
+    }
+    if (o.pngDir !== undefined) {
+      if (o.font === undefined)
+        throw new ArrangeError("internal", "PNG images need a font file", { fix: "please report this" });
+      const pngPath = join(o.pngDir, `${chart.name}.png`);
+      await writeBytes(staged.path(pngPath), svgToPng(svg, o.font, o.pngScale));
+      images.push(pngPath);
+    }
+    o.onChart?.(i + 1);
+  }
+  return images;
+}
