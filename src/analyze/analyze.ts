@@ -2,6 +2,9 @@ import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { usageError } from "../core/errors.js";
 import { noProgress } from "../core/progress.js";
+import { checkOutputPaths } from "../data/outputs.js";
+import { setHash } from "../data/overlap.js";
+import { checkTrainTestSources, guardedInputs, resolveTrainTest } from "../data/sources.js";
 import type { Dataset } from "../data/types.js";
 import { createGemm } from "../linalg/index.js";
 import { Staging, writeLines } from "../pipeline/staging.js";
@@ -11,7 +14,7 @@ import { prefixBigramKl } from "./bigram-kl.js";
 import { checkpointExamples, checkpointSteps } from "./checkpoints.js";
 import { histogram } from "./histogram.js";
 import { loadInputs } from "./load.js";
-import { readRoundMetadata, roundSummary } from "./metadata.js";
+import { roundSummary } from "./metadata.js";
 import { type EmbeddingCurves, prefixDistances } from "./prefix-distances.js";
 import { evenlySpaced, pca2d } from "./projection.js";
 import { roundedJson } from "./round-json.js";
@@ -41,8 +44,7 @@ function positiveInt(value: number | undefined, fallback: number, option: string
 }
 
 function validate(o: AnalyzeOptions) {
-  if (!o.train) throw usageError("no training set given", "--train", "pass --train FILE|DIR");
-  if (!o.test) throw usageError("no test set given", "--test", "pass --test FILE|DIR");
+  checkTrainTestSources(o);
   if ((o.trainEmbeddings === undefined) !== (o.testEmbeddings === undefined))
     throw usageError(
       "precomputed embeddings need both files",
@@ -120,9 +122,24 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
     timings[name] = (now - t0) / 1000;
     t0 = now;
   };
+  const sources = await resolveTrainTest(options);
+  await checkOutputPaths(
+    [
+      ...(options.data !== undefined ? [{ flag: "--data", path: options.data }] : []),
+      ...guardedInputs("--train", sources.train),
+      ...guardedInputs("--test", sources.test),
+      ...sources.train.files.map((f) => ({ flag: "--train", path: f.path })),
+      ...sources.test.files.map((f) => ({ flag: "--test", path: f.path })),
+      { flag: "--metadata", path: options.metadata },
+      { flag: "--train-embeddings", path: options.trainEmbeddings },
+      { flag: "--test-embeddings", path: options.testEmbeddings },
+    ],
+    [{ flag: "--out", path: options.out, kind: "file" }],
+  );
   if (options.out !== undefined) await mkdir(dirname(options.out), { recursive: true });
 
-  const { train, test, trainM, testM, embedder } = await loadInputs(options);
+  const loaded = await loadInputs(options, sources);
+  const { train, test, trainM, testM, embedder, meta } = loaded;
   if (train.count === 0)
     throw usageError(
       `the training set ${train.path} has no rows`,
@@ -131,11 +148,13 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
     );
   if (test.count === 0)
     throw usageError(`the test set ${test.path} has no rows`, "--test", "pass a non-empty test set");
-  const meta =
-    options.metadata === undefined ? undefined : await readRoundMetadata(options.metadata, train.count);
   tick("load");
 
-  const warnings: string[] = [];
+  const warnings: string[] = [...loaded.warnings];
+  if (meta !== undefined && meta.unchecked > 0)
+    warnings.push(
+      `${meta.unchecked} metadata rows have no text_hash (written by an older version), so they were not checked against the training rows`,
+    );
   const n = train.count;
   const m = test.count;
   const tasks = test.tasks.names.length;
@@ -230,8 +249,15 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
     version: VERSION,
     kind: "analysis",
     inputs: {
-      train: { path: train.path, files: fileSummaries(train), rows: n },
-      test: { path: test.path, files: fileSummaries(test), rows: m, tasks: test.tasks.names },
+      train: { path: train.path, files: fileSummaries(train), rows: n, setHash: setHash(train) },
+      test: {
+        path: test.path,
+        files: fileSummaries(test),
+        rows: m,
+        tasks: test.tasks.names,
+        setHash: setHash(test),
+      },
+      overlap: loaded.overlap,
       ...(options.metadata !== undefined ? { metadata: { path: options.metadata, rows: n } } : {}),
     },
     embedder,

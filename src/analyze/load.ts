@@ -1,8 +1,17 @@
 import { noProgress } from "../core/progress.js";
 import type { Matrix } from "../core/types.js";
+import {
+  checkOverlapMode,
+  exactOverlapError,
+  findExactOverlap,
+  overlapPairs,
+  withoutRows,
+} from "../data/overlap.js";
 import { readDataset } from "../data/read.js";
+import { type ResolvedSources, resolveTrainTest } from "../data/sources.js";
 import type { Dataset } from "../data/types.js";
 import { embedSets } from "../pipeline/embed-sets.js";
+import { type RoundMetadata, readRoundMetadata, withoutMetadataRows } from "./metadata.js";
 import type { Analysis, AnalyzeOptions } from "./types.js";
 
 export interface LoadedInputs {
@@ -11,11 +20,21 @@ export interface LoadedInputs {
   trainM: Matrix;
   testM: Matrix;
   embedder: Analysis["embedder"];
+  meta: RoundMetadata | undefined;
+  overlap: NonNullable<Analysis["inputs"]["overlap"]>;
+  warnings: string[];
 }
 
-/** Read both sets (texts always kept: the bigram KL needs them) and embed them, or load .npy embeddings. */
-export async function loadInputs(options: AnalyzeOptions): Promise<LoadedInputs> {
+/**
+ * Read both sets (texts always kept: the bigram KL needs them), check the metadata against the training
+ * file and the training rows against the test rows, then embed them (or load .npy embeddings).
+ */
+export async function loadInputs(
+  options: AnalyzeOptions,
+  sources?: { train: ResolvedSources; test: ResolvedSources },
+): Promise<LoadedInputs> {
   const progress = options.onProgress ?? noProgress;
+  const mode = checkOverlapMode(options.overlap);
   const readOpts = {
     template: options.template,
     taskField: options.taskField,
@@ -23,12 +42,57 @@ export async function loadInputs(options: AnalyzeOptions): Promise<LoadedInputs>
     texts: true,
     onProgress: progress,
   };
-  const train = await readDataset(options.train, { ...readOpts, label: "train" });
-  const test = await readDataset(options.test, { ...readOpts, label: "test", taskField: undefined });
+  const src = sources ?? (await resolveTrainTest(options));
+  let train = await readDataset(src.train, { ...readOpts, label: "train", flag: "--train" });
+  const test = await readDataset(src.test, {
+    ...readOpts,
+    label: "test",
+    taskField: undefined,
+    flag: "--test",
+  });
+  // Checked before any embedding: metadata of another file or arrangement would put rounds on the wrong rows.
+  let meta = options.metadata === undefined ? undefined : await readRoundMetadata(options.metadata, train);
+  const warnings: string[] = [];
+  const exact = await findExactOverlap(train, test);
+  const overlap = {
+    mode,
+    count: exact.trainRows.length,
+    dropped: 0,
+    pairs: overlapPairs(train, test, exact, 10_000),
+  };
+  if (exact.trainRows.length > 0) {
+    if (mode === "error") throw exactOverlapError(train, test, exact);
+    const n = exact.trainRows.length;
+    const w =
+      mode === "drop"
+        ? `left out ${n} training row${n === 1 ? "" : "s"} equal to a test row (--overlap drop)`
+        : `${n} training row${n === 1 ? "" : "s"} equal${n === 1 ? "s" : ""} a test row and ${n === 1 ? "is" : "are"} kept (--overlap keep)`;
+    warnings.push(w);
+    progress({ stage: "overlap", done: n, unit: "rows", message: `warning: ${w}` });
+  }
   const embedded = await embedSets(train, test, {
     ...options,
     batchSize: options.embedBatchSize,
     onProgress: progress,
   });
-  return { train, test, trainM: embedded.train, testM: embedded.test, embedder: embedded.embedder };
+  let trainM = embedded.train;
+  if (mode === "drop" && exact.trainRows.length > 0) {
+    overlap.dropped = exact.trainRows.length;
+    trainM = dropMatrixRows(trainM, exact.trainRows);
+    if (meta !== undefined) meta = withoutMetadataRows(meta, exact.trainRows);
+    train = withoutRows(train, exact.trainRows);
+  }
+  return { train, test, trainM, testM: embedded.test, embedder: embedded.embedder, meta, overlap, warnings };
+}
+
+function dropMatrixRows(m: Matrix, rows: Int32Array): Matrix {
+  const drop = new Uint8Array(m.rows);
+  for (const i of rows) drop[i] = 1;
+  const keep = m.rows - rows.length;
+  const out = new Float32Array(keep * m.cols);
+  for (let i = 0, k = 0; i < m.rows; i++) {
+    if (drop[i] === 1) continue;
+    out.set(m.data.subarray(i * m.cols, (i + 1) * m.cols), k++ * m.cols);
+  }
+  return { data: out, rows: keep, cols: m.cols };
 }

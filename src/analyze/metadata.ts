@@ -1,15 +1,24 @@
 import { readFile } from "node:fs/promises";
 import { ArrangeError, inputError } from "../core/errors.js";
+import { rowPlace, textHashHex } from "../data/overlap.js";
+import type { Dataset } from "../data/types.js";
 
 export interface RoundMetadata {
   /** TMA round of each training row, in output (file) order. */
   round: Int32Array;
   /** TMA distance (`value`) of each training row. */
   value: Float64Array;
+  /** Rows without a `text_hash` (metadata from before it was recorded), so not checked against the data. */
+  unchecked: number;
 }
 
-/** Read `arrange --metadata` JSONL: one object per training row, in output order, with `round` and `value`. */
-export async function readRoundMetadata(path: string, expectedRows: number): Promise<RoundMetadata> {
+/**
+ * Read `arrange --metadata` JSONL: one object per training row, in output order, with `round` and `value`,
+ * and check that it describes `train`: one line per row, and each line's `text_hash` equal to the text hash
+ * of the training row at that position (another arrangement of the same rows fails here).
+ */
+export async function readRoundMetadata(path: string, train: Dataset): Promise<RoundMetadata> {
+  const expectedRows = train.count;
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -23,6 +32,7 @@ export async function readRoundMetadata(path: string, expectedRows: number): Pro
   }
   const round: number[] = [];
   const value: number[] = [];
+  let unhashed = 0;
   const lines = text.split("\n");
   for (let l = 0; l < lines.length; l++) {
     const line = lines[l]!.trim();
@@ -39,6 +49,16 @@ export async function readRoundMetadata(path: string, expectedRows: number): Pro
     const v = (row as { value?: unknown } | null)?.value;
     if (typeof r !== "number" || !Number.isSafeInteger(r) || typeof v !== "number" || !Number.isFinite(v))
       throw inputError("missing or invalid `round`/`value`", path, l + 1, fix);
+    const h = (row as { text_hash?: unknown }).text_hash;
+    const k = round.length;
+    if (typeof h === "string" && k < train.count && h !== textHashHex(train, k))
+      throw inputError(
+        `metadata row ${k} (position ${k}) describes another text than training row ${k} (${rowPlace(train, k)}): the metadata belongs to another file or arrangement`,
+        path,
+        l + 1,
+        "pass the --metadata that `arrange` wrote together with this training file",
+      );
+    if (typeof h !== "string") unhashed++;
     round.push(r);
     value.push(v);
   }
@@ -49,7 +69,21 @@ export async function readRoundMetadata(path: string, expectedRows: number): Pro
       undefined,
       "pass the metadata written together with this training file (one line per row, same order)",
     );
-  return { round: Int32Array.from(round), value: Float64Array.from(value) };
+  return { round: Int32Array.from(round), value: Float64Array.from(value), unchecked: unhashed };
+}
+
+/** Metadata without the rows at the given (ascending) positions. */
+export function withoutMetadataRows(meta: RoundMetadata, rows: Int32Array): RoundMetadata {
+  const drop = new Uint8Array(meta.round.length);
+  for (const i of rows) drop[i] = 1;
+  const round: number[] = [];
+  const value: number[] = [];
+  for (let i = 0; i < meta.round.length; i++) {
+    if (drop[i] === 1) continue;
+    round.push(meta.round[i]!);
+    value.push(meta.value[i]!);
+  }
+  return { round: Int32Array.from(round), value: Float64Array.from(value), unchecked: meta.unchecked };
 }
 
 /** Round numbers (ascending), their sizes and mean `value`. */

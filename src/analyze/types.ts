@@ -3,10 +3,19 @@ import type { EmbeddingServiceOptions } from "../pipeline/start-embedder.js";
 
 /** Everything `analyze` needs; the CLI maps its flags one to one onto these fields. */
 export interface AnalyzeOptions extends EmbeddingServiceOptions {
-  /** Training set in the order it will be trained on (an `arrange` output, or any file as-is). */
-  train: string;
+  /** Training set in the order it will be trained on (an `arrange` output, or any file as-is); several in order. */
+  train?: import("../data/sources.js").DataSource;
   /** Target (test) set. */
-  test: string;
+  test?: import("../data/sources.js").DataSource;
+  /** Instead of train and test: one directory of task files, split by `holdout` (the training part in file order). */
+  data?: string;
+  /** With `data`: task-name prefixes whose files form the test set. */
+  holdout?: string[];
+  /**
+   * Training rows whose embedded text equals a test row's: "error" (default) stops before any embedding,
+   * "drop" leaves them out of the analysis (and their metadata rows), "keep" keeps them with a warning.
+   */
+  overlap?: import("../data/overlap.js").OverlapMode;
   /** Where to write the analysis JSON. Omit to only compute. */
   out?: string;
   /** `arrange --metadata` JSONL of the same training file (round and value per row, in output order). */
@@ -128,8 +137,11 @@ export interface Analysis {
   version: string;
   kind: "analysis";
   inputs: {
-    train: { path: string; files: InputFileSummary[]; rows: number };
-    test: { path: string; files: InputFileSummary[]; rows: number; tasks: string[] };
+    /** setHash: order-independent SHA-256 of the rows' text hashes (the same rows in any order hash alike). */
+    train: { path: string; files: InputFileSummary[]; rows: number; setHash?: string };
+    test: { path: string; files: InputFileSummary[]; rows: number; tasks: string[]; setHash?: string };
+    /** Training rows equal to a test row (whitespace aside), and what was done with them. */
+    overlap?: { mode: string; count: number; dropped: number; pairs: { train: string; test: string }[] };
     metadata?: { path: string; rows: number };
   };
   embedder: {

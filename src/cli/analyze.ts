@@ -5,11 +5,13 @@ import {
   embeddingOptions,
   intOption,
   numberOption,
+  overlapOptions,
   recordOptions,
   runOptions,
   serviceOptions,
+  trainTestOptions,
 } from "./options.js";
-import { createProgressRenderer, pickProgressMode } from "./progress.js";
+import { createProgressRenderer, formatSeconds, pickProgressMode } from "./progress.js";
 
 type AnalyzeFlags = Omit<AnalyzeOptions, "onProgress" | "out"> & {
   out: string;
@@ -24,8 +26,6 @@ export function analyzeCommand(): Command {
         "cosine/Euclidean min/max/avg/centroid and bigram-KL curves of each training prefix, per test task;\n" +
         "test coverage and likely contamination; TMA rounds; WSD distribution; a 2-D projection. Writes JSON.",
     )
-    .requiredOption("--train <path>", "training set, taken in its file order (e.g. an arrange output)")
-    .requiredOption("--test <path>", "target (test) set: file, or a directory of one file per task")
     .requiredOption("--out <file>", "analysis JSON to write")
     .option(
       "--metadata <file>",
@@ -72,6 +72,11 @@ export function analyzeCommand(): Command {
       intOption("--snippet-chars", 0),
     );
   for (const option of [
+    ...trainTestOptions(
+      "training set, taken in its file order (e.g. an arrange output)",
+      "target (test) set: file, or a directory of one file per task",
+    ),
+    ...overlapOptions(),
     ...embeddingOptions("--embed-batch-size"),
     ...serviceOptions(),
     ...recordOptions("skip malformed rows instead of failing"),
@@ -89,7 +94,7 @@ export function analyzeCommand(): Command {
         `analyzed ${a.inputs.train.rows} training rows against ${a.inputs.test.rows} test rows: ` +
           `${a.checkpoints.examples.length} checkpoints, ${a.coverage.flagged} test rows flagged as likely contamination, ` +
           `final cos-avg ${last(a.curves.overall["cos-avg"])?.toPrecision(4)}, kl-bigram ${last(a.curves.overall["kl-bigram"])?.toPrecision(4)} ` +
-          `in ${a.timings.total?.toFixed(1)}s -> ${flags.out}`,
+          `in ${formatSeconds(a.timings.total ?? 0)} -> ${flags.out}`,
         { checkpoints: a.checkpoints.examples.length, flagged: a.coverage.flagged, out: flags.out },
       );
     } finally {

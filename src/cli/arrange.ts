@@ -8,16 +8,30 @@ import {
   embeddingOptions,
   intOption,
   numberOption,
+  overlapOptions,
   recordOptions,
   runOptions,
   serviceOptions,
+  similarityOption,
+  trainTestOptions,
 } from "./options.js";
-import { createProgressRenderer, pickProgressMode } from "./progress.js";
+import { createProgressRenderer, formatSeconds, pickProgressMode } from "./progress.js";
 
 /** Parsed flags: the pipeline's options under their CLI names, plus the CLI's own. */
 type ArrangeFlags = Omit<
   ArrangeOptions,
-  "out" | "manifest" | "onProgress" | "argv" | "memoryLimitGiB" | "strategy" | "seed" | "embedder" | "engine"
+  | "out"
+  | "manifest"
+  | "onProgress"
+  | "argv"
+  | "memoryLimitGiB"
+  | "strategy"
+  | "seed"
+  | "embedder"
+  | "engine"
+  | "nearDuplicateThreshold"
+  | "train"
+  | "test"
 > &
   Required<Pick<ArrangeOptions, "strategy" | "seed" | "embedder" | "engine">> & {
     out: string;
@@ -29,6 +43,9 @@ type ArrangeFlags = Omit<
     exportDir?: string;
     exportBatchSize?: number;
     exportSaveSteps?: number;
+    nearDuplicate?: number;
+    train?: string[];
+    test?: string[];
   };
 
 export function arrangeCommand(): Command {
@@ -37,11 +54,6 @@ export function arrangeCommand(): Command {
       "Write the training set in the order (or the subset) a strategy prescribes for the test set.\n" +
         "Default: Test-centric Multi-turn Arrangement, nearest rounds first, on the offline use-lite encoder.",
     )
-    .requiredOption(
-      "--train <path>",
-      "training set: .jsonl/.json/.csv/.parquet file, or a directory of one file per task",
-    )
-    .requiredOption("--test <path>", "target (test) set, same formats")
     .requiredOption("--out <file>", "arranged training set, written in the input's format")
     .option("--metadata <file>", "one JSON line per output row: index, task, round, value, nearest test row")
     .option("--manifest <file>", "run manifest (default: <out name>.manifest.json beside --out)")
@@ -70,7 +82,7 @@ export function arrangeCommand(): Command {
     .addOption(
       new Option(
         "--within-round <how>",
-        "tma: rows inside a round by training index (default, as the paper's code) or shuffled with --seed",
+        "tma: rows inside a round shuffled with --seed (default; rounds keep their order) or by training index (the authors' exact order)",
       ).choices(["index", "shuffle"]),
     )
     .option("--budget <M>", "keep exactly M training examples", intOption("--budget", 1))
@@ -119,6 +131,19 @@ export function arrangeCommand(): Command {
       intOption("--export-save-steps", 1),
     );
   for (const option of [
+    ...trainTestOptions(
+      "training set: .jsonl/.json/.csv/.parquet file, or a directory of one file per task (walked recursively)",
+      "target (test) set, same formats",
+    ),
+    ...overlapOptions(),
+    new Option(
+      "--decontaminate <sim>",
+      "leave out training rows whose cosine similarity to their nearest test row is at least sim (listed in the manifest)",
+    ).argParser(similarityOption("--decontaminate")),
+    new Option(
+      "--near-duplicate <sim>",
+      "report training rows at or above this cosine similarity to a test row (default: per embedder, see README)",
+    ).argParser(similarityOption("--near-duplicate")),
     ...embeddingOptions("--batch-size"),
     ...serviceOptions(),
     ...recordOptions("skip malformed rows (counted in the manifest) instead of failing"),
@@ -134,6 +159,7 @@ export function arrangeCommand(): Command {
       exportDir,
       exportBatchSize,
       exportSaveSteps,
+      nearDuplicate,
       ...rest
     } = flags;
     if (exportTo !== undefined && exportDir === undefined)
@@ -153,6 +179,9 @@ export function arrangeCommand(): Command {
     const options: ArrangeOptions = {
       ...rest,
       memoryLimitGiB: memoryLimit,
+      nearDuplicateThreshold: nearDuplicate,
+      taskMixBatchSize: exportBatchSize,
+      alsoWrites: exportDir === undefined ? [] : [{ flag: "--export-dir", path: exportDir, kind: "dir" }],
       onProgress: renderer.sink,
       argv: ["instruct-arrange", ...process.argv.slice(2)],
     };
@@ -161,7 +190,7 @@ export function arrangeCommand(): Command {
       const m = run.manifest;
       const rounds = m.counts.rounds === undefined ? "" : `, ${m.counts.rounds} rounds`;
       renderer.info(
-        `arranged ${m.counts.output} of ${m.counts.train.read} training rows (${flags.order === "selection" ? "diverse selection order" : flags.strategy}${rounds}) in ${m.timings.total}s -> ${flags.out}`,
+        `arranged ${m.counts.output} of ${m.counts.train.read} training rows (${flags.order === "selection" ? "diverse selection order" : flags.strategy}${rounds}) in ${formatSeconds(m.timings.total ?? 0)} -> ${flags.out}`,
         { summary: m.counts, out: flags.out },
       );
       if (exportTo !== undefined && exportDir !== undefined) {

@@ -1,6 +1,7 @@
 import { Command, Option } from "commander";
 import { usageError } from "../core/errors.js";
 import { MEASURES, type Measure, type WithinRound } from "../core/types.js";
+import type { OverlapMode } from "../data/overlap.js";
 import { EMBEDDERS } from "../embed/index.js";
 import {
   BUILTIN_EXPERIMENTS,
@@ -11,7 +12,7 @@ import {
   runExperiment,
 } from "../experiment/index.js";
 import { onlyIfCommand } from "./experiment-onlyif.js";
-import { intOption } from "./options.js";
+import { intOption, overlapOptions } from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
 import { addTrainingOptions, type TrainingFlags, trainingOptions } from "./train.js";
 
@@ -30,6 +31,7 @@ interface RunFlags extends TrainingFlags {
   budget?: number;
   roundGroups?: number;
   withinRound?: WithinRound;
+  overlap?: OverlapMode;
   aucSteps?: number;
   parallel?: number;
   resume: boolean;
@@ -88,6 +90,7 @@ function runCommand(): Command {
       list,
     )
     .requiredOption("--out <dir>", "experiment directory")
+    .addOption(overlapOptions()[0]!)
     .option("--seeds <list>", "seeds; every arm is trained once per seed (default 0)", seedList)
     .option("--arms <labels>", "only these arms (labels, e.g. NFT,FFT; default all)", list)
     .option("--orders <list>", "only these of NFT/RT/FFT: nft, rt, fft (same as --arms)", orderList)
@@ -126,7 +129,7 @@ function runCommand(): Command {
     .addOption(
       new Option(
         "--within-round <how>",
-        "TMA arms (nearest/farthest-first): rows inside a round by training index (default) or shuffled per seed",
+        "TMA arms (nearest/farthest-first) without their own: rows inside a round shuffled per seed (default) or by training index (the authors' order)",
       ).choices(["index", "shuffle"]),
     )
     .option(
@@ -161,6 +164,7 @@ function runCommand(): Command {
           budget: flags.budget,
           roundGroups: flags.roundGroups,
           withinRound: flags.withinRound,
+          overlap: flags.overlap,
           aucSteps: flags.aucSteps,
           parallel: flags.parallel,
           resume: flags.resume,

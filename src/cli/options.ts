@@ -127,3 +127,60 @@ export function runOptions(): Option[] {
     new Option("--log-json", "progress and messages as JSON lines on stderr"),
   ];
 }
+
+/** Parser of a repeatable option: every value, in the order given (never last-wins). */
+export const repeatable = (value: string, previous: string[] | undefined): string[] => [
+  ...(previous ?? []),
+  value,
+];
+
+/** Parser of a comma-separated list. */
+export function commaList(value: string): string[] {
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+}
+
+/**
+ * The data options of commands that read a training and a test set: repeatable --train/--test (files,
+ * directories, quoted globs) or --data DIR --holdout PREFIXES.
+ */
+export function trainTestOptions(trainHelp: string, testHelp: string): Option[] {
+  return [
+    new Option(
+      "--train <path>",
+      `${trainHelp}; repeat or quote a glob ('data/*.jsonl') for several`,
+    ).argParser(repeatable),
+    new Option("--test <path>", `${testHelp}; repeat or quote a glob for several`).argParser(repeatable),
+    new Option("--data <dir>", "instead of --train/--test: one directory of task files, split by --holdout"),
+    new Option(
+      "--holdout <prefixes>",
+      "with --data: comma-separated task-name prefixes whose files form the test set (e.g. ag_news,cosmos_qa)",
+    ).argParser(commaList),
+  ];
+}
+
+/** How training rows that copy the test set are handled (arrange, analyze, experiment, train). */
+export function overlapOptions(): Option[] {
+  return [
+    new Option(
+      "--overlap <mode>",
+      "training rows whose text equals a test row's: error (stop, default), drop (leave them out), keep (warn)",
+    ).choices(["error", "drop", "keep"]),
+  ];
+}
+
+/** A cosine-similarity flag in (-1, 1]. */
+export function similarityOption(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === "" || !(n > -1 && n <= 1))
+      throw usageError(
+        `${flag} must be a cosine similarity in (-1, 1], got "${value}"`,
+        flag,
+        `pass e.g. ${flag} 0.95 (see the README's values per embedder)`,
+      );
+    return n;
+  };
+}

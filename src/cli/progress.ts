@@ -75,3 +75,14 @@ export function createProgressRenderer(
 
   return { sink, info, stop: stopBar };
 }
+
+/** Seconds as a person reads them in a summary line: "0.4 s", "12 s", "3 min 5 s". */
+export function formatSeconds(seconds: number): string {
+  if (seconds < 10) return `${(Math.round(seconds * 10) / 10).toFixed(1)} s`;
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  const total = Math.round(seconds);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const sec = total % 60;
+  return h > 0 ? `${h} h ${m} min` : `${m} min ${sec} s`;
+}

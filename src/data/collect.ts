@@ -1,10 +1,11 @@
 import { basename } from "node:path";
 import { inputError } from "../core/errors.js";
 import { noProgress, type ProgressSink } from "../core/progress.js";
-import { type Growable, growFloat64, growInt32 } from "./growable.js";
+import { type Growable, growFloat64, growInt32, growUint32 } from "./growable.js";
 import { detectLayout, TextExtractor, unknownLayoutProblem } from "./layout.js";
 import { RowProblem } from "./row-problem.js";
 import { lookupField, type Template } from "./template.js";
+import { textHash } from "./text-hash.js";
 import type { Dataset, DatasetFile, FileFormat, ReadOptions, SkippedRow, TaskSource } from "./types.js";
 
 /** What a format reader hands on: parsed records, records that could not be parsed, and blank lines. */
@@ -55,6 +56,8 @@ export class DatasetCollector implements RecordSink {
   private readonly refEnd = growFloat64();
   private readonly refOrdinal = growInt32();
   private readonly taskOf: Growable<Int32Array> = growInt32();
+  private readonly hashes = growUint32();
+  private readonly hashPair = new Uint32Array(2);
   private readonly taskIds = new Map<string, number>();
   private readonly taskNames: string[] = [];
   private readonly skipped: SkippedRow[] = [];
@@ -131,6 +134,9 @@ export class DatasetCollector implements RecordSink {
       throw e;
     }
     this.strippedMarkers += this.extractor.markers;
+    textHash(text, this.hashPair, 0);
+    this.hashes.push(this.hashPair[0]!);
+    this.hashes.push(this.hashPair[1]!);
     this.texts?.push(text);
     this.records?.push(value);
     this.taskOf.push(task);
@@ -206,6 +212,7 @@ export class DatasetCollector implements RecordSink {
       ignoredFiles,
       count: this.count,
       texts: this.texts,
+      textHashes: this.hashes.toArray(),
       tasks: { taskOf: this.taskOf.toArray(), names: this.taskNames },
       refs: {
         file: this.refFile.toArray(),

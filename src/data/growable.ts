@@ -1,4 +1,4 @@
-type TypedArray = Int32Array | Float64Array;
+type TypedArray = Int32Array | Uint32Array | Float64Array;
 
 /** An append-only typed array that doubles its capacity as needed. */
 export class Growable<T extends TypedArray> {
@@ -26,3 +26,4 @@ export class Growable<T extends TypedArray> {
 
 export const growInt32 = (): Growable<Int32Array> => new Growable((n) => new Int32Array(n));
 export const growFloat64 = (): Growable<Float64Array> => new Growable((n) => new Float64Array(n));
+export const growUint32 = (): Growable<Uint32Array> => new Growable((n) => new Uint32Array(n));

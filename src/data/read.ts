@@ -1,26 +1,14 @@
-import type { Dirent } from "node:fs";
-import { readdir, stat } from "node:fs/promises";
-import { basename, extname, join } from "node:path";
-import { inputError, isArrangeError, usageError } from "../core/errors.js";
+import { usageError } from "../core/errors.js";
 import { DatasetCollector, type FileStats, type RecordSink } from "./collect.js";
 import { readCsv } from "./csv.js";
-import { ioError } from "./io.js";
 import { readJsonArray } from "./json-array.js";
 import { readJsonl } from "./jsonl.js";
 import { readParquet } from "./parquet.js";
+import { type DataSource, isResolved, resolveSources, sourceLabel } from "./sources.js";
 import { parseTemplate } from "./template.js";
 import type { Dataset, FileFormat, ReadOptions } from "./types.js";
 
-/** File extensions read as data, and their formats. */
-export const DATA_EXTENSIONS: Readonly<Record<string, FileFormat>> = {
-  ".jsonl": "jsonl",
-  ".ndjson": "jsonl",
-  ".json": "json",
-  ".csv": "csv",
-  ".parquet": "parquet",
-};
-
-const EXTENSION_LIST = ".jsonl, .ndjson, .json, .csv or .parquet";
+export { DATA_EXTENSIONS, type DataSource, formatOfPath, taskOfFileName } from "./sources.js";
 
 const READERS: Record<FileFormat, (path: string, sink: RecordSink) => Promise<FileStats>> = {
   jsonl: readJsonl,
@@ -29,21 +17,12 @@ const READERS: Record<FileFormat, (path: string, sink: RecordSink) => Promise<Fi
   parquet: readParquet,
 };
 
-/** The data format a path's extension names (case-insensitive), or undefined. */
-export function formatOfPath(path: string): FileFormat | undefined {
-  return DATA_EXTENSIONS[extname(path).toLowerCase()];
-}
-
-/** A file's default task: its name without the extension. */
-export function taskOfFileName(name: string): string {
-  return basename(name, extname(name));
-}
-
 /**
- * Read a dataset: a file, or a directory holding one file per task (read in sorted name order).
- * Every row gets its embedded text ("{instruction} {answer}"), its task and a reference to its original bytes.
+ * Read a dataset: a file, a directory holding one file per task (walked in sorted name order), a quoted glob,
+ * or several of these in the order given. Every row gets its embedded text ("{instruction} {answer}"), its
+ * task and a reference to its original bytes.
  */
-export async function readDataset(path: string, options: ReadOptions = {}): Promise<Dataset> {
+export async function readDataset(source: DataSource, options: ReadOptions = {}): Promise<Dataset> {
   const template = options.template === undefined ? undefined : parseTemplate(options.template);
   if (options.taskField !== undefined && options.taskField.trim() === "") {
     throw usageError(
@@ -52,82 +31,26 @@ export async function readDataset(path: string, options: ReadOptions = {}): Prom
       "pass the name of the record field holding the task",
     );
   }
-  let isDirectory: boolean;
-  try {
-    const st = await stat(path);
-    isDirectory = st.isDirectory();
-    if (!isDirectory && !st.isFile()) {
-      throw inputError(
-        "not a regular file or directory",
-        path,
-        undefined,
-        "give a data file or a directory of data files",
-      );
-    }
-  } catch (cause) {
-    if (isArrangeError(cause)) throw cause;
-    throw ioError(path, cause, "read the dataset");
+  const resolved = isResolved(source) ? source : await resolveSources(source, options.flag);
+  const label = sourceLabel(source);
+  if (resolved.skipped.length > 0) {
+    options.onProgress?.({
+      stage: `read:${options.label ?? label}`,
+      done: 0,
+      unit: "rows",
+      message: `${label}: skipped ${resolved.skipped.length} hidden or instruct-arrange output file${resolved.skipped.length === 1 ? "" : "s"} (${listNames(resolved.skipped)})`,
+    });
   }
-
-  let files: { path: string; format: FileFormat; task: string }[];
-  const ignoredFiles: string[] = [];
-  if (isDirectory) {
-    files = [];
-    let entries: Dirent[];
-    try {
-      entries = await readdir(path, { withFileTypes: true });
-    } catch (cause) {
-      throw ioError(path, cause, "list the directory");
-    }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const entry of entries) {
-      const format = formatOfPath(entry.name);
-      const filePath = join(path, entry.name);
-      if (format !== undefined && (await isFile(entry, filePath))) {
-        files.push({ path: filePath, format, task: taskOfFileName(entry.name) });
-      } else {
-        ignoredFiles.push(entry.name);
-      }
-    }
-    if (files.length === 0) {
-      const found = ignoredFiles.length === 0 ? "it is empty" : `it holds only ${listNames(ignoredFiles)}`;
-      throw inputError(
-        "no data files in the directory",
-        path,
-        undefined,
-        `put one ${EXTENSION_LIST} file per task in it (${found})`,
-      );
-    }
-  } else {
-    const format = formatOfPath(path);
-    if (format === undefined) {
-      throw inputError(
-        `unknown data file type "${extname(path) || "(no extension)"}"`,
-        path,
-        undefined,
-        `give a ${EXTENSION_LIST} file; rename the file if its content is one of these formats`,
-      );
-    }
-    files = [{ path, format, task: taskOfFileName(path) }];
-  }
-
-  const collector = new DatasetCollector(path, isDirectory, options, template);
-  for (const file of files) {
+  const collector = new DatasetCollector(label, resolved.multiFile, options, template);
+  for (const file of resolved.files) {
     collector.beginFile(file);
     const stats = await READERS[file.format](file.path, collector);
     collector.endFile(stats);
   }
-  return collector.finish(ignoredFiles);
-}
-
-async function isFile(entry: Dirent, path: string): Promise<boolean> {
-  if (entry.isFile()) return true;
-  if (!entry.isSymbolicLink()) return false;
-  try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
+  const ds = collector.finish(resolved.ignored);
+  ds.paths = resolved.specs;
+  ds.skippedFiles = resolved.skipped;
+  return ds;
 }
 
 function listNames(names: string[]): string {

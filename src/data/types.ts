@@ -20,6 +20,8 @@ export interface ReadOptions {
   label?: string;
   /** Keep every kept row's parsed record in `Dataset.records` (exports need them). Default false. */
   keepRecords?: boolean;
+  /** The option that named the data, for messages (default "--train"). */
+  flag?: string;
 }
 
 export interface DatasetFile {
@@ -66,8 +68,12 @@ export interface RowRefs {
 }
 
 export interface Dataset {
-  /** The path the user gave (file or directory). */
+  /** The path the user gave (file or directory); several values joined with " + ". */
   path: string;
+  /** The values given (files, directories, globs), in order. */
+  paths?: string[];
+  /** Hidden files and the tool's own outputs found in directories and not read. */
+  skippedFiles?: string[];
   isDirectory: boolean;
   files: DatasetFile[];
   /** Files in a directory that were not read because their extension is not a data format. */
@@ -76,6 +82,11 @@ export interface Dataset {
   count: number;
   /** Embedded text per row ("{instruction} {answer}"), when ReadOptions.texts is not false. */
   texts: string[] | undefined;
+  /**
+   * Per row, a 64-bit hash of its embedded text after whitespace normalization, as two 32-bit halves
+   * (row i at 2i, 2i+1): finds training rows that copy a test row without keeping the texts.
+   */
+  textHashes: Uint32Array;
   tasks: TaskIndex;
   refs: RowRefs;
   skipped: SkippedRow[];

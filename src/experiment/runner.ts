@@ -6,6 +6,7 @@ import { ArrangeError, usageError } from "../core/errors.js";
 import { noProgress, type ProgressSink } from "../core/progress.js";
 import type { Measure, WithinRound } from "../core/types.js";
 import { atomicWrite, writeAll } from "../data/atomic.js";
+import { checkOverlapMode, exactOverlapError, findExactOverlap, type OverlapMode } from "../data/overlap.js";
 import { readDataset } from "../data/read.js";
 import { type ArrangeOptions, arrange } from "../pipeline/arrange.js";
 import type { TrainCurves, TrainOptions } from "../train/run.js";
@@ -41,9 +42,11 @@ export interface ExperimentOptions {
   roundGroups?: number;
   /**
    * Rows inside a TMA round for the tma nearest/farthest-first arms that set no `withinRound` of their own
-   * (default: each arm's, else by training index).
+   * (default: each arm's, else shuffled with the seed, as `arrange`).
    */
   withinRound?: WithinRound;
+  /** Training rows equal to a test row: "error" (default, checked before any arm), "drop" or "keep". */
+  overlap?: OverlapMode;
   /** Area window: steps 0..aucSteps (default: every step). */
   aucSteps?: number;
   /** Training runs at once (default 1); with more than one, each run gets --threads 1 unless given. */
@@ -310,6 +313,23 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   const measure = options.measure ?? "wsd";
   const embedder = options.embedder ?? "ngram";
 
+  // No arm may train on the target: exact copies of test rows are found once, before any arm runs.
+  const overlapMode = checkOverlapMode(options.overlap);
+  {
+    const trainDs = await readDataset(trainPath, { label: "train", texts: false });
+    const testDs = await readDataset(testPath, { label: "test", texts: false });
+    const exact = await findExactOverlap(trainDs, testDs);
+    const n = exact.trainRows.length;
+    if (n > 0) {
+      if (overlapMode === "error") throw exactOverlapError(trainDs, testDs, exact);
+      say(
+        overlapMode === "drop"
+          ? `overlap: every arm leaves out the ${n} training row${n === 1 ? "" : "s"} equal to a test row (--overlap drop)`
+          : `warning: ${n} training row${n === 1 ? "" : "s"} equal${n === 1 ? "s" : ""} a test row and ${n === 1 ? "is" : "are"} kept (--overlap keep)`,
+      );
+    }
+  }
+
   // The budget M, when an arm asks for it: --budget, the spec's, else half the training rows.
   const needsM = arms.some((a) => a.budget === "M");
   let budget: number | null = null;
@@ -365,6 +385,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     test: testPath,
     embedder,
     ngramDims: options.ngramDims,
+    overlap: overlapMode,
   };
   const armError = (arm: ArmSpec, e: unknown): unknown => {
     if (e instanceof ArrangeError && e.code === "usage")

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
 import { parse as parseYaml } from "yaml";
+import { defaultWithinRound } from "../arrange/resolve-options.js";
 import { ArrangeError } from "../core/errors.js";
 import {
   type Granularity,
@@ -203,7 +204,9 @@ export function armId(label: string): string {
 
 /** Whether an arm's arrangement depends on the seed (a shuffle): it is arranged once per seed. */
 export function armIsSeeded(arm: ArmSpec): boolean {
-  return arm.strategy === "random" || arm.order === "random" || arm.withinRound === "shuffle";
+  if (arm.strategy === "random" || arm.order === "random") return true;
+  if (arm.rounds !== undefined) return false;
+  return (arm.withinRound ?? defaultWithinRound(arm.strategy, arm.order, arm.select)) === "shuffle";
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>

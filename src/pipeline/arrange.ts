@@ -1,26 +1,80 @@
 import { mkdir } from "node:fs/promises";
 import { basename, dirname, extname, join } from "node:path";
 import { arrangeEmbeddings } from "../arrange/index.js";
+import { resolveOptions } from "../arrange/resolve-options.js";
+import { type TaskMix, taskMix } from "../arrange/task-mix.js";
 import type { ArrangeAlgoResult } from "../arrange/types.js";
 import { usageError } from "../core/errors.js";
 import { noProgress, type ProgressSink } from "../core/progress.js";
-import type { Granularity, Measure, Order, Pick, Select, Strategy, WithinRound } from "../core/types.js";
+import type {
+  Granularity,
+  Matrix,
+  Measure,
+  Order,
+  Pick,
+  Select,
+  Strategy,
+  WithinRound,
+} from "../core/types.js";
 import { MEASURES, STRATEGIES } from "../core/types.js";
-import { readDataset } from "../data/read.js";
+import { checkOutputPaths, type GuardedOutput } from "../data/outputs.js";
+import {
+  checkOverlapMode,
+  type ExactOverlap,
+  exactOverlapError,
+  findExactOverlap,
+  type NearDuplicateReport,
+  nearDuplicates,
+  type OverlapMode,
+  type OverlapPairRecord,
+  overlapPairs,
+  rowPlace,
+  textHashHex,
+  withoutRows,
+} from "../data/overlap.js";
+import { type DataSource, readDataset } from "../data/read.js";
+import {
+  checkTrainTestSources,
+  formatOfPath,
+  guardedInputs,
+  type ResolvedSources,
+  resolveTrainTest,
+} from "../data/sources.js";
 import type { Dataset } from "../data/types.js";
 import { writeArranged } from "../data/write.js";
 import { createGemm } from "../linalg/index.js";
-import { VERSION } from "../version.js";
+import { trainTestAggregates } from "../similarity/train-test-aggregates.js";
+import { runEnvironment, VERSION } from "../version.js";
 import { type EmbedderInfo, embedSets, type NpySummary } from "./embed-sets.js";
 import { Staging, writeLines } from "./staging.js";
 import type { EmbeddingServiceOptions } from "./start-embedder.js";
 
 /** Everything `arrange` needs; the CLI maps its flags one to one onto these fields. */
 export interface ArrangeOptions extends EmbeddingServiceOptions {
-  /** Training set: a file (JSONL, JSON, CSV, Parquet) or a directory with one file per task. */
-  train: string;
-  /** Target (test) set, same formats. */
-  test: string;
+  /**
+   * Training set: a file (JSONL, JSON, CSV, Parquet), a directory with one file per task (walked
+   * recursively), a quoted glob, or several of these read in the order given.
+   */
+  train?: DataSource;
+  /** Target (test) set, same forms. */
+  test?: DataSource;
+  /** Instead of train and test: one directory of task files, split by `holdout`. */
+  data?: string;
+  /** With `data`: task-name prefixes whose files form the test set (the rest is the training set). */
+  holdout?: string[];
+  /**
+   * Training rows whose embedded text equals a test row's: "error" (default) stops before any embedding,
+   * "drop" leaves them out (listed in the manifest), "keep" keeps them (a warning in the manifest).
+   */
+  overlap?: OverlapMode;
+  /** Leave out training rows whose cosine similarity to their nearest test row is at least this. */
+  decontaminate?: number;
+  /** Report (not drop) rows at or above this cosine similarity to a test row (default: per embedder). */
+  nearDuplicateThreshold?: number;
+  /** Rows per batch for the task-mix statistics of the manifest (default 16, as --export-batch-size). */
+  taskMixBatchSize?: number;
+  /** Outputs the caller writes after the run (e.g. an export directory), checked with arrange's own before any work. */
+  alsoWrites?: GuardedOutput[];
   /** Where to write the arranged training set (input format). Omit to only compute. */
   out?: string;
   /** One JSON line per output row: index, task, round, value, nearest test row. */
@@ -80,6 +134,8 @@ export interface MetadataRow {
   nearest_distance: number;
   /** --select diverse: the row's 0-based position in the greedy selection order. */
   selected?: number;
+  /** 64-bit hash of the row's embedded text (whitespace-normalized), 16 hex digits: ties metadata to its data. */
+  text_hash: string;
 }
 
 export interface ArrangeRun {
@@ -94,6 +150,8 @@ export interface Manifest {
   tool: string;
   version: string;
   command?: string[];
+  /** Tool version and git commit (when run from a checkout), Node, OS and CPU. */
+  environment: Record<string, string | number>;
   options: Record<string, unknown>;
   inputs: {
     train: InputSummary;
@@ -115,10 +173,34 @@ export interface Manifest {
   /** --select diverse: weight λ, first row taken (input row), k-center radius of the selection. */
   diverse?: { weight: number; start: number; coverRadius: number | null };
   wsdWeight?: number;
+  /** Training rows that copy a test row, and near copies by cosine similarity. */
+  overlap?: OverlapSummary;
+  /** Distinct tasks per batch over the first batches, against a random order of the same rows. */
+  taskMix?: TaskMix;
   /** Things the user should know that did not stop the run (e.g. the matrix engine fell back to TypeScript). */
   warnings?: string[];
   skipped?: { file: string; line: number; reason: string }[];
   timings: Record<string, number>;
+}
+
+export interface OverlapSummary {
+  mode: OverlapMode;
+  exact: {
+    count: number;
+    /** `file:line` pairs, training row = test row (at most 10,000 listed). */
+    pairs: OverlapPairRecord[];
+    sharedFiles: ExactOverlap["sharedFiles"];
+    /** Rows left out (mode "drop"). */
+    dropped: number;
+  };
+  /** Rows at or above a similarity threshold to their nearest test row, among the output rows. */
+  nearDuplicates?: NearDuplicateReport;
+  /** --decontaminate: rows left out for their similarity to a test row. */
+  decontaminated?: {
+    threshold: number;
+    count: number;
+    rows: { train: string; test: string; similarity: number }[];
+  };
 }
 
 interface InputSummary {
@@ -140,8 +222,18 @@ interface InputSummary {
 const DEFAULTS = { strategy: "tma" as Strategy, embedder: "use-lite", seed: 0 };
 
 function validateOptions(o: ArrangeOptions): void {
-  if (!o.train) throw usageError("no training set given", "--train", "pass --train FILE|DIR");
-  if (!o.test) throw usageError("no test set given", "--test", "pass --test FILE|DIR");
+  checkTrainTestSources(o);
+  if (o.overlap !== undefined) checkOverlapMode(o.overlap);
+  for (const [flag, v] of [
+    ["--decontaminate", o.decontaminate],
+    ["--near-duplicate", o.nearDuplicateThreshold],
+  ] as const)
+    if (v !== undefined && !(v > -1 && v <= 1))
+      throw usageError(
+        `${flag} must be a cosine similarity in (-1, 1], got ${v}`,
+        flag,
+        `pass e.g. ${flag} 0.95 (see the README's table of values per embedder)`,
+      );
   const strategy = o.strategy ?? DEFAULTS.strategy;
   if (!STRATEGIES.includes(strategy))
     throw usageError(`unknown strategy "${strategy}"`, "--strategy", `use one of: ${STRATEGIES.join(", ")}`);
@@ -238,6 +330,7 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
   const progress = options.onProgress ?? noProgress;
   const strategy = options.strategy ?? DEFAULTS.strategy;
   const seed = options.seed ?? DEFAULTS.seed;
+  const overlapMode = checkOverlapMode(options.overlap);
   const precomputed = options.trainEmbeddings !== undefined && options.testEmbeddings !== undefined;
   const timings: Record<string, number> = {};
   const tick = (name: string, t0: number) => {
@@ -245,6 +338,13 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
   };
   const started = performance.now();
 
+  // Every path is checked before anything is read: no output may overwrite or be read back as an input.
+  const sources = await resolveTrainTest(options);
+  const manifestPath =
+    options.out === undefined || options.manifest === false
+      ? undefined
+      : (options.manifest ?? defaultManifestPath(options.out));
+  await checkArrangeOutputs(options, sources, manifestPath);
   if (options.out !== undefined) {
     await mkdir(dirname(options.out), { recursive: true });
   }
@@ -257,26 +357,83 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
     texts: !precomputed,
     onProgress: progress,
   };
-  const train = await readDataset(options.train, { ...readOpts, label: "train" });
-  const test = await readDataset(options.test, { ...readOpts, label: "test", taskField: undefined });
+  let train = await readDataset(sources.train, { ...readOpts, label: "train", flag: "--train" });
+  const test = await readDataset(sources.test, {
+    ...readOpts,
+    label: "test",
+    taskField: undefined,
+    flag: "--test",
+  });
   tick("read", t0);
   progress({ stage: "read", done: 1, unit: "sets", message: describeDataset("train", train) });
   progress({ stage: "read", done: 2, unit: "sets", message: describeDataset("test", test) });
-  if (options.budget !== undefined && options.budget > train.count) {
+  const warnings: string[] = [];
+  const warn = (w: string) => {
+    warnings.push(w);
+    progress({ stage: "arrange", done: 0, unit: "rows", message: `warning: ${w}` });
+  };
+
+  // Exact copies of test rows, found by hashing before any embedding.
+  t0 = performance.now();
+  const exact = await findExactOverlap(train, test);
+  tick("overlap", t0);
+  const overlap: OverlapSummary = {
+    mode: overlapMode,
+    exact: {
+      count: exact.trainRows.length,
+      pairs: overlapPairs(train, test, exact, 10_000),
+      sharedFiles: exact.sharedFiles,
+      dropped: 0,
+    },
+  };
+  if (exact.trainRows.length > 0) {
+    if (overlapMode === "error") throw exactOverlapError(train, test, exact);
+    const n = exact.trainRows.length;
+    if (overlapMode === "drop") {
+      overlap.exact.dropped = n;
+      progress({
+        stage: "overlap",
+        done: n,
+        unit: "rows",
+        message: `left out ${n} training row${n === 1 ? "" : "s"} equal to a test row (--overlap drop; listed in the manifest)`,
+      });
+    } else {
+      warn(
+        `${n} training row${n === 1 ? "" : "s"} equal${n === 1 ? "s" : ""} a test row and ${n === 1 ? "is" : "are"} kept (--overlap keep): nearest-first orders put such rows first`,
+      );
+    }
+  }
+  const remaining = train.count - overlap.exact.dropped;
+  if (remaining === 0)
     throw usageError(
-      `--budget ${options.budget} is larger than the training set (${train.count} rows)`,
+      "every training row equals a test row: nothing is left to arrange",
+      "--overlap",
+      "give a training set that is not the test set",
+    );
+  if (options.budget !== undefined && options.budget > remaining) {
+    throw usageError(
+      `--budget ${options.budget} is larger than the training set (${remaining} rows${overlap.exact.dropped > 0 ? " after --overlap drop" : ""})`,
       "--budget",
-      `pass --budget ${train.count} or less`,
+      `pass --budget ${remaining} or less`,
     );
   }
 
   t0 = performance.now();
   const embedded = await embedSets(train, test, { ...options, onProgress: progress });
   tick(precomputed ? "load-embeddings" : "embed", t0);
-  const { train: trainM, test: testM, truncated, npy } = embedded;
+  let trainM = embedded.train;
+  const { test: testM, truncated, npy } = embedded;
   const embedderInfo = embedded.embedder;
+  const embedderName = precomputed ? "precomputed" : (options.embedder ?? DEFAULTS.embedder);
+  if (overlap.exact.dropped > 0) {
+    trainM = matrixWithoutRows(trainM, exact.trainRows);
+    train = withoutRows(train, exact.trainRows);
+  }
 
-  // The strategy's options, passed to the algorithm and recorded in the manifest as given.
+  const gemm = await createGemm({ engine: options.engine ?? "ort" });
+  let result: ArrangeAlgoResult;
+  let resolved: ReturnType<typeof resolveOptions>;
+  // The strategy's options as given, passed to the algorithm.
   const strategyOptions = {
     strategy,
     measure: options.measure,
@@ -289,9 +446,57 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
     diversityWeight: options.diversityWeight,
     seed,
   };
-  const gemm = await createGemm({ engine: options.engine ?? "ort" });
-  let result: ArrangeAlgoResult;
   try {
+    // --decontaminate: leave out rows too similar to a test row before arranging.
+    if (options.decontaminate !== undefined) {
+      t0 = performance.now();
+      const agg = await trainTestAggregates(
+        trainM,
+        testM,
+        { nearest: true },
+        { gemm, onProgress: progress, stage: "decontaminate" },
+      );
+      const rows: number[] = [];
+      const listed: { train: string; test: string; similarity: number }[] = [];
+      for (let i = 0; i < train.count; i++) {
+        const sim = -agg.nearestDistance![i]!;
+        if (sim >= options.decontaminate) {
+          rows.push(i);
+          if (listed.length < 10_000)
+            listed.push({
+              train: rowPlace(train, i),
+              test: rowPlace(test, agg.nearestTest![i]!),
+              similarity: Math.round(sim * 1e4) / 1e4,
+            });
+        }
+      }
+      overlap.decontaminated = { threshold: options.decontaminate, count: rows.length, rows: listed };
+      if (rows.length === train.count)
+        throw usageError(
+          `every training row is at or above --decontaminate ${options.decontaminate}: nothing is left to arrange`,
+          "--decontaminate",
+          "raise the threshold (see the README's values per embedder)",
+        );
+      if (rows.length > 0) {
+        const drop = Int32Array.from(rows);
+        trainM = matrixWithoutRows(trainM, drop);
+        train = withoutRows(train, drop);
+      }
+      progress({
+        stage: "decontaminate",
+        done: rows.length,
+        unit: "rows",
+        message: `--decontaminate ${options.decontaminate}: left out ${rows.length} training row${rows.length === 1 ? "" : "s"} at or above that similarity to a test row (listed in the manifest)`,
+      });
+      if (options.budget !== undefined && options.budget > train.count)
+        throw usageError(
+          `--budget ${options.budget} is larger than the training set after --decontaminate (${train.count} rows)`,
+          "--budget",
+          `pass --budget ${train.count} or less, or raise --decontaminate`,
+        );
+      tick("decontaminate", t0);
+    }
+    resolved = resolveOptions(strategyOptions, train.count);
     result = await arrangeEmbeddings(trainM, testM, train.tasks, {
       ...strategyOptions,
       gemm,
@@ -302,8 +507,49 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
     await gemm.dispose();
   }
   for (const [k, v] of Object.entries(result.timings)) timings[`arrange:${k}`] = round6(v);
-  for (const w of result.warnings ?? [])
-    progress({ stage: "arrange", done: 0, unit: "rows", message: `warning: ${w}` });
+  for (const w of result.warnings ?? []) warn(w);
+
+  // Near copies among the rows that will be trained on.
+  const threshold =
+    options.nearDuplicateThreshold ?? options.decontaminate ?? nearDuplicateDefault(embedderName);
+  const near = nearDuplicates(
+    train,
+    test,
+    result.order,
+    result.nearestTest,
+    result.nearestDistance,
+    threshold,
+  );
+  overlap.nearDuplicates = near;
+  if (near.count > 0) {
+    const tasks = near.byTestTask
+      .slice(0, 3)
+      .map(
+        (t) =>
+          `${t.task}: ${t.count} (e.g. ${t.examples[0]!.train} ~ ${t.examples[0]!.test}, ${t.examples[0]!.similarity})`,
+      )
+      .join("; ");
+    const ordered = resolved.order === "nearest-first" && (strategy === "tma" || strategy === "rank");
+    warn(
+      `${near.count} training row${near.count === 1 ? " is" : "s are"} at or above cosine similarity ${threshold} to a test row (${tasks}${near.byTestTask.length > 3 ? "; ..." : ""})` +
+        (ordered ? `; nearest-first puts them first (first at position ${near.firstPosition})` : "") +
+        `; --decontaminate ${threshold} leaves them out`,
+    );
+  }
+
+  // How mixed the first batches are: single-task batches train worse than random on P3.
+  const mix = taskMix(result.order, train.tasks.taskOf, options.taskMixBatchSize ?? 16);
+  if (mix !== undefined && train.tasks.names.length > 1 && mix.meanDistinct < mix.randomMean / 2) {
+    const why =
+      strategy === "cluster" || resolved.granularity === "task"
+        ? ` (${strategy === "cluster" ? "--strategy cluster" : "--granularity task"} keeps a task's rows together by design)`
+        : strategy === "tma" && resolved.withinRound === "index"
+          ? " (--within-round index keeps a round's rows in file order; --within-round shuffle mixes them)"
+          : "";
+    warn(
+      `the first ${mix.batches} batches of ${mix.batchSize} hold ${mix.meanDistinct} distinct tasks on average (fewest ${mix.minDistinct}), under half of a random order's ${mix.randomMean}${why}`,
+    );
+  }
 
   const order = Array.from(result.order, (i) => train.refs.ordinal[i]!);
   const metadata: MetadataRow[] = [];
@@ -321,6 +567,7 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
       nearest_test: test.refs.ordinal[result.nearestTest[k]!]!,
       nearest_distance: result.nearestDistance[k]!,
       selected: result.selected?.[k],
+      text_hash: textHashHex(train, i),
     };
     metadata.push(row);
   }
@@ -329,13 +576,26 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
     tool: "instruct-arrange",
     version: VERSION,
     command: options.argv,
+    environment: runEnvironment(),
     options: {
-      ...strategyOptions,
-      measure: options.measure ?? (strategy === "rank" ? "wsd" : undefined),
-      embedder: precomputed ? "precomputed" : (options.embedder ?? DEFAULTS.embedder),
+      strategy: resolved.strategy,
+      measure: resolved.strategy === "rank" ? resolved.measure : undefined,
+      order: resolved.order,
+      granularity: resolved.granularity,
+      pick: resolved.strategy === "tma" ? resolved.pick : undefined,
+      withinRound: resolved.strategy === "tma" ? resolved.withinRound : undefined,
+      budget: resolved.budget,
+      select: resolved.budget === undefined ? undefined : resolved.select,
+      diversityWeight: resolved.select === "diverse" ? resolved.diversityWeight : undefined,
+      seed,
+      overlap: overlapMode,
+      decontaminate: options.decontaminate,
+      nearDuplicateThreshold: threshold,
+      embedder: embedderName,
       template: options.template,
       taskField: options.taskField,
       skipInvalid: options.skipInvalid ?? false,
+      memoryLimitGiB: resolved.memoryLimitBytes / 2 ** 30,
     },
     inputs: {
       train: summarize(train),
@@ -348,7 +608,7 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
     outputs: { out: options.out, metadata: options.metadata },
     counts: {
       train: {
-        read: train.count,
+        read: train.count + overlap.exact.dropped + (overlap.decontaminated?.count ?? 0),
         skipped: train.skippedCount,
         truncated: truncated.train,
         blankLines: train.blankLines,
@@ -368,15 +628,15 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
     diverse: result.diverse
       ? { ...result.diverse, start: train.refs.ordinal[result.diverse.start]! }
       : undefined,
-    warnings: result.warnings,
+    overlap,
+    taskMix: mix,
+    warnings: warnings.length > 0 ? warnings : undefined,
     skipped: train.skipped.length + test.skipped.length > 0 ? [...train.skipped, ...test.skipped] : undefined,
     timings,
   };
 
   if (options.out !== undefined) {
     t0 = performance.now();
-    const manifestPath =
-      options.manifest === false ? undefined : (options.manifest ?? defaultManifestPath(options.out));
     // Stage every output beside its destination, then rename them all: a failure leaves nothing behind.
     const staged = new Staging();
     try {
@@ -400,6 +660,64 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
     timings.total = round6((performance.now() - started) / 1000);
   }
   return { order, metadata, manifest, result };
+}
+
+/** Default similarity at which near copies of test rows are reported, by embedder (measured on P3; README). */
+export function nearDuplicateDefault(embedder: string): number {
+  return NEAR_DUPLICATE_DEFAULTS[embedder] ?? NEAR_DUPLICATE_DEFAULTS.default!;
+}
+
+const NEAR_DUPLICATE_DEFAULTS: Record<string, number> = {
+  ngram: 0.9,
+  "use-lite": 0.95,
+  minilm: 0.95,
+  default: 0.95,
+};
+
+/** A matrix without some of its rows (ascending row indices). */
+function matrixWithoutRows(m: Matrix, rows: Int32Array): Matrix {
+  const drop = new Uint8Array(m.rows);
+  for (const i of rows) drop[i] = 1;
+  const keep = m.rows - rows.length;
+  const out = new Float32Array(keep * m.cols);
+  for (let i = 0, k = 0; i < m.rows; i++) {
+    if (drop[i] === 1) continue;
+    out.set(m.data.subarray(i * m.cols, (i + 1) * m.cols), k * m.cols);
+    k++;
+  }
+  return { data: out, rows: keep, cols: m.cols };
+}
+
+/** Output paths of `arrange`, checked against its inputs and each other before anything is read. */
+async function checkArrangeOutputs(
+  o: ArrangeOptions,
+  sources: { train: ResolvedSources; test: ResolvedSources },
+  manifestPath: string | undefined,
+): Promise<void> {
+  const inputs = [
+    ...(o.data !== undefined ? [{ flag: "--data", path: o.data }] : []),
+    ...guardedInputs("--train", sources.train),
+    ...guardedInputs("--test", sources.test),
+    ...sources.train.files.map((f) => ({ flag: "--train", path: f.path })),
+    ...sources.test.files.map((f) => ({ flag: "--test", path: f.path })),
+    { flag: "--train-embeddings", path: o.trainEmbeddings },
+    { flag: "--test-embeddings", path: o.testEmbeddings },
+  ];
+  const formats = [...new Set(sources.train.files.map((f) => f.format))];
+  const outputs: GuardedOutput[] = [{ flag: "--out", path: o.out, kind: "file" }];
+  if (o.out !== undefined && formats.length === 1) {
+    const named = formatOfPath(o.out);
+    if (named !== undefined && named !== formats[0])
+      throw usageError(
+        `--out ${o.out} names the ${named} format, but the training data is ${formats[0]} and is written as it is`,
+        "--out",
+        `name the output with the input's extension (.${formats[0]}), or convert the input to ${named} first`,
+      );
+  }
+  outputs.push({ flag: "--metadata", path: o.metadata, kind: "file" });
+  outputs.push({ flag: "--manifest", path: manifestPath, kind: "file" });
+  outputs.push(...(o.alsoWrites ?? []));
+  await checkOutputPaths(inputs, outputs);
 }
 
 /** One line a user reads to check that the data was understood: files, formats, layouts, rows, tasks. */
