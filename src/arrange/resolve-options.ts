@@ -177,7 +177,8 @@ export function resolveOptions(options: ArrangeAlgoOptions, trainRows: number): 
     order: options.order ?? (similarity ? "nearest-first" : "input"),
     granularity: options.granularity ?? "instance",
     pick: options.pick ?? "nearest",
-    withinRound: options.withinRound ?? defaultWithinRound(strategy, options.order, options.select),
+    withinRound:
+      options.withinRound ?? defaultWithinRound(strategy, options.order, options.select, options.granularity),
     budget: options.budget,
     select: options.select ?? "min",
     diversityWeight: options.diversityWeight ?? 1,
@@ -191,12 +192,14 @@ export function resolveOptions(options: ArrangeAlgoOptions, trainRows: number): 
  * TMA's default inside a round: shuffled with the seed wherever rounds are kept in order (nearest-first or
  * farthest-first, no diverse selection). The authors' index order puts a round's rows of one task file next to
  * each other (single-task batches, measured worse than random on P3); it stays available as "index".
+ * Coarse TMA (granularity task) keeps a task's rows together by definition, so it keeps index order.
  */
 export function defaultWithinRound(
   strategy: Strategy,
   order: Order | undefined,
   select: Select | undefined,
+  granularity?: Granularity,
 ): WithinRound {
   const keepsRounds = order === undefined || order === "nearest-first" || order === "farthest-first";
-  return strategy === "tma" && keepsRounds && select !== "diverse" ? "shuffle" : "index";
+  return strategy === "tma" && keepsRounds && select !== "diverse" && granularity !== "task" ? "shuffle" : "index";
 }

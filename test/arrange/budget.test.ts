@@ -40,8 +40,14 @@ describe("budgets through arrangeEmbeddings", () => {
     taskOf: Int32Array.from({ length: n }, (_, i) => (i * 7) % 5),
     names: ["a", "b", "c", "d", "e"],
   };
+  // Index order inside TMA rounds (the authors'), so selections can be checked against the sequence.
   const go = (o: Omit<ArrangeAlgoOptions, "seed" | "gemm">) =>
-    arrangeEmbeddings(train, test, tasks, { seed: 5, gemm, ...o });
+    arrangeEmbeddings(train, test, tasks, {
+      seed: 5,
+      gemm,
+      ...(o.strategy === "tma" && o.order !== "random" ? { withinRound: "index" as const } : {}),
+      ...o,
+    });
 
   const expectedSelection = (seq: number[], M: number, select: Select): number[] => {
     if (select === "min") return seq.slice(0, M);

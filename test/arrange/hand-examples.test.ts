@@ -49,7 +49,7 @@ const close = (actual: ArrayLike<number> | undefined, expected: number[]) => {
 
 describe("TMA on the 2-D example", () => {
   it("nearest-first: rounds in order, a point picked by two test points counted once", async () => {
-    const r = await run({ strategy: "tma" });
+    const r = await run({ strategy: "tma", withinRound: "index" });
     expect(Array.from(r.order)).toEqual([0, 1, 2, 3, 5, 4]);
     expect(Array.from(r.round!)).toEqual([1, 1, 2, 3, 3, 4]);
     expect(r.roundSizes).toEqual([2, 1, 2, 1]);
@@ -60,9 +60,23 @@ describe("TMA on the 2-D example", () => {
   });
 
   it("farthest-first: rounds reversed, ascending rows inside each round", async () => {
-    const r = await run({ strategy: "tma", order: "farthest-first" });
+    const r = await run({ strategy: "tma", order: "farthest-first", withinRound: "index" });
     expect(Array.from(r.order)).toEqual([4, 3, 5, 2, 0, 1]);
     expect(Array.from(r.round!)).toEqual([4, 3, 3, 2, 1, 1]);
+  });
+
+  it("by default shuffles the rows inside each round with the seed and keeps the rounds in order", async () => {
+    const r = await run({ strategy: "tma" });
+    // Rounds (0,1), (2), (3,5), (4) as with index order; inside rounds a seeded permutation (seed 7).
+    expect(Array.from(r.round!)).toEqual([1, 1, 2, 3, 3, 4]);
+    expect(Array.from(r.order)).toEqual([0, 1, 2, 5, 3, 4]);
+    const again = await run({ strategy: "tma" });
+    expect(Array.from(again.order)).toEqual(Array.from(r.order));
+    const f = await run({ strategy: "tma", order: "farthest-first" });
+    expect(Array.from(f.round!)).toEqual([4, 3, 3, 2, 1, 1]);
+    expect(Array.from(f.order)).toEqual([4, 3, 5, 2, 1, 0]);
+    const other = await arrangeEmbeddings(train, test, one, { strategy: "tma", seed: 8, gemm });
+    expect(Array.from(other.round!)).toEqual([1, 1, 2, 3, 3, 4]);
   });
 
   it("random: a seeded shuffle of the same rows, reproducible", async () => {
@@ -76,7 +90,7 @@ describe("TMA on the 2-D example", () => {
   });
 
   it("pick farthest: each test point takes its farthest remaining row; ties to the lowest index", async () => {
-    const r = await run({ strategy: "tma", pick: "farthest" });
+    const r = await run({ strategy: "tma", pick: "farthest", withinRound: "index" });
     expect(Array.from(r.order)).toEqual([3, 4, 0, 5, 1, 2]);
     expect(Array.from(r.round!)).toEqual([1, 1, 2, 2, 3, 3]);
     expect(Array.from(r.pickedBy!)).toEqual([0, 1, 0, 1, 1, 0]);

@@ -26,8 +26,10 @@ async function compare(
     ? exactCosineColumns(train, test)
     : (await cosineDistanceColumns(train, test, { gemm })).columns;
   const ref = referenceTma(cols, n, opts.farthest);
+  // The reference is the authors' algorithm: rows of a round in training-index order.
   const r = await arrangeEmbeddings(train, test, singleTask(n), {
     strategy: "tma",
+    withinRound: "index",
     seed: 1,
     gemm,
     ...(opts.farthest ? { pick: "farthest" as const } : {}),

@@ -36,7 +36,7 @@ describe("TMA --within-round", () => {
   for (const c of cases) {
     it(`shuffle keeps every round's rows and the rounds' order, and shuffles inside them (${JSON.stringify(c)})`, async () => {
       const base = { strategy: "tma" as const, seed: 3, gemm, ...c };
-      const byIndex = await arrangeEmbeddings(train, test, tasks, base);
+      const byIndex = await arrangeEmbeddings(train, test, tasks, { ...base, withinRound: "index" });
       const shuffled = await arrangeEmbeddings(train, test, tasks, { ...base, withinRound: "shuffle" });
       const again = await arrangeEmbeddings(train, test, tasks, { ...base, withinRound: "shuffle" });
       const other = await arrangeEmbeddings(train, test, tasks, { ...base, withinRound: "shuffle", seed: 4 });
@@ -65,15 +65,30 @@ describe("TMA --within-round", () => {
     });
   }
 
-  it("index (the default) gives the same order as no option", async () => {
-    const a = await arrangeEmbeddings(train, test, tasks, { strategy: "tma", seed: 1, gemm });
-    const b = await arrangeEmbeddings(train, test, tasks, {
-      strategy: "tma",
-      seed: 1,
-      gemm,
-      withinRound: "index",
-    });
-    expect(Array.from(b.order)).toEqual(Array.from(a.order));
+  it("shuffle is the default for instance TMA nearest/farthest-first; task granularity keeps index order", async () => {
+    for (const order of ["nearest-first", "farthest-first"] as const) {
+      const a = await arrangeEmbeddings(train, test, tasks, { strategy: "tma", order, seed: 1, gemm });
+      const b = await arrangeEmbeddings(train, test, tasks, {
+        strategy: "tma",
+        order,
+        seed: 1,
+        gemm,
+        withinRound: "shuffle",
+      });
+      const c = await arrangeEmbeddings(train, test, tasks, {
+        strategy: "tma",
+        order,
+        seed: 1,
+        gemm,
+        withinRound: "index",
+      });
+      expect(Array.from(a.order)).toEqual(Array.from(b.order));
+      expect(Array.from(a.order)).not.toEqual(Array.from(c.order));
+      const coarse = { strategy: "tma" as const, order, granularity: "task" as const, seed: 1, gemm };
+      const d = await arrangeEmbeddings(train, test, tasks, coarse);
+      const e = await arrangeEmbeddings(train, test, tasks, { ...coarse, withinRound: "index" });
+      expect(Array.from(d.order)).toEqual(Array.from(e.order));
+    }
   });
 
   it("is a usage error outside TMA nearest/farthest-first", async () => {

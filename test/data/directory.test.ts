@@ -14,7 +14,7 @@ async function makeDir(name: string): Promise<string> {
 }
 
 describe("directories", () => {
-  it("reads one file per task in code-unit name order and lists ignored entries", async () => {
+  it("reads one file per task in code-unit name order, walks subdirectories and lists ignored entries", async () => {
     const d = await makeDir("tasks");
     await put(d, "b.jsonl", jsonl([{ text: "b1" }, { text: "b2" }]));
     await put(d, "a10.jsonl", jsonl([{ text: "a10" }]));
@@ -26,15 +26,18 @@ describe("directories", () => {
     await put(join(d, "sub.jsonl"), "inner.jsonl", jsonl([{ text: "inner" }]));
     const ds = await readDataset(d);
     expect(ds.isDirectory).toBe(true);
-    expect(ds.files.map((f) => f.task)).toEqual(["B", "a10", "a2", "b"]);
-    expect(ds.files.map((f) => f.path)).toEqual(["B", "a10", "a2", "b"].map((n) => join(d, `${n}.jsonl`)));
-    expect(ds.ignoredFiles).toEqual(["README.md", "notes.txt", "sub.jsonl"]);
-    expect(ds.texts).toEqual(["B", "a10", "a2", "b1", "b2"]);
+    // A subdirectory's files are tasks named by their path relative to the directory, without extension.
+    expect(ds.files.map((f) => f.task)).toEqual(["B", "a10", "a2", "b", "sub.jsonl/inner"]);
+    expect(ds.files.map((f) => f.path)).toEqual(
+      ["B", "a10", "a2", "b", "sub.jsonl/inner"].map((n) => join(d, `${n}.jsonl`)),
+    );
+    expect(ds.ignoredFiles).toEqual(["README.md", "notes.txt"]);
+    expect(ds.texts).toEqual(["B", "a10", "a2", "b1", "b2", "inner"]);
     expect(ds.taskSource).toBe("file-name");
-    expect(ds.tasks.names).toEqual(["B", "a10", "a2", "b"]);
-    expect(Array.from(ds.tasks.taskOf)).toEqual([0, 1, 2, 3, 3]);
-    expect(Array.from(ds.refs.file)).toEqual([0, 1, 2, 3, 3]);
-    expect(Array.from(ds.refs.ordinal)).toEqual([0, 1, 2, 3, 4]);
+    expect(ds.tasks.names).toEqual(["B", "a10", "a2", "b", "sub.jsonl/inner"]);
+    expect(Array.from(ds.tasks.taskOf)).toEqual([0, 1, 2, 3, 3, 4]);
+    expect(Array.from(ds.refs.file)).toEqual([0, 1, 2, 3, 3, 4]);
+    expect(Array.from(ds.refs.ordinal)).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
   it("reads mixed formats and follows symlinks to files", async () => {
