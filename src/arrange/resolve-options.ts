@@ -201,5 +201,7 @@ export function defaultWithinRound(
   granularity?: Granularity,
 ): WithinRound {
   const keepsRounds = order === undefined || order === "nearest-first" || order === "farthest-first";
-  return strategy === "tma" && keepsRounds && select !== "diverse" && granularity !== "task" ? "shuffle" : "index";
+  return strategy === "tma" && keepsRounds && select !== "diverse" && granularity !== "task"
+    ? "shuffle"
+    : "index";
 }

@@ -21,6 +21,8 @@ export interface GuardedOutput {
   extensions?: readonly string[];
   /** How to name the file when the extension is wrong. */
   extensionFix?: string;
+  /** A directory that only receives files of its own names (chart images): it may hold inputs. */
+  mayHoldInputs?: boolean;
 }
 
 interface Place {
@@ -46,7 +48,7 @@ export async function checkOutputPaths(inputs: GuardedInput[], outputs: GuardedO
   for (const out of outputs) {
     if (out.path === undefined || out.path === "") continue;
     const place = await placeOf(out.flag, out.path);
-    await checkShape(out, place);
+    await checkShape(out);
     for (const input of ins) checkAgainstInput(out, place, input);
     for (const other of outs) {
       if (other.place.real === place.real)
@@ -55,7 +57,6 @@ export async function checkOutputPaths(inputs: GuardedInput[], outputs: GuardedO
           out.flag,
           `give ${out.flag} and ${other.out.flag} different paths`,
         );
-      if (other.out.kind === "dir" && isInside(place.real, other.place.real) && out.kind === "dir") continue;
     }
     outs.push({ out, place });
   }
@@ -122,7 +123,11 @@ function checkAgainstInput(out: GuardedOutput, place: Place, input: Place): void
         out.flag,
         `write ${out.flag} outside ${input.glob.base}, or name it so the pattern does not match`,
       );
-    if (out.kind === "dir" && (place.real === input.glob.base || isInside(input.glob.base, place.real)))
+    if (
+      out.kind === "dir" &&
+      out.mayHoldInputs !== true &&
+      (place.real === input.glob.base || isInside(input.glob.base, place.real))
+    )
       throw usageError(
         `${o} holds the input files of ${i}: files written there could overwrite them or be read back`,
         out.flag,
@@ -142,7 +147,7 @@ function checkAgainstInput(out: GuardedOutput, place: Place, input: Place): void
       out.flag,
       `write ${out.flag} outside ${input.given}`,
     );
-  if (out.kind === "dir" && isInside(input.real, place.real))
+  if (out.kind === "dir" && out.mayHoldInputs !== true && isInside(input.real, place.real))
     throw usageError(
       `${o} holds the input ${i}: files written there could overwrite it or be read back`,
       out.flag,
@@ -150,7 +155,7 @@ function checkAgainstInput(out: GuardedOutput, place: Place, input: Place): void
     );
 }
 
-async function checkShape(out: GuardedOutput, place: Place): Promise<void> {
+async function checkShape(out: GuardedOutput): Promise<void> {
   const path = out.path!;
   let st: Awaited<ReturnType<typeof stat>> | undefined;
   try {
@@ -217,5 +222,4 @@ async function checkShape(out: GuardedOutput, place: Place): Promise<void> {
     if (up === dir) break;
     dir = up;
   }
-  void place;
 }

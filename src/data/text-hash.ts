@@ -9,6 +9,7 @@ export function textHash(text: string, out: Uint32Array, at: number): void {
   let h2 = 0x9747b28c;
   let pendingSpace = false;
   let started = false;
+  let emitted = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (isSpace(c)) {
@@ -19,12 +20,14 @@ export function textHash(text: string, out: Uint32Array, at: number): void {
       h1 = Math.imul(h1 ^ 32, 0x01000193);
       h2 = mix(h2, 32);
       pendingSpace = false;
+      emitted++;
     }
     started = true;
     h1 = Math.imul(h1 ^ c, 0x01000193);
     h2 = mix(h2, c);
+    emitted++;
   }
-  h2 ^= text.length;
+  h2 ^= emitted;
   h2 = Math.imul(h2 ^ (h2 >>> 16), 0x85ebca6b);
   h2 = Math.imul(h2 ^ (h2 >>> 13), 0xc2b2ae35);
   h2 ^= h2 >>> 16;

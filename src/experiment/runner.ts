@@ -6,6 +6,7 @@ import { ArrangeError, usageError } from "../core/errors.js";
 import { noProgress, type ProgressSink } from "../core/progress.js";
 import type { Measure, WithinRound } from "../core/types.js";
 import { atomicWrite, writeAll } from "../data/atomic.js";
+import { checkOutputPaths } from "../data/outputs.js";
 import { checkOverlapMode, exactOverlapError, findExactOverlap, type OverlapMode } from "../data/overlap.js";
 import { readDataset } from "../data/read.js";
 import { type ArrangeOptions, arrange } from "../pipeline/arrange.js";
@@ -288,6 +289,14 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     arms = arms.map((a) => (applies(a) && a.withinRound === undefined ? { ...a, withinRound: within } : a));
   }
 
+  await checkOutputPaths(
+    [
+      { flag: "--train", path: options.train },
+      { flag: "--test", path: options.test },
+      { flag: "--data", path: options.data },
+    ],
+    [{ flag: "--out", path: out, kind: "dir" }],
+  );
   await mkdir(out, { recursive: true });
   let trainPath: string;
   let testPath: string;

@@ -206,7 +206,10 @@ export function armId(label: string): string {
 export function armIsSeeded(arm: ArmSpec): boolean {
   if (arm.strategy === "random" || arm.order === "random") return true;
   if (arm.rounds !== undefined) return false;
-  return (arm.withinRound ?? defaultWithinRound(arm.strategy, arm.order, arm.select, arm.granularity)) === "shuffle";
+  return (
+    (arm.withinRound ?? defaultWithinRound(arm.strategy, arm.order, arm.select, arm.granularity)) ===
+    "shuffle"
+  );
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>

@@ -2,6 +2,7 @@ import { copyFile, mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { inputError, usageError } from "../core/errors.js";
 import { ioError } from "../data/io.js";
+import { checkOutputPaths } from "../data/outputs.js";
 import { Staging } from "../pipeline/staging.js";
 import { VERSION } from "../version.js";
 import { axolotl } from "./axolotl.js";
@@ -72,18 +73,27 @@ export async function exportArranged(options: ExportOptions): Promise<ExportResu
     );
   }
 
-  const rows = await readArranged(options.input);
-  const count = rows.records.length;
   const metadata =
     options.metadata === false
       ? undefined
       : (options.metadata ?? (await besideInput(options.input, ".meta.jsonl")));
-  const rounds = metadata === undefined ? null : await readMetadataRounds(metadata, count);
-  const plan = stepPlan(count, batchSize, saveSteps, rounds, metadata ?? null);
-  const manifest =
+  const manifestIn =
     options.manifest === false
       ? undefined
       : (options.manifest ?? (await besideInput(options.input, ".manifest.json")));
+  await checkOutputPaths(
+    [
+      { flag: "--input", path: options.input },
+      { flag: "--metadata", path: metadata },
+      { flag: "--manifest", path: manifestIn },
+    ],
+    [{ flag: "--out", path: options.outDir, kind: "dir" }],
+  );
+  const rows = await readArranged(options.input);
+  const count = rows.records.length;
+  const rounds = metadata === undefined ? null : await readMetadataRounds(metadata, count);
+  const plan = stepPlan(count, batchSize, saveSteps, rounds, metadata ?? null);
+  const manifest = manifestIn;
 
   const ctx: TargetContext = { rows, name, outDir: options.outDir, plan, rowsPerShard };
   const built = BUILDERS[options.to](ctx);

@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import { sig6 } from "../analyze/round-json.js";
 import { usageError } from "../core/errors.js";
 import { noProgress, type ProgressSink } from "../core/progress.js";
+import { checkOutputPaths } from "../data/outputs.js";
 import { readDataset } from "../data/read.js";
 import { computeDiversity, type DiversityResult } from "../diversity/compute.js";
 import { createGemm } from "../linalg/index.js";
@@ -61,6 +62,13 @@ export async function diversity(options: DiversityRunOptions): Promise<Diversity
   if (!options.input) throw usageError("no input given", "--input", "pass --input FILE|DIR");
   const progress = options.onProgress ?? noProgress;
   const started = performance.now();
+  await checkOutputPaths(
+    [
+      { flag: "--input", path: options.input },
+      { flag: "--embeddings", path: options.embeddings },
+    ],
+    [{ flag: "--out", path: options.out, kind: "file" }],
+  );
   if (options.out !== undefined) await mkdir(dirname(options.out), { recursive: true });
   const ds = await readDataset(options.input, {
     template: options.template,

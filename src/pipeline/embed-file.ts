@@ -4,6 +4,7 @@ import { usageError } from "../core/errors.js";
 import { noProgress, type ProgressSink } from "../core/progress.js";
 import type { Matrix } from "../core/types.js";
 import { writeNpy } from "../data/npy.js";
+import { checkOutputPaths } from "../data/outputs.js";
 import { readDataset } from "../data/read.js";
 import type { CacheReport } from "../embed/cache.js";
 import { embedAll } from "../embed/index.js";
@@ -49,6 +50,13 @@ export async function embedFile(options: EmbedFileOptions): Promise<EmbedFileRun
       "--out",
       "pass e.g. --out train.npy (the sidecar is written as train.npy.json)",
     );
+  await checkOutputPaths(
+    [{ flag: "--input", path: options.input }],
+    [
+      { flag: "--out", path: options.out, kind: "file" },
+      { flag: "--out (its sidecar)", path: sidecarPath(options.out), kind: "file" },
+    ],
+  );
   const progress = options.onProgress ?? noProgress;
   const ds = await readDataset(options.input, {
     template: options.template,

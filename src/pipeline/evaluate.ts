@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { usageError } from "../core/errors.js";
 import { noProgress, type ProgressSink } from "../core/progress.js";
 import { atomicWrite, writeAll } from "../data/atomic.js";
+import { checkOutputPaths } from "../data/outputs.js";
 import type { EvalBackend, EvalExample, ExampleScore } from "../evaluate/backends/types.js";
 import { type GenerationScores, scoreGenerations } from "../evaluate/generation.js";
 import { aggregateLoss, type LossSummary } from "../evaluate/loss.js";
@@ -148,6 +149,14 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
   const maxNewTokens = options.maxNewTokens ?? 64;
   if (!Number.isSafeInteger(maxNewTokens) || maxNewTokens < 1)
     throw usageError(`--max-new-tokens must be an integer >= 1, got ${maxNewTokens}`, "--max-new-tokens");
+  await checkOutputPaths(
+    [
+      { flag: "--data", path: options.data },
+      { flag: "--checkpoint", path: options.checkpoint },
+      { flag: "--model-dir", path: options.modelDir },
+    ],
+    [{ flag: "--out", path: options.out, kind: "file" }],
+  );
   const { examples: all } = await readExamples(options.data, {
     option: "--data",
     taskField: options.taskField,

@@ -2,6 +2,7 @@ import type { Spec as VegaSpec } from "vega";
 import { CURVE_NAMES } from "../analyze/types.js";
 import { usageError } from "../core/errors.js";
 import { noProgress } from "../core/progress.js";
+import { checkOutputPaths } from "../data/outputs.js";
 import { Staging, writeLines } from "../pipeline/staging.js";
 import { REPORT_DEFAULTS } from "./defaults.js";
 import { reportHtml } from "./html.js";
@@ -58,6 +59,19 @@ export async function report(options: ReportOptions): Promise<ReportResult> {
   const progress = options.onProgress ?? noProgress;
   // Before any work: a PNG request without a font fails now, not after the page is built.
   const font = options.pngDir !== undefined ? findFont(options.font) : undefined;
+  await checkOutputPaths(
+    [
+      ...(options.analyses ?? []).map((path) => ({ flag: "--analysis", path })),
+      ...(options.diversity ?? []).map((path) => ({ flag: "--diversity", path })),
+      ...(options.trainRuns ?? []).map((path) => ({ flag: "--train-run", path })),
+      ...(options.manifests ?? []).map((path) => ({ flag: "--manifest", path })),
+    ],
+    [
+      { flag: "--out", path: options.out, kind: "file" },
+      { flag: "--png-dir", path: options.pngDir, kind: "dir", mayHoldInputs: true },
+      { flag: "--svg-dir", path: options.svgDir, kind: "dir", mayHoldInputs: true },
+    ],
+  );
   const data = await loadReportData(options);
   progress({
     stage: "report:load",

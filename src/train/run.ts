@@ -6,6 +6,7 @@ import { basename, join, resolve } from "node:path";
 import { ArrangeError, usageError } from "../core/errors.js";
 import { noProgress, type ProgressSink } from "../core/progress.js";
 import { atomicWrite, writeAll } from "../data/atomic.js";
+import { checkOutputPaths } from "../data/outputs.js";
 import { type GenerationScores, scoreGenerations } from "../evaluate/generation.js";
 import { aggregateLoss, type ExampleLoss, type LossSummary } from "../evaluate/loss.js";
 import { VERSION } from "../version.js";
@@ -96,6 +97,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const onProgress = options.onProgress ?? noProgress;
   const runDir = resolve(options.out);
   const label = options.label ?? basename(runDir);
+  await checkOutputPaths(
+    [
+      { flag: "--data", path: options.data },
+      { flag: "--eval", path: options.eval },
+    ],
+    [{ flag: "--out", path: options.out, kind: "dir" }],
+  );
 
   const trainSet = await readExamples(options.data, {
     option: "--data",
