@@ -7,6 +7,7 @@ import {
   recordOptions,
   runOptions,
   serviceOptions,
+  singleInputOptions,
 } from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
 
@@ -22,7 +23,6 @@ export function diversityCommand(): Command {
       "Measure how diverse a dataset is on an embedder, overall and per task: k-means clusters and the entropy\n" +
         "of their sizes, the mean pairwise cosine distance and the Vendi score. Writes JSON.",
     )
-    .requiredOption("--input <path>", "dataset: file, or a directory of one file per task")
     .requiredOption("--out <file>", "diversity JSON to write")
     .option(
       "--clusters <k>",
@@ -45,6 +45,7 @@ export function diversityCommand(): Command {
       "precomputed float32 embeddings (row i = input row i); skips the embedder",
     );
   for (const option of [
+    ...singleInputOptions("dataset: file, or a directory of one file per task"),
     ...embeddingOptions("--batch-size").filter((o) => !o.long?.endsWith("-embeddings")),
     ...serviceOptions(),
     ...recordOptions("skip malformed rows instead of failing"),

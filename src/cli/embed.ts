@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { type EmbedFileOptions, embedFile } from "../pipeline/embed-file.js";
-import { embeddingOptions, runOptions, serviceOptions } from "./options.js";
+import { embeddingOptions, runOptions, serviceOptions, singleInputOptions } from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
 
 type EmbedFlags = Omit<EmbedFileOptions, "onProgress"> & {
@@ -15,10 +15,6 @@ export function embedCommand(): Command {
       "Embed every row of a data set into a float32 .npy file (row i = input row i) with a JSON sidecar\n" +
         "(<out>.json: backend, dims, rows, input hash) that arrange and analyze check with --train-embeddings/--test-embeddings.",
     )
-    .requiredOption(
-      "--input <path>",
-      "data: .jsonl/.json/.csv/.parquet file, or a directory of one file per task (read in sorted name order)",
-    )
     .requiredOption("--out <file.npy>", "embeddings to write; the sidecar goes to <file.npy>.json")
     .option(
       "--template <template>",
@@ -30,7 +26,15 @@ export function embedCommand(): Command {
     );
   const embedding = embeddingOptions("--batch-size").filter((o) => !o.long?.endsWith("-embeddings"));
   const run = runOptions().filter((o) => o.long !== "--engine");
-  for (const option of [...embedding, ...serviceOptions(), ...run]) command.addOption(option);
+  for (const option of [
+    ...singleInputOptions(
+      "data: .jsonl/.json/.csv/.parquet file, or a directory of one file per task (read in sorted name order)",
+    ),
+    ...embedding,
+    ...serviceOptions(),
+    ...run,
+  ])
+    command.addOption(option);
   return command.action(async (flags: EmbedFlags) => {
     const { quiet: _quiet, logJson: _logJson, ...rest } = flags;
     const renderer = createProgressRenderer(pickProgressMode(flags, process.stderr));

@@ -184,3 +184,20 @@ export function similarityOption(flag: string) {
     return n;
   };
 }
+
+/** The data options of commands that read one data set: repeatable --input, or --data DIR --holdout PREFIXES [--part]. */
+export function singleInputOptions(help: string): Option[] {
+  return [
+    new Option("--input <path>", `${help}; repeat or quote a glob ('data/*.jsonl') for several`).argParser(
+      repeatable,
+    ),
+    new Option("--data <dir>", "instead of --input: one directory of task files, split by --holdout"),
+    new Option(
+      "--holdout <prefixes>",
+      "with --data: comma-separated task-name prefixes whose files form the test set",
+    ).argParser(commaList),
+    new Option("--part <side>", "with --data: the training part (default) or the held-out test part").choices(
+      ["train", "test"],
+    ),
+  ];
+}

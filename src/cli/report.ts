@@ -16,6 +16,7 @@ type ReportFlags = {
   trainRun?: string[];
   experiment?: string;
   manifest?: string[];
+  allowMixed?: boolean;
   out: string;
   pngDir?: string;
   svgDir?: string;
@@ -114,6 +115,10 @@ export function reportCommand(): Command {
       "run manifest to show besides those found beside the training files (repeat)",
       collect,
     )
+    .option(
+      "--allow-mixed",
+      "overlay analyses of different training or test sets (refused by default: the curves would not compare arrangements of one set)",
+    )
     .option("--title <text>", "page title (default: instruct-arrange report)")
     .option("--png-dir <dir>", "also write each chart as PNG (rendered in Node; needs a font, see --font)")
     .option("--svg-dir <dir>", "also write each chart as SVG, with its Vega-Lite spec as NAME.vl.json")
@@ -149,6 +154,7 @@ export function reportCommand(): Command {
         maxTaskPanels: flags.maxTaskPanels,
         trainRuns: flags.trainRun,
         manifests: flags.manifest,
+        allowMixed: flags.allowMixed,
         out: flags.out,
         pngDir: flags.pngDir,
         svgDir: flags.svgDir,

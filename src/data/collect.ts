@@ -61,6 +61,7 @@ export class DatasetCollector implements RecordSink {
   private readonly taskIds = new Map<string, number>();
   private readonly taskNames: string[] = [];
   private readonly skipped: SkippedRow[] = [];
+  private readonly otherLayouts: NonNullable<Dataset["otherLayouts"]> | undefined;
   private readonly progress: ProgressSink;
   private readonly stage: string;
   private taskSource: TaskSource | undefined;
@@ -88,6 +89,7 @@ export class DatasetCollector implements RecordSink {
   ) {
     this.texts = options.texts === false ? undefined : [];
     this.records = options.keepRecords === true ? [] : undefined;
+    this.otherLayouts = options.reportLayouts === true ? [] : undefined;
     this.progress = options.onProgress ?? noProgress;
     this.stage = `read:${options.label ?? basename(path)}`;
     if (options.taskField !== undefined) {
@@ -128,6 +130,16 @@ export class DatasetCollector implements RecordSink {
       task = this.taskId(value);
     } catch (e) {
       if (e instanceof RowProblem) {
+        if (this.otherLayouts !== undefined && this.extractor !== undefined) {
+          const other = detectLayout(value);
+          if (other !== undefined && other !== this.extractor.layout)
+            this.otherLayouts.push({
+              file: this.current!.path,
+              line,
+              layout: other,
+              fileLayout: this.extractor.layout,
+            });
+        }
         this.skip(line, e);
         return;
       }
@@ -228,6 +240,7 @@ export class DatasetCollector implements RecordSink {
       taskSource: this.taskSource ?? "single",
     };
     if (this.records !== undefined) dataset.records = this.records;
+    if (this.otherLayouts !== undefined) dataset.otherLayouts = this.otherLayouts;
     const header = this.files.find((f) => f.csvHeader !== undefined)?.csvHeader;
     if (header !== undefined) dataset.csvHeader = header;
     return dataset;

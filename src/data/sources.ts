@@ -447,3 +447,38 @@ export async function resolveTrainTest(
 export function guardedInputs(flag: string, r: ResolvedSources): { flag: string; path: string }[] {
   return r.specs.map((path) => ({ flag, path }));
 }
+
+/** One data set: `input` (paths, in order), or the `part` ("train", default, or "test") of `data` split by `holdout`. */
+export interface SingleSource {
+  input?: DataSource;
+  data?: string;
+  holdout?: readonly string[];
+  part?: "train" | "test";
+}
+
+/** Resolve a single data set given as `--input` or as `--data DIR --holdout PREFIXES [--part test]`. */
+export async function resolveSingle(o: SingleSource): Promise<ResolvedSources> {
+  const hasInput =
+    o.input !== undefined && (typeof o.input !== "object" || isResolved(o.input) || o.input.length > 0);
+  if (o.data !== undefined) {
+    if (hasInput)
+      throw usageError(
+        "give either --input or --data with --holdout, not both",
+        "--data",
+        "drop --input or --data",
+      );
+    if (o.holdout === undefined || o.holdout.length === 0)
+      throw usageError("--data needs --holdout", "--holdout", "pass e.g. --holdout ag_news,cosmos_qa");
+    const split = await splitHoldout(o.data, o.holdout);
+    return o.part === "test" ? split.test : split.train;
+  }
+  if (o.holdout !== undefined || o.part !== undefined)
+    throw usageError(
+      "--holdout and --part need --data",
+      "--data",
+      "pass --data DIR with the directory to split",
+    );
+  if (!hasInput)
+    throw usageError("no input given", "--input", "pass --input FILE|DIR, or --data DIR --holdout PREFIXES");
+  return isResolved(o.input!) ? o.input! : resolveSources(o.input!, "--input");
+}

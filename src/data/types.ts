@@ -22,6 +22,8 @@ export interface ReadOptions {
   keepRecords?: boolean;
   /** The option that named the data, for messages (default "--train"). */
   flag?: string;
+  /** Record invalid rows whose record has another layout than their file's first record (Dataset.otherLayouts). */
+  reportLayouts?: boolean;
 }
 
 export interface DatasetFile {
@@ -102,4 +104,6 @@ export interface Dataset {
   taskSource: TaskSource;
   /** The parsed record of every kept row, in row order (only with ReadOptions.keepRecords). */
   records?: Record<string, unknown>[];
+  /** With ReadOptions.reportLayouts: invalid rows whose own layout differs from their file's. */
+  otherLayouts?: { file: string; line: number; layout: LayoutName; fileLayout: LayoutName }[];
 }

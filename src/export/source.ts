@@ -14,7 +14,12 @@ export interface ArrangedRows {
 }
 
 export async function readArranged(input: string): Promise<ArrangedRows> {
-  const dataset = await readDataset(input, { texts: false, keepRecords: true, label: "input" });
+  let dataset: Dataset;
+  try {
+    dataset = await readDataset(input, { texts: false, keepRecords: true, label: "input" });
+  } catch (e) {
+    throw (await mixedLayoutError(input)) ?? e;
+  }
   const layouts = [...new Set(dataset.files.filter((f) => f.rows > 0).map((f) => f.layout))];
   const layout = layouts[0];
   if (layouts.length !== 1 || layout === undefined || layout === "none" || layout === "template") {
@@ -26,6 +31,40 @@ export async function readArranged(input: string): Promise<ArrangedRows> {
     );
   }
   return { dataset, records: dataset.records ?? [], layout };
+}
+
+/**
+ * When rows of one file have different layouts (alpaca rows and prompt/completion rows, say), name them:
+ * no trainer format takes both, and skipping the "invalid" ones would drop a whole layout.
+ */
+async function mixedLayoutError(input: string) {
+  let probe: Dataset;
+  try {
+    probe = await readDataset(input, {
+      texts: false,
+      skipInvalid: true,
+      reportLayouts: true,
+      label: "input",
+    });
+  } catch {
+    return undefined;
+  }
+  const other = probe.otherLayouts ?? [];
+  if (other.length === 0) return undefined;
+  const first = other[0]!;
+  const byLayout = new Map<string, number>();
+  for (const o of other) byLayout.set(o.layout, (byLayout.get(o.layout) ?? 0) + 1);
+  const counts = [...byLayout].map(([l, n]) => `${n} ${l} row${n === 1 ? "" : "s"}`).join(", ");
+  const lines = other
+    .slice(0, 5)
+    .map((o) => o.line)
+    .join(", ");
+  return inputError(
+    `the file mixes record layouts: ${probe.count} ${first.fileLayout} rows (the first row's) and ${counts} (lines ${lines}${other.length > 5 ? ", ..." : ""}); a trainer format takes one layout`,
+    first.file,
+    first.line,
+    "convert the training data to one layout before arranging (or give arrange a --template), or export each layout's rows separately; --skip-invalid would drop every row of the other layout",
+  );
 }
 
 /** `file:line` of row k, for errors about one row. */

@@ -5,6 +5,7 @@ import { usageError } from "../core/errors.js";
 import { noProgress, type ProgressSink } from "../core/progress.js";
 import { checkOutputPaths } from "../data/outputs.js";
 import { readDataset } from "../data/read.js";
+import { type DataSource, guardedInputs, resolveSingle } from "../data/sources.js";
 import { computeDiversity, type DiversityResult } from "../diversity/compute.js";
 import { createGemm } from "../linalg/index.js";
 import { VERSION } from "../version.js";
@@ -15,7 +16,12 @@ import type { BackendChoice } from "./start-embedder.js";
 /** Everything `instruct-arrange diversity` needs; the CLI maps its flags one to one onto these fields. */
 export interface DiversityRunOptions extends BackendChoice {
   /** Dataset: a file or a directory of one file per task. */
-  input: string;
+  /** Data set: a file, a directory, a quoted glob, or several in order. */
+  input?: DataSource;
+  /** Instead of input: a directory of task files split by `holdout`; `part` picks the training (default) or test side. */
+  data?: string;
+  holdout?: string[];
+  part?: "train" | "test";
   /** Where to write the JSON report. Omit to only compute. */
   out?: string;
   /** k-means clusters (default round(√(n/2)), capped at 1000). */
@@ -59,18 +65,19 @@ export interface DiversityReport extends DiversityResult {
 
 /** Read a dataset, embed it (or load its .npy embeddings) and measure its diversity; writes JSON to `out`. */
 export async function diversity(options: DiversityRunOptions): Promise<DiversityReport> {
-  if (!options.input) throw usageError("no input given", "--input", "pass --input FILE|DIR");
+  const source = await resolveSingle(options);
   const progress = options.onProgress ?? noProgress;
   const started = performance.now();
   await checkOutputPaths(
     [
-      { flag: "--input", path: options.input },
+      ...guardedInputs("--input", source),
+      ...source.files.map((f) => ({ flag: "--input", path: f.path })),
       { flag: "--embeddings", path: options.embeddings },
     ],
     [{ flag: "--out", path: options.out, kind: "file" }],
   );
   if (options.out !== undefined) await mkdir(dirname(options.out), { recursive: true });
-  const ds = await readDataset(options.input, {
+  const ds = await readDataset(source, {
     template: options.template,
     taskField: options.taskField,
     skipInvalid: options.skipInvalid,

@@ -6,6 +6,7 @@ import type { Matrix } from "../core/types.js";
 import { writeNpy } from "../data/npy.js";
 import { checkOutputPaths } from "../data/outputs.js";
 import { readDataset } from "../data/read.js";
+import { type DataSource, guardedInputs, resolveSingle } from "../data/sources.js";
 import type { CacheReport } from "../embed/cache.js";
 import { embedAll } from "../embed/index.js";
 import { VERSION } from "../version.js";
@@ -22,7 +23,12 @@ import { type BackendChoice, describeCache, startEmbedder } from "./start-embedd
 /** Everything `embed` needs; the CLI maps its flags one to one onto these fields. */
 export interface EmbedFileOptions extends BackendChoice {
   /** A data file or a directory of one file per task (the formats `arrange` reads). */
-  input: string;
+  /** Data set: a file, a directory, a quoted glob, or several in order. */
+  input?: DataSource;
+  /** Instead of input: a directory of task files split by `holdout`; `part` picks the training (default) or test side. */
+  data?: string;
+  holdout?: string[];
+  part?: "train" | "test";
   /** The .npy file to write; its sidecar goes to `<out>.json`. */
   out: string;
   template?: string;
@@ -43,7 +49,7 @@ export interface EmbedFileRun {
  * are fitted on this input alone.
  */
 export async function embedFile(options: EmbedFileOptions): Promise<EmbedFileRun> {
-  if (!options.input) throw usageError("no input given", "--input", "pass --input FILE|DIR");
+  const source = await resolveSingle(options);
   if (!options.out || extname(options.out).toLowerCase() !== ".npy")
     throw usageError(
       `--out must name a .npy file, got "${options.out ?? ""}"`,
@@ -51,14 +57,14 @@ export async function embedFile(options: EmbedFileOptions): Promise<EmbedFileRun
       "pass e.g. --out train.npy (the sidecar is written as train.npy.json)",
     );
   await checkOutputPaths(
-    [{ flag: "--input", path: options.input }],
+    [...guardedInputs("--input", source), ...source.files.map((f) => ({ flag: "--input", path: f.path }))],
     [
       { flag: "--out", path: options.out, kind: "file" },
       { flag: "--out (its sidecar)", path: sidecarPath(options.out), kind: "file" },
     ],
   );
   const progress = options.onProgress ?? noProgress;
-  const ds = await readDataset(options.input, {
+  const ds = await readDataset(source, {
     template: options.template,
     skipInvalid: options.skipInvalid,
     texts: true,

@@ -262,6 +262,35 @@ function checkSpacing(arrangements: ReportArrangement[]): void {
   }
 }
 
+/**
+ * Curves drawn on one chart compare arrangements of one training set against one test set: the same rows
+ * (in any order) and the same test rows. Analyses without set hashes (older versions) are compared by
+ * training row count and test file contents.
+ */
+function checkSameSets(arrangements: ReportArrangement[]): void {
+  const first = arrangements[0]!;
+  const fi = first.analysis.inputs;
+  const testFiles = (a: ReportArrangement) => a.analysis.inputs.test.files.map((f) => f.sha256).join(",");
+  for (const a of arrangements.slice(1)) {
+    const ai = a.analysis.inputs;
+    const sameTrain =
+      fi.train.setHash !== undefined && ai.train.setHash !== undefined
+        ? fi.train.setHash === ai.train.setHash
+        : fi.train.rows === ai.train.rows;
+    const sameTest =
+      fi.test.setHash !== undefined && ai.test.setHash !== undefined
+        ? fi.test.setHash === ai.test.setHash
+        : testFiles(a) === testFiles(first);
+    if (!sameTrain || !sameTest)
+      throw inputError(
+        `this analysis measures ${!sameTrain ? `another training set (${ai.train.rows} rows from ${ai.train.path}) than ${first.path} (${fi.train.rows} rows from ${fi.train.path})` : `another test set (${ai.test.path}) than ${first.path} (${fi.test.path})`}, so its curves would not compare arrangements of one set`,
+        a.path,
+        undefined,
+        "give analyses of arrangements of the same training rows against the same test set, or pass --allow-mixed to overlay them anyway",
+      );
+  }
+}
+
 function checkRunAxis(run: ReportRun, first: ReportArrangement): void {
   const bs = first.analysis.checkpoints.batchSize;
   if (run.curves.batchSize !== bs)
@@ -283,6 +312,8 @@ export async function loadReportData(o: {
   trainRuns?: string[];
   manifests?: string[];
   title?: string;
+  /** Overlay analyses of different training or test sets (refused by default). */
+  allowMixed?: boolean;
 }): Promise<ReportData> {
   const analyses = o.analyses ?? [];
   const diversityFiles = o.diversity ?? [];
@@ -309,6 +340,7 @@ export async function loadReportData(o: {
   for (const [i, path] of analyses.entries())
     arrangements.push({ label: labels[i]!, path, analysis: await readAnalysis(path) });
   if (arrangements.length > 0) checkSpacing(arrangements);
+  if (arrangements.length > 1 && o.allowMixed !== true) checkSameSets(arrangements);
 
   if (diversityFiles.length === 0 && (o.diversityLabels ?? []).length > 0)
     throw usageError(

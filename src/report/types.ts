@@ -21,6 +21,8 @@ export interface ReportOptions {
   trainRuns?: string[];
   /** Run manifests to show besides the ones found next to each analysis' training file. */
   manifests?: string[];
+  /** Overlay analyses of different training or test sets (refused by default). */
+  allowMixed?: boolean;
   /** The HTML file to write. */
   out: string;
   /** Also write every chart as PNG into this directory. */
