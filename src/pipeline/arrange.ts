@@ -345,9 +345,6 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
       ? undefined
       : (options.manifest ?? defaultManifestPath(options.out));
   await checkArrangeOutputs(options, sources, manifestPath);
-  if (options.out !== undefined) {
-    await mkdir(dirname(options.out), { recursive: true });
-  }
 
   let t0 = performance.now();
   const readOpts = {
@@ -638,6 +635,8 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
   if (options.out !== undefined) {
     t0 = performance.now();
     // Stage every output beside its destination, then rename them all: a failure leaves nothing behind.
+    for (const p of [options.out, options.metadata, manifestPath])
+      if (p !== undefined) await mkdir(dirname(p), { recursive: true });
     const staged = new Staging();
     try {
       const outTmp = staged.path(options.out);
