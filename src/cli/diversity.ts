@@ -9,7 +9,7 @@ import {
   serviceOptions,
   singleInputOptions,
 } from "./options.js";
-import { createProgressRenderer, pickProgressMode } from "./progress.js";
+import { createProgressRenderer, formatSeconds, pickProgressMode } from "./progress.js";
 
 type DiversityFlags = Omit<DiversityRunOptions, "onProgress" | "out"> & {
   out: string;
@@ -63,7 +63,7 @@ export function diversityCommand(): Command {
         `${o.rows} rows, ${r.input.tasks} tasks: ${o.clusters.used} of ${o.clusters.k} clusters used ` +
           `(normalized entropy ${o.clusters.normalizedEntropy.toFixed(3)}), mean pairwise cosine distance ` +
           `${o.meanPairwiseCosineDistance?.toFixed(4) ?? "n/a"}, Vendi ${o.vendi.toFixed(2)} ` +
-          `in ${r.timings.total?.toFixed(1)}s -> ${flags.out}`,
+          `in ${formatSeconds(r.timings.total ?? 0)} -> ${flags.out}`,
         { overall: { rows: o.rows, vendi: o.vendi }, out: flags.out },
       );
     } finally {

@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { type EmbedFileOptions, embedFile } from "../pipeline/embed-file.js";
 import { embeddingOptions, runOptions, serviceOptions, singleInputOptions } from "./options.js";
-import { createProgressRenderer, pickProgressMode } from "./progress.js";
+import { createProgressRenderer, formatSeconds, pickProgressMode } from "./progress.js";
 
 type EmbedFlags = Omit<EmbedFileOptions, "onProgress"> & {
   quiet?: boolean;
@@ -44,7 +44,7 @@ export function embedCommand(): Command {
       const s = r.sidecar;
       const skipped = s.skipped.count > 0 ? `, ${s.skipped.count} skipped rows left zero` : "";
       renderer.info(
-        `embedded ${s.rows - s.skipped.count} rows with ${s.embedder.id} (${s.dims} dims${skipped}) in ${((performance.now() - t0) / 1000).toFixed(1)}s -> ${flags.out}`,
+        `embedded ${s.rows - s.skipped.count} rows with ${s.embedder.id} (${s.dims} dims${skipped}) in ${formatSeconds((performance.now() - t0) / 1000)} -> ${flags.out}`,
         { rows: s.rows, dims: s.dims, out: flags.out, cache: r.cache },
       );
     } finally {
