@@ -12,7 +12,7 @@ import {
   runExperiment,
 } from "../experiment/index.js";
 import { onlyIfCommand } from "./experiment-onlyif.js";
-import { intOption, overlapOptions } from "./options.js";
+import { intOption, overlapOptions, similarityOption } from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
 import { addTrainingOptions, type TrainingFlags, trainingOptions } from "./train.js";
 
@@ -32,6 +32,7 @@ interface RunFlags extends TrainingFlags {
   roundGroups?: number;
   withinRound?: WithinRound;
   overlap?: OverlapMode;
+  decontaminate?: number;
   aucSteps?: number;
   parallel?: number;
   resume: boolean;
@@ -91,6 +92,11 @@ function runCommand(): Command {
     )
     .requiredOption("--out <dir>", "experiment directory")
     .addOption(overlapOptions()[0]!)
+    .option(
+      "--decontaminate <sim>",
+      "every arm leaves out training rows at or above this cosine similarity to a test row",
+      similarityOption("--decontaminate"),
+    )
     .option("--seeds <list>", "seeds; every arm is trained once per seed (default 0)", seedList)
     .option("--arms <labels>", "only these arms (labels, e.g. NFT,FFT; default all)", list)
     .option("--orders <list>", "only these of NFT/RT/FFT: nft, rt, fft (same as --arms)", orderList)
@@ -165,6 +171,7 @@ function runCommand(): Command {
           roundGroups: flags.roundGroups,
           withinRound: flags.withinRound,
           overlap: flags.overlap,
+          decontaminate: flags.decontaminate,
           aucSteps: flags.aucSteps,
           parallel: flags.parallel,
           resume: flags.resume,

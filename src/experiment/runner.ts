@@ -48,6 +48,8 @@ export interface ExperimentOptions {
   withinRound?: WithinRound;
   /** Training rows equal to a test row: "error" (default, checked before any arm), "drop" or "keep". */
   overlap?: OverlapMode;
+  /** Every arm leaves out training rows at or above this cosine similarity to a test row. */
+  decontaminate?: number;
   /** Area window: steps 0..aucSteps (default: every step). */
   aucSteps?: number;
   /** Training runs at once (default 1); with more than one, each run gets --threads 1 unless given. */
@@ -395,6 +397,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     embedder,
     ngramDims: options.ngramDims,
     overlap: overlapMode,
+    decontaminate: options.decontaminate,
   };
   const armError = (arm: ArmSpec, e: unknown): unknown => {
     if (e instanceof ArrangeError && e.code === "usage")
