@@ -1,6 +1,6 @@
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
-import { dirname, extname, relative, resolve } from "node:path";
+import { dirname, extname, isAbsolute, relative, resolve, sep } from "node:path";
 import picomatch from "picomatch";
 import { isDynamicPattern } from "tinyglobby";
 import { usageError } from "../core/errors.js";
@@ -110,7 +110,7 @@ function staticBase(pattern: string): string {
 
 function isInside(child: string, parent: string): boolean {
   const rel = relative(parent, child);
-  return rel !== "" && !rel.startsWith("..") && !resolve(rel).startsWith("..") && !rel.startsWith("/");
+  return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
 }
 
 function checkAgainstInput(out: GuardedOutput, place: Place, input: Place): void {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { relative } from "node:path";
+import { isAbsolute, relative, sep } from "node:path";
 import { ArrangeError, usageError } from "../core/errors.js";
 import { realPathOf } from "./sources.js";
 import { normalizeWhitespace } from "./text-hash.js";
@@ -83,7 +83,7 @@ async function sharedFiles(train: Dataset, test: Dataset): Promise<ExactOverlap[
     else {
       const dir = (train.paths ?? [train.path]).find((p, k) => {
         const rel = relative(trainSpecs[k]!, real);
-        return rel !== "" && !rel.startsWith("..");
+        return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
       });
       how = dir === undefined ? "it is also a training file" : `it is inside the training directory ${dir}`;
     }
