@@ -1,11 +1,12 @@
 /**
  * Cost of exact near-pair Euclidean distances: `trainTestAggregates` euc min+avg (the expansion
  * ‖x‖² + ‖t‖² − 2x·t with near pairs recomputed directly) against a baseline measured in the same run that
- * only uses the expansion (the former code). Two data sets: clustered 384-d rows (few near pairs), and the
+ * only uses the expansion (the former code). Four data sets: clustered 384-d rows (few near pairs), the
  * same with a share of training rows that are copies of test rows (each copy recomputes its pairs with
- * every test row of its cluster).
+ * every test row of its cluster), near duplicates (cosine ~0.99, not recomputed), and a worst case where
+ * every pair is near and recomputed.
  *
- *   node dist/bench/euclidean.js [--n 50000] [--m 1000] [--copies 0.1]
+ *   node dist/bench/euclidean.js [--n 50000] [--m 1000] [--copies 0.1] [--tightN 5000]
  */
 import type { Matrix } from "../src/core/types.js";
 import { createGemm } from "../src/linalg/create-gemm.js";
@@ -58,7 +59,7 @@ async function timed<T>(f: () => Promise<T>): Promise<[number, T]> {
 }
 
 export async function benchEuclidean(argv: string[]): Promise<void> {
-  const { n, m, copies } = numberArgs(argv, { n: 50_000, m: 1000, copies: 0.1 });
+  const { n, m, copies, tightN } = numberArgs(argv, { n: 50_000, m: 1000, copies: 0.1, tightN: 5000 });
   const gemm = await createGemm();
   if (gemm.fallbackReason) console.log(`euclidean: ${gemm.fallbackReason}`);
   const { train, test } = benchData(n, m, D, { trainClusters: 500, testClusters: 20, seed: 5 });
@@ -69,12 +70,21 @@ export async function benchEuclidean(argv: string[]): Promise<void> {
     const j = c % m;
     withCopies.set(test.subarray(j * D, (j + 1) * D), i * D);
   }
-  const testM = { data: test, rows: m, cols: D };
-  for (const [label, data] of [
-    ["clustered", train],
-    [`${(copies * 100).toFixed(0)}% copies of test rows`, withCopies],
+  // Near duplicates that are not identical: every training row is a test row plus noise (cosine ~0.99 to
+  // it), on the full-size data: no pair is below the recompute ratio. Worst case: every training row a copy of
+  // the first test row and every test row within 1e-4 of it, so every pair is recomputed (`tightN` rows, or
+  // it runs for minutes).
+  const nearDup = Float32Array.from(train, (_, i) => test[i % test.length]! + 0.008 * Math.sin(i * 0.7));
+  const worstTest = Float32Array.from(test, (v, i) => (i < D ? v : test[i % D]! + 1e-4 * Math.sin(i)));
+  const worstTrain = Float32Array.from({ length: tightN * D }, (_, i) => worstTest[i % D]!);
+  for (const [label, data, rows, te] of [
+    ["clustered", train, n, test],
+    [`${(copies * 100).toFixed(0)}% copies of test rows`, withCopies, n, test],
+    ["near duplicates of test rows (cosine ~0.99)", nearDup, n, test],
+    ["worst case: every pair within 1e-4 (recomputed)", worstTrain, tightN, worstTest],
   ] as const) {
-    const trainM = { data, rows: n, cols: D };
+    const trainM = { data, rows, cols: D };
+    const testM = { data: te, rows: m, cols: D };
     await expansionOnly(trainM, testM, gemm); // warm-up
     const [base, oldMin] = await timed(() => expansionOnly(trainM, testM, gemm));
     const [ours, agg] = await timed(() =>
@@ -82,12 +92,12 @@ export async function benchEuclidean(argv: string[]): Promise<void> {
     );
     let zeros = 0;
     let oldZeros = 0;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < rows; i++) {
       if (agg.euclidean.min![i] === 0) zeros++;
       if (oldMin[i] === 0) oldZeros++;
     }
     console.log(
-      `euclidean: ${n} × ${m} × ${D}, ${label}: exact near pairs ${ours.toFixed(2)} s, expansion only ${base.toFixed(2)} s ` +
+      `euclidean: ${rows} × ${m} × ${D}, ${label}: exact near pairs ${ours.toFixed(2)} s, expansion only ${base.toFixed(2)} s ` +
         `(ratio ${(ours / base).toFixed(2)}); rows at distance exactly 0: ${zeros} (expansion only: ${oldZeros})`,
     );
   }

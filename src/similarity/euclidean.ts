@@ -2,7 +2,7 @@
  * Below this fraction of ‖x‖² + ‖t‖², a squared Euclidean distance obtained from the matrix product is
  * recomputed directly (see `squaredEuclidean`).
  */
-export const EUCLIDEAN_RECOMPUTE_RATIO = 1 / 64;
+export const EUCLIDEAN_RECOMPUTE_RATIO = 2 ** -10;
 
 /**
  * Squared Euclidean distance ‖x − t‖² between training row x (at `xo` in `train`) and test row t (at `to`
@@ -17,9 +17,13 @@ export const EUCLIDEAN_RECOMPUTE_RATIO = 1 / 64;
  * input order. Rather than computing every pair directly (d extra operations per pair, ~100× the cost of
  * the product), only pairs whose expanded value is below EUCLIDEAN_RECOMPUTE_RATIO·(‖x‖² + ‖t‖²) are
  * recomputed as Σ (x_k − t_k)² in float64. The difference of two float32 numbers is exact in float64, so
- * identical rows give exactly 0 and near rows get full precision. The ratio (1/64) is far above any
- * product error (float32: ~1e-7, TF32: ~5e-4), so no near pair is missed; with unit vectors it selects
- * only pairs with cosine above ~0.98 — near duplicates, which are rare and cheap to recompute.
+ * identical rows give exactly 0 and near rows get full precision. The ratio (2^-10 ≈ 1e-3) is well above
+ * the product's error (float32 in practice ~1e-7 of the scale, its worst-case bound d·2^-24 = 2.3e-5 at
+ * d = 384; TF32-like engines ~5e-5 in practice), so an identical pair is never missed; and with unit vectors
+ * it selects only pairs with cosine above ~0.999, which are (near) duplicates: rare, and cheap to
+ * recompute. Pairs just above it keep the expansion's absolute error (~1e-7), negligible at that distance.
+ * A larger ratio costs real time where many pairs are close (bench/euclidean.ts: 1/64 made a
+ * one-template data set at cosine 0.999 about 50× slower).
  */
 export function squaredEuclidean(
   minus2Dot: number,
@@ -34,10 +38,25 @@ export function squaredEuclidean(
   const scale = xx + tt;
   const sq = scale + minus2Dot;
   if (sq > EUCLIDEAN_RECOMPUTE_RATIO * scale) return sq;
-  let s = 0;
-  for (let k = 0; k < d; k++) {
-    const diff = train[xo + k]! - test[to + k]!;
-    s += diff * diff;
+  // Four partial sums (independent dependency chains run faster); identical rows still give exactly 0.
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let k = 0;
+  for (; k + 4 <= d; k += 4) {
+    const a = train[xo + k]! - test[to + k]!;
+    const b = train[xo + k + 1]! - test[to + k + 1]!;
+    const c = train[xo + k + 2]! - test[to + k + 2]!;
+    const e = train[xo + k + 3]! - test[to + k + 3]!;
+    s0 += a * a;
+    s1 += b * b;
+    s2 += c * c;
+    s3 += e * e;
   }
-  return s;
+  for (; k < d; k++) {
+    const a = train[xo + k]! - test[to + k]!;
+    s0 += a * a;
+  }
+  return s0 + s1 + (s2 + s3);
 }
