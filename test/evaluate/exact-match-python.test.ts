@@ -30,21 +30,15 @@ const TRICKY: string[] = [
   "",
 ];
 
+// The steps of SQuAD's normalize_answer (evaluate-v1.1.py / v2.0), in Python itself: lower-case, drop
+// string.punctuation, articles as whole words (Python's \b) to a space, then ' '.join(str.split()).
 const SQUAD_NORMALIZE = `
 import json, re, string, sys
-# SQuAD v1.1 evaluate-v1.1.py / v2.0 evaluate-v2.0.py normalize_answer
-def normalize_answer(s):
-    def remove_articles(text):
-        return re.sub(r'\\b(a|an|the)\\b', ' ', text)
-    def white_space_fix(text):
-        return ' '.join(text.split())
-    def remove_punc(text):
-        exclude = set(string.punctuation)
-        return ''.join(ch for ch in text if ch not in exclude)
-    def lower(text):
-        return text.lower()
-    return white_space_fix(remove_articles(remove_punc(lower(s))))
-json.dump([normalize_answer(s) for s in json.load(sys.stdin)], sys.stdout)
+def norm(s):
+    s = "".join(c for c in s.lower() if c not in string.punctuation)
+    s = re.sub(r"\\b(a|an|the)\\b", " ", s)
+    return " ".join(s.split())
+json.dump([norm(s) for s in json.load(sys.stdin)], sys.stdout)
 `;
 
 describe("exact match normalizes as SQuAD's Python script (no Python needed)", () => {
