@@ -1,7 +1,7 @@
 /**
  * All benchmarks, each in its own process (so timings and peak memory are its own):
  *
- *   node dist/bench/run.js [part ...]     parts: gemm, tma, arrange-1m, e2e, analyze, embed-cache, diversity, embed, train (default: all)
+ *   node dist/bench/run.js [part ...]     parts: gemm, euclidean, tma, arrange-1m, e2e, analyze, embed-cache, diversity, embed, train (default: all)
  *
  * Arguments after `--` go to every part, e.g. `node dist/bench/run.js tma -- --n 20000`.
  */
@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 
 const PARTS = [
   "gemm",
+  "euclidean",
   "tma",
   "arrange-1m",
   "e2e",

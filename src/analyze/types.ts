@@ -181,7 +181,7 @@ export interface Analysis {
     roundMeanDistance: number[];
   };
   wsd: {
-    /** w = mean(AD) / mean(MD) (1 when mean(MD) ≈ 0). */
+    /** w = |mean(AD) / mean(MD)| (1 when mean(MD) ≈ 0). */
     weight: number;
     histogram: { bins: number; min: number; max: number; mean: number; binWidth: number; counts: number[] };
   };

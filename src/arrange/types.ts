@@ -67,7 +67,7 @@ export interface ArrangeAlgoResult {
   nearestDistance: Float32Array;
   /** Number of TMA rounds and the size of each (before any budget cut). */
   roundSizes?: number[];
-  /** WSD weight w = mean(AD) / mean(MD), when the wsd measure was used. */
+  /** WSD weight w = |mean(AD) / mean(MD)|, when the wsd measure was used. */
   wsdWeight?: number;
   /** select diverse: each output row's 0-based position in the greedy selection order. */
   selected?: Int32Array;

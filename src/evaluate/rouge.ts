@@ -1,15 +1,16 @@
 /**
  * ROUGE-1 and ROUGE-L F-measures as Google's `rouge-score` package computes them (the implementation
  * the paper used): text is lower-cased, every run of characters outside [a-z0-9] becomes a space,
- * tokens are split on whitespace; with `stemmer` the Porter stemmer is applied to tokens longer than
- * three characters (rouge-score's `use_stemmer=True`; off by default there and here).
+ * tokens are split on whitespace; with `stemmer` the Porter stemmer as NLTK's `PorterStemmer()` has it
+ * (NLTK_EXTENSIONS mode, which rouge-score uses; see porter.ts) is applied to tokens longer than three
+ * characters (rouge-score's `use_stemmer=True`; off by default there and here).
  * ROUGE-1 counts clipped unigram overlaps; ROUGE-L uses the longest common subsequence. Precision is
  * over the prediction, recall over the reference, F = 2PR / (P + R) (0 when both are 0).
  */
-import { stemmer as porter } from "stemmer";
+import { porterStem } from "./porter.js";
 
 export interface RougeOptions {
-  /** Apply the Porter stemmer to tokens longer than 3 characters. Default false. */
+  /** Apply the Porter stemmer (NLTK's extension mode, as rouge-score) to tokens longer than 3 characters. Default false. */
   stemmer?: boolean;
 }
 
@@ -27,7 +28,7 @@ export function rougeTokens(text: string, options: RougeOptions = {}): string[] 
   const out: string[] = [];
   for (const w of words) {
     if (w === "") continue;
-    const t = options.stemmer === true && w.length > 3 ? porter(w) : w;
+    const t = options.stemmer === true && w.length > 3 ? porterStem(w) : w;
     if (/^[a-z0-9]+$/.test(t)) out.push(t);
   }
   return out;

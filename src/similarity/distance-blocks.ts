@@ -2,6 +2,7 @@ import type { Matrix } from "../core/types.js";
 import { normalizeRows, unitRowsBlock } from "../linalg/normalize-rows.js";
 import { squaredNorms } from "../linalg/squared-norms.js";
 import { defaultBlockRows } from "./block-rows.js";
+import { squaredEuclidean } from "./euclidean.js";
 import type { StreamOptions } from "./train-test-aggregates.js";
 
 export interface DistanceBlock {
@@ -18,7 +19,8 @@ export interface DistanceBlock {
  * Stream training-major distance blocks against the whole test set, in training-row order: `visit` gets
  * the cosine and/or Euclidean distances of each block of training rows (valid only during the call).
  * Memory is one block × test rows per measure. Cosine works on unit-normalized rows; Euclidean on the
- * embeddings as given, as sqrt(max(0, |x|² + |t|² − 2 x·t)).
+ * embeddings as given, as sqrt(|x|² + |t|² − 2 x·t), near pairs recomputed directly (`squaredEuclidean`:
+ * a training row identical to a test row is exactly 0).
  */
 export async function streamDistanceBlocks(
   train: Matrix,
@@ -60,7 +62,7 @@ export async function streamDistanceBlocks(
         const off = r * m;
         const xx = trainSq[r]!;
         for (let j = 0; j < m; j++) {
-          const sq = xx + testSq[j]! + e[off + j]!;
+          const sq = squaredEuclidean(e[off + j]!, xx, testSq[j]!, rawBlock, r * d, test.data, j * d, d);
           e[off + j] = sq > 0 ? Math.sqrt(sq) : 0;
         }
       }

@@ -6,7 +6,7 @@ import { weightedSimilarityDistance } from "./wsd.js";
 export interface MeasureResult {
   /** The measure of every training row (a distance: smaller = nearer the test set). */
   values: Float64Array;
-  /** wsd only: the weight w = mean(AD) / mean(MD). */
+  /** wsd only: the weight w = |mean(AD) / mean(MD)|. */
   wsdWeight?: number;
   /** Nearest test row by cosine distance and that distance, when requested. */
   nearestTest?: Int32Array;
@@ -37,7 +37,7 @@ export async function computeMeasure(
     wsdWeight = wsd.weight;
     if (wsd.degenerate) {
       warnings.push(
-        "mean cosine-min distance is ~0, so the WSD weight mean(AD)/mean(MD) is undefined; used w = 1",
+        "mean cosine-min distance is ~0, so the WSD weight |mean(AD)/mean(MD)| is undefined; used w = 1",
       );
     }
   } else {

@@ -5,6 +5,7 @@ import { normalizeRows, rowSquaredNorm, unitRowsBlock } from "../linalg/normaliz
 import { squaredNorms } from "../linalg/squared-norms.js";
 import type { GemmEngine } from "../linalg/types.js";
 import { defaultBlockRows } from "./block-rows.js";
+import { squaredEuclidean } from "./euclidean.js";
 
 export interface AggregateRequest {
   /** Aggregates of the cosine distance (negative cosine similarity) over the test set. */
@@ -41,7 +42,8 @@ export interface TrainTestAggregates {
  *
  * Cosine works on unit-normalized rows (a training block is copied only when its rows are not unit
  * already; the test set once); Euclidean on the
- * embeddings as given, as sqrt(max(0, |x|² + |t|² − 2 x·t)). Centroid = distance to the mean of the test
+ * embeddings as given, as sqrt(|x|² + |t|² − 2 x·t) with near pairs recomputed directly (`squaredEuclidean`:
+ * a training row identical to a test row is exactly 0). Centroid = distance to the mean of the test
  * embeddings as given (for cosine: negative cosine with that mean vector).
  */
 export async function trainTestAggregates(
@@ -138,8 +140,7 @@ export async function trainTestAggregates(
           let max = Number.NEGATIVE_INFINITY;
           let sum = 0;
           for (let j = 0; j < m; j++) {
-            let sq = xx + testSq[j]! + out[off + j]!;
-            if (sq < 0) sq = 0;
+            const sq = squaredEuclidean(out[off + j]!, xx, testSq[j]!, rawBlock, r * d, test.data, j * d, d);
             if (sq < min) min = sq;
             if (sq > max) max = sq;
             if (eAvg) sum += Math.sqrt(sq);

@@ -4,7 +4,7 @@ export const WSD_DEGENERATE_EPSILON = 1e-12;
 export interface WsdResult {
   /** WSD_i = AD_i + w · MD_i. */
   values: Float64Array;
-  /** w = mean(AD) / mean(MD) (paper Eq. 1 with w_avg = 1 and w_min from Eq. 14). */
+  /** w = |mean(AD) / mean(MD)| (paper Eq. 1 with w_avg = 1 and w_min from Eq. 14). */
   weight: number;
   /** True when mean(MD) was ~0 and w was set to 1 instead. */
   degenerate: boolean;
@@ -12,7 +12,10 @@ export interface WsdResult {
 
 /**
  * Weighted Similarity Distance from the cosine-avg (AD) and cosine-min (MD) distances of each unit.
- * The weight scales MD to the magnitude of AD; sums are in float64.
+ * The weight scales MD to the magnitude of AD (paper Eq. 14: both terms get "the same magnitude"), so it
+ * is the absolute value of the ratio of the means: with centred or signed embeddings mean(AD) can be
+ * positive while mean(MD) is negative, and a signed ratio would then make being nearer the test set
+ * (a smaller MD) raise WSD, reversing nearest-first. Sums are in float64.
  */
 export function weightedSimilarityDistance(ad: Float64Array, md: Float64Array): WsdResult {
   const n = ad.length;
@@ -26,7 +29,7 @@ export function weightedSimilarityDistance(ad: Float64Array, md: Float64Array): 
   const meanAd = n > 0 ? sumAd / n : 0;
   const meanMd = n > 0 ? sumMd / n : 0;
   const degenerate = !(Math.abs(meanMd) > WSD_DEGENERATE_EPSILON);
-  const weight = degenerate ? 1 : meanAd / meanMd;
+  const weight = degenerate ? 1 : Math.abs(meanAd / meanMd);
   const values = new Float64Array(n);
   for (let i = 0; i < n; i++) values[i] = ad[i]! + weight * md[i]!;
   return { values, weight, degenerate };
