@@ -2,6 +2,8 @@
  * One error class for everything the toolkit reports to a user. Every error names what went wrong,
  * where (file, line or row, option) and how to fix it; the CLI maps `code` to an exit status.
  */
+import { userPath, userText } from "./temp-files.js";
+
 export type ErrorCode =
   | "usage" // bad command-line or API options (exit 2)
   | "input" // malformed or unusable input data (exit 1)
@@ -31,13 +33,14 @@ export class ArrangeError extends Error {
   readonly fix: string | undefined;
 
   constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    // A hidden temporary path (a staged output) is never shown: the user's destination is named instead.
+    super(userText(message), details.cause === undefined ? undefined : { cause: details.cause });
     this.name = "ArrangeError";
     this.code = code;
-    this.file = details.file;
+    this.file = details.file === undefined ? undefined : userPath(details.file);
     this.line = details.line;
     this.option = details.option;
-    this.fix = details.fix;
+    this.fix = details.fix === undefined ? undefined : userText(details.fix);
   }
 
   /** The message as a user reads it: `file:line: message` then the fix. */
