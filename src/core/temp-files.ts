@@ -1,4 +1,5 @@
 import { rmSync } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
 
 /**
  * Every temporary file or directory the process has created beside an output and not yet renamed or
@@ -58,6 +59,22 @@ export function removeLiveTemps(): void {
   }
 }
 
+/** Opens of temporary files still in flight: a signal waits for them, so none is created after the cleanup. */
+let opening = 0;
+let exitCode: number | undefined;
+let finishExit: (() => void) | undefined;
+
+/** Open (create) a registered temporary file; a signal arriving meanwhile waits until the open has settled. */
+export async function openTemp(path: string, flags: string): Promise<FileHandle> {
+  opening++;
+  try {
+    return await open(path, flags);
+  } finally {
+    opening--;
+    if (opening === 0 && exitCode !== undefined) finishExit?.();
+  }
+}
+
 let installed = false;
 const hooks = new Set<() => void>();
 
@@ -74,7 +91,7 @@ export function onSignalExit(hook: () => void): () => void {
 export function installSignalCleanup(): void {
   if (installed) return;
   installed = true;
-  const handler = (code: number) => {
+  const finish = () => {
     for (const hook of hooks) {
       try {
         hook();
@@ -83,7 +100,14 @@ export function installSignalCleanup(): void {
       }
     }
     removeLiveTemps();
-    process.exit(code);
+    process.exit(exitCode);
+  };
+  const handler = (code: number) => {
+    if (exitCode !== undefined) return;
+    exitCode = code;
+    finishExit = finish;
+    if (opening === 0) finish();
+    else setTimeout(finish, 2000).unref();
   };
   process.on("SIGINT", () => handler(130));
   process.on("SIGTERM", () => handler(143));

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { type FileHandle, open, rename, rm } from "node:fs/promises";
+import { type FileHandle, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { isArrangeError } from "../core/errors.js";
-import { registerTemp, releaseTemp } from "../core/temp-files.js";
+import { openTemp, registerTemp, releaseTemp } from "../core/temp-files.js";
 import { ioError } from "./io.js";
 
 /** The hidden temporary path `atomicWrite` writes to: `.<name>.<random>.tmp` beside the destination. */
@@ -23,7 +23,7 @@ export async function atomicWrite<T>(
   let fh: FileHandle;
   registerTemp(tempPath, path);
   try {
-    fh = await open(tempPath, "wx");
+    fh = await openTemp(tempPath, "wx");
   } catch (cause) {
     releaseTemp(tempPath);
     throw ioError(path, cause, "create the output file");

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { type FileHandle, open, rename, rm } from "node:fs/promises";
+import { type FileHandle, rename, rm } from "node:fs/promises";
 import { basename, dirname, extname, join } from "node:path";
 import { ArrangeError } from "../core/errors.js";
-import { registerTemp, releaseTemp } from "../core/temp-files.js";
+import { openTemp, registerTemp, releaseTemp } from "../core/temp-files.js";
 import { writeAll } from "../data/atomic.js";
 import { ioError } from "../data/io.js";
 
@@ -57,7 +57,7 @@ export async function writeLines(path: string, lines: Iterable<string>): Promise
   let fh: FileHandle | undefined;
   try {
     try {
-      fh = await open(path, "w");
+      fh = await openTemp(path, "w");
     } catch (cause) {
       throw ioError(path, cause, "create the output file");
     }
