@@ -11,6 +11,7 @@ export type ErrorCode =
   | "embedder" // an embedding backend failed to load or run (exit 1)
   | "io" // reading or writing files failed (exit 1)
   | "trainer" // the Python training backend is missing, failed or reported an error (exit 1)
+  | "service" // a remote service (an evaluation server) failed or answered with something unusable (exit 1)
   | "internal"; // a bug: please report (exit 1)
 
 export interface ErrorDetails {

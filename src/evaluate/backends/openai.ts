@@ -270,7 +270,8 @@ export async function createOpenAIBackend(
         () => slot(() => attempt(method, url, body)),
       );
     } catch (e) {
-      if (e instanceof RequestFailure) throw requestError("usage", url.toString(), model, retries, e.failure);
+      if (e instanceof RequestFailure)
+        throw requestError("service", url.toString(), model, retries, e.failure);
       throw e;
     }
   }
@@ -437,7 +438,7 @@ export async function createOpenAIBackend(
       for (let k = 0; k < batch.length; k++) analyze(batch[k]!, choices[k]!.logprobs);
     } catch (e) {
       throw new ArrangeError(
-        "usage",
+        "service",
         `${display}: unusable answer for ${batch.length} prompts (model ${model}): ${redact(errorText(e))}`,
         {
           option: "--endpoint",
@@ -527,7 +528,7 @@ export async function createOpenAIBackend(
             if (!(e instanceof TooLong)) {
               if (e instanceof ArrangeError) throw e;
               throw new ArrangeError(
-                "usage",
+                "service",
                 `${display}: unusable generation answer (model ${model}): ${redact(errorText(e))}`,
                 {
                   option: "--endpoint",
