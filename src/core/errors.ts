@@ -2,6 +2,7 @@
  * One error class for everything the toolkit reports to a user. Every error names what went wrong,
  * where (file, line or row, option) and how to fix it; the CLI maps `code` to an exit status.
  */
+import { redactUrlsIn } from "./redact.js";
 import { userPath, userText } from "./temp-files.js";
 
 export type ErrorCode =
@@ -35,13 +36,17 @@ export class ArrangeError extends Error {
 
   constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
     // A hidden temporary path (a staged output) is never shown: the user's destination is named instead.
-    super(userText(message), details.cause === undefined ? undefined : { cause: details.cause });
+    // Nor a credential in a URL (userinfo, query values).
+    super(
+      redactUrlsIn(userText(message)),
+      details.cause === undefined ? undefined : { cause: details.cause },
+    );
     this.name = "ArrangeError";
     this.code = code;
     this.file = details.file === undefined ? undefined : userPath(details.file);
     this.line = details.line;
     this.option = details.option;
-    this.fix = details.fix === undefined ? undefined : userText(details.fix);
+    this.fix = details.fix === undefined ? undefined : redactUrlsIn(userText(details.fix));
   }
 
   /** The message as a user reads it: `file:line: message` then the fix. */

@@ -4,6 +4,7 @@ import { arrangeEmbeddings } from "../arrange/index.js";
 import type { ArrangeAlgoResult } from "../arrange/types.js";
 import { usageError } from "../core/errors.js";
 import { noProgress, type ProgressSink } from "../core/progress.js";
+import { redactUrlsIn } from "../core/redact.js";
 import type { Granularity, Measure, Order, Pick, Select, Strategy, WithinRound } from "../core/types.js";
 import { MEASURES, STRATEGIES } from "../core/types.js";
 import { readDataset } from "../data/read.js";
@@ -328,7 +329,8 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
   const manifest: Manifest = {
     tool: "instruct-arrange",
     version: VERSION,
-    command: options.argv,
+    // Recorded without credentials: a URL's userinfo and query values (an --endpoint ?api-key=...) are redacted.
+    command: options.argv?.map(redactUrlsIn),
     options: {
       ...strategyOptions,
       measure: options.measure ?? (strategy === "rank" ? "wsd" : undefined),

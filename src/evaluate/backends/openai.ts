@@ -12,6 +12,7 @@ import {
   withRetries,
 } from "../../core/http-client.js";
 import type { ProgressSink } from "../../core/progress.js";
+import { hideSecrets, redactUrl, urlSecrets } from "../../core/redact.js";
 import { promptText } from "../template.js";
 import type { EvalBackend, EvalExample, ExampleScore } from "./types.js";
 
@@ -203,13 +204,14 @@ export async function createOpenAIBackend(
   const backoffMs = options.backoffMs ?? OPENAI_DEFAULTS.backoffMs;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? OPENAI_DEFAULTS.maxRetryAfterMs;
   const eosText = options.eosText ?? "";
-  const { keyEnv, key, redact } = apiKeyFromEnv(
-    options.apiKeyEnv,
-    OPENAI_DEFAULTS.apiKeyEnv,
-    options.env ?? process.env,
-    "server",
-  );
-  const display = completions.toString();
+  const {
+    keyEnv,
+    key,
+    redact: redactKey,
+  } = apiKeyFromEnv(options.apiKeyEnv, OPENAI_DEFAULTS.apiKeyEnv, options.env ?? process.env, "server");
+  const display = redactUrl(completions);
+  const secrets = urlSecrets(completions);
+  const redact = (text: string) => hideSecrets(redactKey(text), secrets);
   const progress = options.onProgress;
   let requests = 0;
 
@@ -271,7 +273,7 @@ export async function createOpenAIBackend(
       );
     } catch (e) {
       if (e instanceof RequestFailure)
-        throw requestError("service", url.toString(), model, retries, e.failure);
+        throw requestError("service", redactUrl(url), model, retries, e.failure);
       throw e;
     }
   }
