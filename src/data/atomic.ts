@@ -25,8 +25,10 @@ export async function atomicWrite<T>(
   try {
     fh = await openTemp(tempPath, "wx");
   } catch (cause) {
+    // Built while the temp path is registered, so the message names the user's path instead.
+    const error = ioError(path, cause, "create the output file");
     releaseTemp(tempPath);
-    throw ioError(path, cause, "create the output file");
+    throw error;
   }
   let closed = false;
   let done = false;

@@ -2,6 +2,7 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { extname } from "node:path";
 import { ArrangeError, usageError } from "../core/errors.js";
+import { userPath } from "../core/temp-files.js";
 import { atomicWrite, BufferedOutput } from "./atomic.js";
 import { ioError } from "./io.js";
 import { writeParquetRows } from "./parquet-write.js";
@@ -79,10 +80,12 @@ function outputFormat(ds: Dataset, outPath: string): FileFormat {
   }
   const named = formatOfPath(outPath);
   if (named !== undefined && named !== format) {
+    // Named as the user gave it: `outPath` may be the hidden staged file that stands for it.
+    const shown = userPath(outPath);
     throw usageError(
-      `the output ${outPath} names the ${named} format, but the input is ${format} and is written as it is`,
+      `the output ${shown} names the ${named} format, but the input is ${format} and is written as it is`,
       "--out",
-      `name the output with the input's extension, e.g. ${outPath.slice(0, outPath.length - extname(outPath).length)}${EXTENSION[format]}, or convert the input to ${named} first`,
+      `name the output with the input's extension, e.g. ${shown.slice(0, shown.length - extname(shown).length)}${EXTENSION[format]}, or convert the input to ${named} first`,
     );
   }
   return format;
