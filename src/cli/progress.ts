@@ -1,5 +1,6 @@
 import cliProgress from "cli-progress";
 import type { ProgressEvent, ProgressSink } from "../core/progress.js";
+import { redactUrlsIn } from "../core/redact.js";
 
 export type ProgressMode = "bars" | "json" | "quiet" | "messages";
 
@@ -35,8 +36,9 @@ export function createProgressRenderer(
     }
   };
 
-  const info = (message: string, fields: Record<string, unknown> = {}) => {
+  const info = (raw: string, fields: Record<string, unknown> = {}) => {
     if (mode === "quiet") return;
+    const message = redactUrlsIn(raw);
     if (mode === "json") {
       stream.write(`${JSON.stringify({ event: "info", message, ...fields })}\n`);
       return;

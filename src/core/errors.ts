@@ -2,6 +2,9 @@
  * One error class for everything the toolkit reports to a user. Every error names what went wrong,
  * where (file, line or row, option) and how to fix it; the CLI maps `code` to an exit status.
  */
+import { redactUrlsIn } from "./redact.js";
+import { userPath, userText } from "./temp-files.js";
+
 export type ErrorCode =
   | "usage" // bad command-line or API options (exit 2)
   | "input" // malformed or unusable input data (exit 1)
@@ -9,6 +12,7 @@ export type ErrorCode =
   | "embedder" // an embedding backend failed to load or run (exit 1)
   | "io" // reading or writing files failed (exit 1)
   | "trainer" // the Python training backend is missing, failed or reported an error (exit 1)
+  | "service" // a remote service (an evaluation server) failed or answered with something unusable (exit 1)
   | "internal"; // a bug: please report (exit 1)
 
 export interface ErrorDetails {
@@ -31,13 +35,18 @@ export class ArrangeError extends Error {
   readonly fix: string | undefined;
 
   constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    // A hidden temporary path (a staged output) is never shown: the user's destination is named instead.
+    // Nor a credential in a URL (userinfo, query values).
+    super(
+      redactUrlsIn(userText(message)),
+      details.cause === undefined ? undefined : { cause: details.cause },
+    );
     this.name = "ArrangeError";
     this.code = code;
-    this.file = details.file;
+    this.file = details.file === undefined ? undefined : userPath(details.file);
     this.line = details.line;
     this.option = details.option;
-    this.fix = details.fix;
+    this.fix = details.fix === undefined ? undefined : redactUrlsIn(userText(details.fix));
   }
 
   /** The message as a user reads it: `file:line: message` then the fix. */

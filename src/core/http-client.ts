@@ -1,4 +1,7 @@
 import { ArrangeError, usageError } from "./errors.js";
+import { redactUrl, redactUrlText } from "./redact.js";
+
+export { redactUrl, redactUrlsIn, redactUrlText } from "./redact.js";
 
 /**
  * The JSON-over-HTTP plumbing shared by the OpenAI-compatible clients (`--embedder http`,
@@ -35,11 +38,6 @@ export function errorText(e: unknown): string {
   return String(e);
 }
 
-/** Strip anything that looks like `user:pass@` from a string that failed to parse as a URL. */
-export function redactUrlText(text: string): string {
-  return text.replace(/\/\/[^/@\s]*@/, "//***@");
-}
-
 /**
  * Parse an `--endpoint` and check it is an http(s) URL without credentials. `example` is the fix shown
  * for a text that is not a URL; `schemeFix` (optional) the one for another scheme.
@@ -64,7 +62,7 @@ export function parseEndpoint(
     );
   if (url.username !== "" || url.password !== "")
     throw usageError(
-      "--endpoint must not hold credentials (user:password@)",
+      `--endpoint must not hold credentials (user:password@): ${redactUrl(url)}`,
       "--endpoint",
       `put the key in an environment variable and name it with --api-key-env (default ${defaultKeyEnv})`,
     );

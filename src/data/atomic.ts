@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { type FileHandle, open, rename, rm } from "node:fs/promises";
+import { type FileHandle, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { isArrangeError } from "../core/errors.js";
+import { openTemp, registerTemp, releaseTemp } from "../core/temp-files.js";
 import { ioError } from "./io.js";
 
 /** The hidden temporary path `atomicWrite` writes to: `.<name>.<random>.tmp` beside the destination. */
@@ -20,10 +21,14 @@ export async function atomicWrite<T>(
 ): Promise<T> {
   const tempPath = tempPathFor(path);
   let fh: FileHandle;
+  registerTemp(tempPath, path);
   try {
-    fh = await open(tempPath, "wx");
+    fh = await openTemp(tempPath, "wx");
   } catch (cause) {
-    throw ioError(path, cause, "create the output file");
+    // Built while the temp path is registered, so the message names the user's path instead.
+    const error = ioError(path, cause, "create the output file");
+    releaseTemp(tempPath);
+    throw error;
   }
   let closed = false;
   let done = false;
@@ -42,14 +47,23 @@ export async function atomicWrite<T>(
       if (!closed) await fh.close().catch(() => {});
       await rm(tempPath, { force: true }).catch(() => {});
     }
+    releaseTemp(tempPath);
   }
 }
 
-/** Write all of `bytes` at the file's current position. */
+/**
+ * Write all of `bytes` at the file's current position: a short write is continued (the next call then
+ * reports the error, e.g. ENOSPC); a write that makes no progress fails as ENOSPC instead of looping.
+ */
 export async function writeAll(fh: FileHandle, bytes: Uint8Array): Promise<void> {
   let done = 0;
   while (done < bytes.length) {
     const { bytesWritten } = await fh.write(bytes, done, bytes.length - done);
+    if (bytesWritten <= 0) {
+      throw Object.assign(new Error("ENOSPC: no space left on device, write (no bytes written)"), {
+        code: "ENOSPC",
+      });
+    }
     done += bytesWritten;
   }
 }

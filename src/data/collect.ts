@@ -183,11 +183,12 @@ export class DatasetCollector implements RecordSink {
       });
     } else if (this.fileRows === 0) {
       const first = this.firstProblem!;
+      // Rows are skipped only under --skip-invalid, so the row's own fix must not suggest passing it.
       throw inputError(
-        `no usable rows: all ${this.fileSkipped} records were invalid; the first (line ${first.line}): ${first.problem.message}`,
+        `no usable rows: all ${this.fileSkipped} records were invalid (--skip-invalid skipped them all); the first (line ${first.line}): ${first.problem.message}`,
         file.path,
         first.line,
-        first.problem.fix,
+        withoutSkipHint(first.problem.fix),
       );
     }
     this.blankLines += this.fileBlank;
@@ -287,4 +288,13 @@ export class DatasetCollector implements RecordSink {
     this.firstProblem ??= { line, problem };
     if (this.skipped.length < SKIPPED_KEPT) this.skipped.push({ file, line, reason: problem.message });
   }
+}
+
+/** A row problem's fix without its "or pass --skip-invalid ..." part (for when --skip-invalid was given). */
+export function withoutSkipHint(fix: string): string {
+  const cut = fix
+    .replace(/,?\s*(or )?pass --skip-invalid( to skip [^;.]*)?/g, "")
+    .replace(/,?\s*or\s*$/, "")
+    .trim();
+  return `${cut.length > 0 ? cut : "fix the records"}; every record of this file was invalid, so the file itself is likely the wrong one or in another format`;
 }

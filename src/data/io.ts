@@ -16,6 +16,7 @@ export function ioError(path: string, cause: unknown, doing: string): ArrangeErr
     EISDIR: "give a file path, not a directory",
     ENOTDIR: "check the path: a part of it is not a directory",
     ENOSPC: "free disk space",
+    EROFS: "the file system is read-only: write the output to another directory",
     EMFILE: "raise the open-file limit (ulimit -n)",
   };
   const reason = code === "ENOENT" ? "no such file or directory" : String((cause as Error)?.message ?? cause);

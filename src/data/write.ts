@@ -1,9 +1,10 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import type { FileHandle } from "node:fs/promises";
+import { type FileHandle, rm } from "node:fs/promises";
 import { extname } from "node:path";
 import { ArrangeError, usageError } from "../core/errors.js";
+import { userPath } from "../core/temp-files.js";
 import { atomicWrite, BufferedOutput } from "./atomic.js";
-import { ioError } from "./io.js";
+import { ioError, streamFile } from "./io.js";
 import { writeParquetRows } from "./parquet-write.js";
 import { formatOfPath } from "./read.js";
 import type { Dataset, DatasetFile, FileFormat } from "./types.js";
@@ -37,6 +38,12 @@ export async function writeArranged(
   checkOrder(order, ds.count);
   if (format === "parquet") {
     await writeParquetRows(ds, order, outPath);
+    try {
+      await checkInputsUnchanged(ds);
+    } catch (e) {
+      await rm(outPath, { force: true });
+      throw e;
+    }
   } else {
     const enc = (s: string) => Buffer.from(s, "utf8");
     const header =
@@ -46,7 +53,12 @@ export async function writeArranged(
       json: { head: enc("[\n"), between: enc(",\n"), tail: enc("\n]\n"), empty: enc("[]\n") },
       csv: { head: enc(header), between: enc("\n"), tail: enc("\n"), empty: enc(header) },
     };
-    await atomicWrite(outPath, (fh) => copyRows(ds, order, fh, framing[format]));
+    await atomicWrite(outPath, async (fh) => {
+      await copyRows(ds, order, fh, framing[format]);
+      // Before the output appears: the inputs still hold what was read (a same-size replacement, e.g.
+      // `sed -i`, passes the size check but not the content hash).
+      await checkInputsUnchanged(ds);
+    });
   }
   return { format, rows: order.length };
 }
@@ -79,10 +91,12 @@ function outputFormat(ds: Dataset, outPath: string): FileFormat {
   }
   const named = formatOfPath(outPath);
   if (named !== undefined && named !== format) {
+    // Named as the user gave it: `outPath` may be the hidden staged file that stands for it.
+    const shown = userPath(outPath);
     throw usageError(
-      `the output ${outPath} names the ${named} format, but the input is ${format} and is written as it is`,
+      `the output ${shown} names the ${named} format, but the input is ${format} and is written as it is`,
       "--out",
-      `name the output with the input's extension, e.g. ${outPath.slice(0, outPath.length - extname(outPath).length)}${EXTENSION[format]}, or convert the input to ${named} first`,
+      `name the output with the input's extension, e.g. ${shown.slice(0, shown.length - extname(shown).length)}${EXTENSION[format]}, or convert the input to ${named} first`,
     );
   }
   return format;
@@ -226,9 +240,31 @@ class InputFiles {
   }
 }
 
+/**
+ * Hash every input file that gave rows again and compare with the sha256 of what the run read (the manifest
+ * records it): an input replaced or edited during the run fails it, naming the file.
+ */
+export async function checkInputsUnchanged(ds: Dataset): Promise<void> {
+  for (const info of ds.files) {
+    if (info.rows === 0) continue;
+    let now: { bytes: number; sha256: string };
+    try {
+      now = await streamFile(info.path, () => {});
+    } catch (cause) {
+      if (cause instanceof ArrangeError) throw changed(info);
+      throw cause;
+    }
+    if (now.bytes !== info.bytes || now.sha256 !== info.sha256) throw changed(info);
+  }
+}
+
 function changed(info: DatasetFile): ArrangeError {
-  return new ArrangeError("io", "the input file changed after it was read", {
-    file: info.path,
-    fix: "do not modify the input while arranging; run again",
-  });
+  return new ArrangeError(
+    "io",
+    "the input file changed after it was read (its content is not what the run read); nothing was written",
+    {
+      file: info.path,
+      fix: "do not modify the input while arranging; run again",
+    },
+  );
 }

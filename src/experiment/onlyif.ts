@@ -757,6 +757,8 @@ export async function onlyIfThreshold(options: OnlyIfOptions): Promise<OnlyIfRes
           out: job.runDir,
           seed: job.seed,
           label,
+          // The experiment owns its run directories: a run with other settings replaces the old one.
+          overwrite: true,
           taskField: "task",
           // Progress of parallel runs would interleave: only the sequential sweep shows the trainer's.
           onProgress: parallel === 1 ? trainIn.onProgress : undefined,

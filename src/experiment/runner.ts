@@ -558,6 +558,8 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
         out: job.runDir,
         seed: job.seed,
         label: job.label,
+        // The experiment owns its run directories: a run with other settings replaces the old one.
+        overwrite: true,
       });
       curves = r.curves;
       stepsPerSecond = r.stepsPerSecond;

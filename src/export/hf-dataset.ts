@@ -1,5 +1,27 @@
 import type { OutputFile, TargetContext, TargetOutput } from "./output.js";
 import { inferTable, jsonColumns, writeParquetShard } from "./parquet.js";
+import { rowProblem } from "./source.js";
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The field (dotted path) of the first string holding a lone UTF-16 surrogate, else undefined. */
+export function loneSurrogateField(value: unknown, at = ""): string | undefined {
+  if (typeof value === "string") return LONE_SURROGATE.test(value) ? at || "(value)" : undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const f = loneSurrogateField(value[i], `${at}[${i}]`);
+      if (f !== undefined) return f;
+    }
+    return undefined;
+  }
+  if (value !== null && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) {
+      const f = loneSurrogateField(v, at === "" ? k : `${at}.${k}`);
+      if (f !== undefined) return f;
+    }
+  }
+  return undefined;
+}
 
 /** data/train-00000-of-00003.parquet, ...: zero-padded so that name order is training order. */
 export function shardNames(rows: number, rowsPerShard: number): string[] {
@@ -14,6 +36,18 @@ export function shardNames(rows: number, rowsPerShard: number): string[] {
  */
 export function hfDataset(ctx: TargetContext): TargetOutput {
   const { records } = ctx.rows;
+  // Parquet strings are UTF-8, which cannot hold a lone surrogate (JSON's "\ud800"): encoding would turn it
+  // into U+FFFD, a silent change of the data. Refuse it, naming the row.
+  for (let k = 0; k < records.length; k++) {
+    const field = loneSurrogateField(records[k]);
+    if (field !== undefined)
+      throw rowProblem(
+        ctx.rows,
+        k,
+        `field "${field}" holds a lone UTF-16 surrogate (e.g. "\\ud800"), which Parquet's UTF-8 strings cannot store`,
+        "fix or remove that character in the input, or export with --to trl, llama-factory or axolotl, whose JSON keeps it exactly",
+      );
+  }
   const table = inferTable(records);
   const names = shardNames(records.length, ctx.rowsPerShard);
   const files: OutputFile[] = names.map((name, i) => ({

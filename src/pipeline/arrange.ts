@@ -6,6 +6,7 @@ import { type TaskMix, taskMix } from "../arrange/task-mix.js";
 import type { ArrangeAlgoResult } from "../arrange/types.js";
 import { usageError } from "../core/errors.js";
 import { noProgress, type ProgressSink } from "../core/progress.js";
+import { redactUrlsIn } from "../core/redact.js";
 import type {
   Granularity,
   Matrix,
@@ -572,7 +573,8 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
   const manifest: Manifest = {
     tool: "instruct-arrange",
     version: VERSION,
-    command: options.argv,
+    // Recorded without credentials: a URL's userinfo and query values (an --endpoint ?api-key=...) are redacted.
+    command: options.argv?.map(redactUrlsIn),
     environment: runEnvironment(),
     options: {
       strategy: resolved.strategy,

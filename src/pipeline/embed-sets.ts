@@ -53,6 +53,36 @@ export interface EmbeddedSets {
 }
 
 /**
+ * A precomputed matrix the algorithms can use, each problem blamed on its own file: at least one column,
+ * and only finite values (the error names the file and the 1-based row).
+ */
+function checkNpyValues(m: Matrix, file: string, option: string): void {
+  if (m.cols < 1)
+    throw new ArrangeError(
+      "embeddings",
+      `the embeddings have ${m.cols} columns (shape (${m.rows}, ${m.cols}))`,
+      {
+        file,
+        option,
+        fix: "save one vector per row with at least one dimension: numpy.save(path, arr) with arr of shape (rows, dims)",
+      },
+    );
+  const { data, rows, cols } = m;
+  for (let i = 0; i < rows; i++) {
+    const off = i * cols;
+    let z = 0;
+    for (let k = 0; k < cols; k++) z += data[off + k]! * 0; // NaN iff some value is NaN or ±Infinity
+    if (z !== 0)
+      throw new ArrangeError("embeddings", `embedding row ${i + 1} contains NaN or Infinity`, {
+        file,
+        line: i + 1,
+        option,
+        fix: `re-create the embeddings (row ${i + 1}, 1-based; index ${i}) or drop that example`,
+      });
+  }
+}
+
+/**
  * Embeddings for a training and a test set read by readDataset: loaded from .npy files (rows of skipped
  * input rows dropped) or computed by the chosen backend, fitted on train + test texts where it fits.
  */
@@ -65,7 +95,9 @@ export async function embedSets(
   if (options.trainEmbeddings !== undefined && options.testEmbeddings !== undefined) {
     const [a, b] = [options.trainEmbeddings, options.testEmbeddings];
     const ra = await readNpy(a);
+    checkNpyValues(ra, a, "--train-embeddings");
     const rb = await readNpy(b);
+    checkNpyValues(rb, b, "--test-embeddings");
     const sa = await readSidecar(a, "--train-embeddings");
     const sb = await readSidecar(b, "--test-embeddings");
     if (sa !== undefined) checkSidecar(sa, a, ra, train, "--train-embeddings");

@@ -1,7 +1,9 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Spec as VegaSpec } from "vega";
 import { ArrangeError } from "../core/errors.js";
+import { openTemp } from "../core/temp-files.js";
+import { writeAll } from "../data/atomic.js";
 import { type Staging, writeLines } from "../pipeline/staging.js";
 import { svgToPng, vegaToSvg } from "./render.js";
 import type { ReportChart } from "./types.js";
@@ -29,7 +31,12 @@ export async function makeOutputDirs(dirs: { out: string; pngDir?: string; svgDi
 
 async function writeBytes(path: string, bytes: Uint8Array): Promise<void> {
   try {
-    await writeFile(path, bytes);
+    const fh = await openTemp(path, "w");
+    try {
+      await writeAll(fh, bytes);
+    } finally {
+      await fh.close();
+    }
   } catch (cause) {
     throw new ArrangeError("io", `cannot write: ${String(cause)}`, {
       file: path,

@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { Resvg } from "@resvg/resvg-js";
 import { parse, type Spec as VegaSpec, View } from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
@@ -70,6 +70,7 @@ export function findFont(font?: string): string {
         option: "--font",
         fix: "pass a .ttf or .otf file, e.g. --font /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
       });
+    checkFontDraws(font);
     return font;
   }
   const found = FONT_CANDIDATES.find((f) => existsSync(f));
@@ -80,6 +81,57 @@ export function findFont(font?: string): string {
       "install DejaVu Sans (Debian/Ubuntu: apt-get install fonts-dejavu-core) or pass --font FILE.ttf; --svg-dir needs no font",
     );
   return found;
+}
+
+/**
+ * A font file resvg can draw text with: its first bytes are a TrueType/OpenType signature and a probe
+ * text rendered with it puts ink on the canvas (resvg silently draws no text with an unusable font).
+ */
+export function checkFontDraws(font: string): void {
+  let head: Buffer;
+  try {
+    head = readFileSync(font).subarray(0, 4);
+  } catch (cause) {
+    throw new ArrangeError("io", `cannot read the font file: ${(cause as Error).message}`, {
+      file: font,
+      option: "--font",
+      fix: "pass a readable .ttf or .otf file",
+      cause,
+    });
+  }
+  const signature = head.toString("latin1");
+  const known = ["\x00\x01\x00\x00", "OTTO", "true", "ttcf"].includes(signature);
+  const probe =
+    '<svg xmlns="http://www.w3.org/2000/svg" width="48" height="24"><text x="2" y="18" font-size="18" font-family="sans-serif">Hg8</text></svg>';
+  let ink = false;
+  if (known) {
+    try {
+      const pixels = new Resvg(probe, {
+        font: { loadSystemFonts: false, fontFiles: [font], defaultFontFamily: "sans-serif" },
+        background: "white",
+      }).render().pixels;
+      for (let i = 0; i < pixels.length; i += 4) {
+        if (pixels[i]! < 128) {
+          ink = true;
+          break;
+        }
+      }
+    } catch {
+      ink = false;
+    }
+  }
+  if (!ink)
+    throw new ArrangeError(
+      "input",
+      known
+        ? "the font file draws no text (it has no usable glyphs)"
+        : "not a TrueType or OpenType font file",
+      {
+        file: font,
+        option: "--font",
+        fix: "pass a .ttf or .otf font file, e.g. --font /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+      },
+    );
 }
 
 /** Rasterize an SVG with one font file, on white, `scale` pixels per SVG pixel. */

@@ -1,11 +1,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { basename, join, resolve } from "node:path";
 import { ArrangeError, usageError } from "../core/errors.js";
 import { noProgress, type ProgressSink } from "../core/progress.js";
+import { onSignalExit } from "../core/temp-files.js";
 import { atomicWrite, writeAll } from "../data/atomic.js";
+import { ioError } from "../data/io.js";
 import { checkOutputPaths } from "../data/outputs.js";
 import { type GenerationScores, scoreGenerations } from "../evaluate/generation.js";
 import { aggregateLoss, type ExampleLoss, type LossSummary } from "../evaluate/loss.js";
@@ -39,6 +41,11 @@ export interface TrainOptions extends Partial<TrainSettings> {
   skipInvalid?: boolean;
   /** Ask the trainer to report the example indices of every step ("order" events). */
   debugOrder?: boolean;
+  /**
+   * Replace an existing non-empty run directory: its files are removed before training starts, so an
+   * interrupted run never leaves old and new files mixed. Without it such a directory is refused.
+   */
+  overwrite?: boolean;
   onProgress?: ProgressSink;
   /** Every trainer event as it arrives (the CLI's --log-json). */
   onEvent?: (event: TrainerEvent) => void;
@@ -104,6 +111,19 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     ],
     [{ flag: "--out", path: options.out, kind: "dir" }],
   );
+  // Checked before any work: an interrupted run into a directory of an earlier one would leave it mixed
+  // (curves.json and run.json from the old run, trainer-config.json and eval.jsonl from the new one).
+  const existing = await existingEntries(runDir);
+  if (existing.length > 0 && options.overwrite !== true)
+    throw new ArrangeError(
+      "usage",
+      `the run directory already holds ${existing.length} entr${existing.length === 1 ? "y" : "ies"} (${existing.slice(0, 4).join(", ")}${existing.length > 4 ? ", ..." : ""})`,
+      {
+        file: options.out,
+        option: "--out",
+        fix: "pass a new --out directory, or --overwrite to remove the old run's files first",
+      },
+    );
 
   const trainSet = await readExamples(options.data, {
     option: "--data",
@@ -141,6 +161,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       },
     );
 
+  if (existing.length > 0) {
+    // --overwrite: the old run goes before the new one starts (never a mix of both).
+    try {
+      await rm(runDir, { recursive: true, force: true });
+    } catch (cause) {
+      throw ioError(runDir, cause, "remove the old run directory (--overwrite)");
+    }
+  }
   await mkdir(runDir, { recursive: true });
   const trainPath = join(runDir, "train.jsonl");
   const evalPath = join(runDir, "eval.jsonl");
@@ -384,6 +412,23 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   };
 }
 
+/** The entries of `dir`, or none when it does not exist; a file there is an error naming it. */
+async function existingEntries(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return [];
+    if (code === "ENOTDIR")
+      throw new ArrangeError("usage", "the run directory is a file", {
+        file: dir,
+        option: "--out",
+        fix: "pass a directory path for --out",
+      });
+    throw ioError(dir, cause, "read the run directory");
+  }
+}
+
 function fmt(x: number | null): string {
   return x === null ? "-" : x.toFixed(4);
 }
@@ -455,6 +500,13 @@ async function runTrainer(
     const stopAll = () => {
       for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
     };
+    // SIGINT/SIGTERM of the CLI stop the trainer too (it would run on, orphaned, writing into the run dir).
+    const offSignal = onSignalExit(stopAll);
+    // A log that cannot be written (a full disk) fails the run instead of crashing the process.
+    log.on("error", (e) => {
+      failure ??= ioError(logPath, e, "write the trainer log");
+      stopAll();
+    });
     const lines = new LineSplitter();
     let lineNo = 0;
     const feed = (text: string) => {
@@ -492,6 +544,7 @@ async function runTrainer(
       pending--;
       if (pending === 0) {
         const r = result ?? { code, signal };
+        offSignal();
         log.end(() =>
           resolvePromise({
             code: r.code,

@@ -5,7 +5,7 @@ import os
 import torch
 
 from .model import GPT, SIZES, ByteTokenizer, GPTConfig
-from .protocol import ConfigError
+from .protocol import ConfigError, DamagedFileError
 
 
 class LoadedModel:
@@ -64,8 +64,8 @@ def load_model(spec, config_overrides, seed):
     try:
         tok = AutoTokenizer.from_pretrained(spec, local_files_only=True)
         model = AutoModelForCausalLM.from_pretrained(spec, local_files_only=True)
-    except Exception as e:  # noqa: BLE001 - any load failure is a configuration problem for the user
-        raise ConfigError(f'could not load the model in "{spec}": {e}') from None
+    except Exception as e:  # noqa: BLE001 - the directory is there but does not load: a damaged model
+        raise DamagedFileError(f'could not load the model in "{spec}": {e}') from None
     context = getattr(model.config, "max_position_embeddings", None) or 2048
     d = f"{spec} ({type(model).__name__}, {sum(p.numel() for p in model.parameters()):,} parameters)"
     return LoadedModel(model, HFTokenizer(tok), "hf", context, d)

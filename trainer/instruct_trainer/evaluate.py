@@ -21,7 +21,7 @@ from . import PROTOCOL_VERSION
 from .backends import LoadedModel, load_model
 from .data import TemplateEncoder, read_examples
 from .model import GPT, ByteTokenizer, GPTConfig
-from .protocol import ConfigError, emit, main_with_events, read_config
+from .protocol import ConfigError, DamagedFileError, emit, main_with_events, read_config
 from .train import evaluate, generate, pick_device, set_determinism
 
 DEFAULTS = {
@@ -67,8 +67,8 @@ def load_checkpoint(path, seed):
             except TypeError:  # PyTorch without weights_only
                 state = torch.load(weights, map_location="cpu")
             model.load_state_dict(state)
-        except Exception as e:  # noqa: BLE001 - a damaged file is a configuration problem for the user
-            raise ConfigError(f"cannot load {weights}: {e}") from None
+        except Exception as e:  # noqa: BLE001 - any load failure of a file that is there: a damaged file
+            raise DamagedFileError(f"cannot load {weights}: {e}") from None
         d = f"checkpoint {path} (built-in GPT, {cfg.n_layer} layers, {cfg.n_embd} wide, context {cfg.context})"
         return LoadedModel(model, ByteTokenizer(), "builtin", cfg.context, d)
     return load_model(path, None, seed)

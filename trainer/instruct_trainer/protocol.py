@@ -15,6 +15,10 @@ class ConfigError(Exception):
     """A bad configuration: reported as an "error" event of kind "config"."""
 
 
+class DamagedFileError(Exception):
+    """A file that is there but cannot be loaded (a truncated checkpoint): an "error" event of kind "input"."""
+
+
 def _clean(value):
     # JSON has no NaN/Infinity; such a value is reported as null so the reader can name it.
     if isinstance(value, float) and not math.isfinite(value):
@@ -74,6 +78,9 @@ def main_with_events(argv, usage, load_run):
         return 0
     except ConfigError as e:
         emit("error", kind="config", message=str(e))
+        return 1
+    except DamagedFileError as e:
+        emit("error", kind="input", message=str(e))
         return 1
     except KeyboardInterrupt:
         emit("error", kind="interrupted", message="interrupted")

@@ -12,6 +12,7 @@ import {
   withRetries,
 } from "../../core/http-client.js";
 import type { ProgressSink } from "../../core/progress.js";
+import { hideSecrets, redactUrl, urlSecrets } from "../../core/redact.js";
 import type { Embedder, EmbedResult } from "../types.js";
 
 /**
@@ -199,13 +200,14 @@ export async function createHttpEmbedder(options: HttpEmbedderOptions): Promise<
     options.dimensions === undefined ? undefined : checkInt(options.dimensions, 1, "--dimensions", "384");
   const backoffMs = options.backoffMs ?? HTTP_DEFAULTS.backoffMs;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? HTTP_DEFAULTS.maxRetryAfterMs;
-  const { keyEnv, key, redact } = apiKeyFromEnv(
-    options.apiKeyEnv,
-    HTTP_DEFAULTS.apiKeyEnv,
-    options.env ?? process.env,
-    "service",
-  );
-  const display = url.toString();
+  const {
+    keyEnv,
+    key,
+    redact: redactKey,
+  } = apiKeyFromEnv(options.apiKeyEnv, HTTP_DEFAULTS.apiKeyEnv, options.env ?? process.env, "service");
+  const display = redactUrl(url);
+  const secrets = urlSecrets(url);
+  const redact = (text: string) => hideSecrets(redactKey(text), secrets);
   const run = semaphore(concurrency);
   const progress = options.onProgress;
   let requests = 0;

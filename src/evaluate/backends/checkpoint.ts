@@ -86,15 +86,19 @@ export async function createCheckpointBackend(options: CheckpointBackendOptions)
       const events = await runPython(python, configPath, work);
       const error = events.find((e) => e.event === "error");
       if (error !== undefined && error.event === "error")
+        // "input": the checkpoint's files are there but damaged (a truncated model.pt): exit 1, not a usage error.
         throw new ArrangeError(
-          error.kind === "config" ? "usage" : "trainer",
+          error.kind === "config" ? "usage" : error.kind === "input" ? "input" : "trainer",
           `evaluating the checkpoint failed: ${error.message}`,
           {
-            option: error.kind === "config" ? "--checkpoint" : undefined,
+            file: error.kind === "input" ? options.checkpoint : undefined,
+            option: error.kind === "config" || error.kind === "input" ? "--checkpoint" : undefined,
             fix:
               error.kind === "config"
                 ? "give a checkpoint directory written by `train --save-at` and options it accepts"
-                : "see the message above; run with DEBUG=1 for the Python traceback",
+                : error.kind === "input"
+                  ? "the checkpoint is damaged or incomplete (e.g. a copy cut short): copy it again or train it again"
+                  : "see the message above; run with DEBUG=1 for the Python traceback",
           },
         );
       const start = events.find((e) => e.event === "start");

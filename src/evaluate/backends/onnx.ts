@@ -91,7 +91,9 @@ export async function createOnnxBackend(options: OnnxBackendOptions): Promise<Ev
       }),
     })));
   } catch (e) {
-    throw new ArrangeError("usage", `could not load the causal LM in ${dir}: ${errorText(e)}`, {
+    // The files are there (checked above) but do not load: a damaged or truncated model, not a usage error.
+    throw new ArrangeError("input", `could not load the causal LM in ${dir}: ${errorText(e)}`, {
+      file: options.modelDir,
       option: "--model-dir",
       fix: "give a text-generation model exported to ONNX for transformers.js (config.json, tokenizer.json, onnx/model.onnx)",
       cause: e,
@@ -183,7 +185,7 @@ export async function createOnnxBackend(options: OnnxBackendOptions): Promise<Ev
           forward(part.map((i) => enc[i]!.ids!)),
         ).catch((e: unknown) => {
           throw new ArrangeError(
-            "usage",
+            "input",
             `the model in ${dir} failed on ${part.length} examples of up to ${longest} tokens: ${errorText(e)}`,
             {
               option: "--model-dir",
@@ -205,7 +207,7 @@ export async function createOnnxBackend(options: OnnxBackendOptions): Promise<Ev
             sum += max + Math.log(z) - data[base + ids[j]!]!;
           }
           if (!Number.isFinite(sum))
-            throw new ArrangeError("usage", `the model in ${dir} gave a non-finite loss for example ${i}`, {
+            throw new ArrangeError("input", `the model in ${dir} gave a non-finite loss for example ${i}`, {
               option: "--model-dir",
               fix: "check the model's weights (NaN or infinite logits)",
             });

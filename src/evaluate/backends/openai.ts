@@ -12,6 +12,7 @@ import {
   withRetries,
 } from "../../core/http-client.js";
 import type { ProgressSink } from "../../core/progress.js";
+import { hideSecrets, redactUrl, urlSecrets } from "../../core/redact.js";
 import { promptText } from "../template.js";
 import type { EvalBackend, EvalExample, ExampleScore } from "./types.js";
 
@@ -203,13 +204,14 @@ export async function createOpenAIBackend(
   const backoffMs = options.backoffMs ?? OPENAI_DEFAULTS.backoffMs;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? OPENAI_DEFAULTS.maxRetryAfterMs;
   const eosText = options.eosText ?? "";
-  const { keyEnv, key, redact } = apiKeyFromEnv(
-    options.apiKeyEnv,
-    OPENAI_DEFAULTS.apiKeyEnv,
-    options.env ?? process.env,
-    "server",
-  );
-  const display = completions.toString();
+  const {
+    keyEnv,
+    key,
+    redact: redactKey,
+  } = apiKeyFromEnv(options.apiKeyEnv, OPENAI_DEFAULTS.apiKeyEnv, options.env ?? process.env, "server");
+  const display = redactUrl(completions);
+  const secrets = urlSecrets(completions);
+  const redact = (text: string) => hideSecrets(redactKey(text), secrets);
   const progress = options.onProgress;
   let requests = 0;
 
@@ -270,7 +272,8 @@ export async function createOpenAIBackend(
         () => slot(() => attempt(method, url, body)),
       );
     } catch (e) {
-      if (e instanceof RequestFailure) throw requestError("usage", url.toString(), model, retries, e.failure);
+      if (e instanceof RequestFailure)
+        throw requestError("service", redactUrl(url), model, retries, e.failure);
       throw e;
     }
   }
@@ -437,7 +440,7 @@ export async function createOpenAIBackend(
       for (let k = 0; k < batch.length; k++) analyze(batch[k]!, choices[k]!.logprobs);
     } catch (e) {
       throw new ArrangeError(
-        "usage",
+        "service",
         `${display}: unusable answer for ${batch.length} prompts (model ${model}): ${redact(errorText(e))}`,
         {
           option: "--endpoint",
@@ -527,7 +530,7 @@ export async function createOpenAIBackend(
             if (!(e instanceof TooLong)) {
               if (e instanceof ArrangeError) throw e;
               throw new ArrangeError(
-                "usage",
+                "service",
                 `${display}: unusable generation answer (model ${model}): ${redact(errorText(e))}`,
                 {
                   option: "--endpoint",
