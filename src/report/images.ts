@@ -39,9 +39,37 @@ async function writeBytes(path: string, bytes: Uint8Array): Promise<void> {
   }
 }
 
+function csvField(v: unknown): string {
+  if (v === null || v === undefined) return "";
+  const text = typeof v === "string" ? v : typeof v === "number" ? String(v) : JSON.stringify(v);
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/**
+ * The data a chart plots as CSV: one line per row of its `data.values`, columns in the order they first
+ * appear, so a figure can be redrawn in another tool. Undefined for a spec without inline values.
+ */
+export function chartCsv(spec: unknown): string | undefined {
+  const values = (spec as { data?: { values?: unknown } })?.data?.values;
+  if (!Array.isArray(values)) return undefined;
+  const columns: string[] = [];
+  const seen = new Set<string>();
+  for (const row of values)
+    for (const k of Object.keys(row as object))
+      if (!seen.has(k)) {
+        seen.add(k);
+        columns.push(k);
+      }
+  const lines = [columns.map(csvField).join(",")];
+  for (const row of values)
+    lines.push(columns.map((c) => csvField((row as Record<string, unknown>)[c])).join(","));
+  return `${lines.join("\n")}\n`;
+}
+
 /**
  * Draws every chart into `staged`: `<svgDir>/<name>.svg` with its Vega-Lite spec `<name>.vl.json`, and
- * `<pngDir>/<name>.png` (resvg with `font`, at `pngScale`). Returns the paths written, in order.
+ * `<pngDir>/<name>.png` (resvg with `font`, at `pngScale`), each with `<name>.csv` of the plotted data
+ * beside it. Returns the paths written, in order.
  */
 export async function stageChartImages(
   staged: Staging,
@@ -52,6 +80,13 @@ export async function stageChartImages(
   if (o.pngDir === undefined && o.svgDir === undefined) return images;
   for (const [i, { chart, vega }] of charts.entries()) {
     const svg = await vegaToSvg(vega);
+    const csv = chartCsv(chart.spec);
+    for (const dir of new Set([o.svgDir, o.pngDir]))
+      if (dir !== undefined && csv !== undefined) {
+        const csvPath = join(dir, `${chart.name}.csv`);
+        await writeLines(staged.path(csvPath), [csv]);
+        images.push(csvPath);
+      }
     if (o.svgDir !== undefined) {
       const svgPath = join(o.svgDir, `${chart.name}.svg`);
       const specPath = join(o.svgDir, `${chart.name}.vl.json`);
