@@ -216,11 +216,13 @@ describe("arrangement charts", () => {
       (r) => r.series === "nft" && r.kind === "curve",
     );
     // Both test tasks together are the whole test set.
-    avg.forEach((r, i) => expect(r.value as number).toBeCloseTo(a.curves.overall["cos-avg"][i]!, 5));
+    for (const [i, r] of avg.entries())
+      expect(r.value as number).toBeCloseTo(a.curves.overall["cos-avg"][i]!, 5);
     const min = rowsOf(taskCurvesSpec(both, { taskGroup: group, taskMeasure: "euc-min" })).filter(
       (r) => r.series === "nft" && r.kind === "curve",
     );
-    min.forEach((r, i) => expect(r.value as number).toBeCloseTo(a.curves.overall["euc-min"][i]!, 5));
+    for (const [i, r] of min.entries())
+      expect(r.value as number).toBeCloseTo(a.curves.overall["euc-min"][i]!, 5);
     expect(() => taskCurvesSpec(both, { taskGroup: group, taskMeasure: "kl-bigram" })).toThrow(ArrangeError);
     // Without a group: one panel per task, long names cut to the panel width (never widening the chart).
     const spec = taskCurvesSpec(both) as unknown as Row;
