@@ -45,23 +45,40 @@ function csvField(v: unknown): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+/** Every inline `data.values` table of a spec (top level, layers, concatenated and faceted parts), once each. */
+function inlineTables(spec: unknown, out: unknown[][] = []): unknown[][] {
+  if (spec === null || typeof spec !== "object") return out;
+  const o = spec as Record<string, unknown>;
+  const values = (o.data as { values?: unknown } | undefined)?.values;
+  if (Array.isArray(values) && !out.includes(values)) out.push(values);
+  for (const key of ["layer", "concat", "vconcat", "hconcat"])
+    if (Array.isArray(o[key])) for (const part of o[key] as unknown[]) inlineTables(part, out);
+  if (o.spec !== undefined) inlineTables(o.spec, out);
+  return out;
+}
+
 /**
- * The data a chart plots as CSV: one line per row of its `data.values`, columns in the order they first
- * appear, so a figure can be redrawn in another tool. Undefined for a spec without inline values.
+ * The data a chart plots as CSV: one line per row of its inline data, columns in the order they first
+ * appear, so a figure can be redrawn in another tool. A chart drawn from several tables gets a first
+ * column `table` numbering them. Undefined for a spec without inline data.
  */
 export function chartCsv(spec: unknown): string | undefined {
-  const values = (spec as { data?: { values?: unknown } })?.data?.values;
-  if (!Array.isArray(values)) return undefined;
+  const tables = inlineTables(spec);
+  if (tables.length === 0) return undefined;
+  const several = tables.length > 1;
+  const rows = tables.flatMap((t, i) =>
+    t.map((row) => (several ? { table: i + 1, ...(row as object) } : (row as object))),
+  );
   const columns: string[] = [];
   const seen = new Set<string>();
-  for (const row of values)
-    for (const k of Object.keys(row as object))
+  for (const row of rows)
+    for (const k of Object.keys(row))
       if (!seen.has(k)) {
         seen.add(k);
         columns.push(k);
       }
   const lines = [columns.map(csvField).join(",")];
-  for (const row of values)
+  for (const row of rows)
     lines.push(columns.map((c) => csvField((row as Record<string, unknown>)[c])).join(","));
   return `${lines.join("\n")}\n`;
 }
