@@ -159,7 +159,19 @@ export function composition(
   return { tasks: [...names], counts, distinctPerBatch };
 }
 
-/** Each place in the training order where the TMA round changes (the first row included). */
+/** Round starts kept at most: more could not be told apart on a step axis. */
+export const MAX_ROUND_STARTS = 1000;
+
+/** Round sizes and distances, and the round starts within the analyzed prefix when there are not too many. */
+function tmaSummary(meta: { round: Int32Array; value: Float64Array }, rows: number, batchSize: number) {
+  const starts = roundStarts(meta.round, rows, batchSize);
+  return {
+    ...roundSummary(meta),
+    ...(starts.length <= MAX_ROUND_STARTS ? { starts } : { startsOmitted: starts.length }),
+  };
+}
+
+/** Each place in the first `n` rows of the training order where the TMA round changes (the first row included). */
 export function roundStarts(
   round: Int32Array,
   n: number,
@@ -337,7 +349,7 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
     },
     composition: composition(train.tasks.names, train.tasks.taskOf, examples, o.batchSize),
     coverage: { k, threshold: o.contamination, rows: coverageRows, perTask: perTaskCoverage, flagged },
-    ...(meta ? { tma: { ...roundSummary(meta), starts: roundStarts(meta.round, n, o.batchSize) } } : {}),
+    ...(meta ? { tma: tmaSummary(meta, examples.at(-1) ?? 0, o.batchSize) } : {}),
     wsd: { weight: wsd.weight, histogram: histogram(wsd.values, o.wsdBins) },
     projection: { explainedVariance: proj.explainedVariance, trainSampled: sample.length, points },
     ...(warnings.length > 0 ? { warnings } : {}),

@@ -204,6 +204,8 @@ export interface Analysis {
     roundMeanDistance: number[];
     /** Where a new round begins in the training order: first row (0-based), its optimizer step, the round. */
     starts?: { position: number; step: number; round: number }[];
+    /** Round starts within the analyzed checkpoints when there were more than MAX_ROUND_STARTS (not listed). */
+    startsOmitted?: number;
   };
   wsd: {
     /** w = mean(AD) / mean(MD) (1 when mean(MD) ≈ 0). */

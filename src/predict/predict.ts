@@ -315,9 +315,12 @@ export async function predict(options: PredictOptions): Promise<PredictResult> {
     `Held-out arm: RMSE ${sim.heldOutArm.rmse} with all ten measures vs ${base.heldOutArm.rmse} from the step alone (${better(sim.heldOutArm.rmse, base.heldOutArm.rmse)}); ` +
     `best single measure ${best.features[0]} ${best.heldOutArm.rmse}. ` +
     `Held-out seed: ${sim.heldOutSeed.rmse} vs ${base.heldOutSeed.rmse} (${better(sim.heldOutSeed.rmse, base.heldOutSeed.rmse)}). ` +
-    (Math.min(sim.heldOutArm.rmse, best.heldOutArm.rmse) < base.heldOutArm.rmse
-      ? "Similarity predicts part of how an unseen arrangement's loss departs from the step mean."
-      : "No similarity model predicts an unseen arrangement's loss better than the step alone: no usable relation on these runs.");
+    (sim.heldOutArm.rmse < base.heldOutArm.rmse
+      ? "With all ten measures, similarity predicts part of how an unseen arrangement's loss departs from the step mean."
+      : "With all ten measures, similarity does not predict an unseen arrangement's loss better than the step alone") +
+    (best.heldOutArm.rmse < base.heldOutArm.rmse && !(sim.heldOutArm.rmse < base.heldOutArm.rmse)
+      ? `; the best single measure does (${best.features[0]}), but it is picked after the fact from ten, so treat it as a hypothesis to test on other runs.`
+      : ".");
   const result: PredictResult = {
     tool: "instruct-arrange",
     version: VERSION,
@@ -359,7 +362,8 @@ export async function predict(options: PredictOptions): Promise<PredictResult> {
 export function predictedSpec(result: PredictResult, which: "arm" | "seed"): TopLevelSpec {
   const preds = which === "arm" ? result.heldOutArmPredictions : result.heldOutSeedPredictions;
   const values: Record<string, string | number>[] = [];
-  for (const m of result.models)
+  // The two models stated before looking: the step alone, and the step with all ten measures.
+  for (const m of result.models.slice(0, 2))
     result.points.forEach((p, i) => {
       values.push({
         model: m.name,
