@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { usageError } from "../core/errors.js";
@@ -10,7 +11,7 @@ import { createGemm } from "../linalg/index.js";
 import { Staging, writeLines } from "../pipeline/staging.js";
 import { weightedSimilarityDistance } from "../similarity/wsd.js";
 import { VERSION } from "../version.js";
-import { prefixBigramKl } from "./bigram-kl.js";
+import { prefixBigramKl, windowBigramKl } from "./bigram-kl.js";
 import { checkpointExamples, checkpointSteps } from "./checkpoints.js";
 import { histogram } from "./histogram.js";
 import { loadInputs } from "./load.js";
@@ -68,6 +69,7 @@ function validate(o: AnalyzeOptions) {
   return {
     batchSize: positiveInt(o.batchSize, ANALYZE_DEFAULTS.batchSize, "--batch-size"),
     saveSteps: positiveInt(o.saveSteps, ANALYZE_DEFAULTS.saveSteps, "--save-steps"),
+    maxSteps: o.maxSteps === undefined ? undefined : positiveInt(o.maxSteps, 100, "--max-steps"),
     k: positiveInt(o.k, ANALYZE_DEFAULTS.k, "--k"),
     projectionSample: positiveInt(
       o.projectionSample,
@@ -103,6 +105,85 @@ function curveSet(e: EmbeddingCurves, kl: number[]): CurveSet {
     "euc-centroid": e.eucCentroid,
     "kl-bigram": kl,
   };
+}
+
+/** Order-independent identity of a training set: SHA-256 of its rows' sorted SHA-256 hashes. */
+export function contentHash(texts: readonly string[]): string {
+  const rows = texts.map((t) => createHash("sha256").update(t).digest("hex")).sort();
+  const h = createHash("sha256");
+  for (const r of rows) h.update(`${r}\n`);
+  return h.digest("hex");
+}
+
+/** Mean of `values` over each prefix (or, with `window`, each interval) ending at a checkpoint. */
+function prefixMeans(values: ArrayLike<number>, checkpoints: readonly number[], window: boolean): number[] {
+  const out: number[] = [];
+  let sum = 0;
+  let start = 0;
+  let windowSum = 0;
+  for (const end of checkpoints) {
+    for (let i = start; i < end; i++) {
+      sum += values[i]!;
+      windowSum += values[i]!;
+    }
+    out.push(window ? windowSum / (end - start) : sum / end);
+    windowSum = 0;
+    start = end;
+  }
+  return out;
+}
+
+/** Rows per training task in each checkpoint interval, and distinct tasks per optimizer batch. */
+export function composition(
+  names: readonly string[],
+  taskOf: Int32Array,
+  checkpoints: readonly number[],
+  batchSize: number,
+): NonNullable<Analysis["composition"]> {
+  const counts: number[][] = [];
+  const distinctPerBatch: number[] = [];
+  let start = 0;
+  for (const end of checkpoints) {
+    const c = new Map<number, number>();
+    for (let i = start; i < end; i++) c.set(taskOf[i]!, (c.get(taskOf[i]!) ?? 0) + 1);
+    counts.push([...c.entries()].sort((a, b) => a[0] - b[0]).flat());
+    let distinct = 0;
+    let batches = 0;
+    for (let b = start; b < end; b += batchSize) {
+      const seen = new Set<number>();
+      for (let i = b; i < Math.min(end, b + batchSize); i++) seen.add(taskOf[i]!);
+      distinct += seen.size;
+      batches++;
+    }
+    distinctPerBatch.push(batches > 0 ? distinct / batches : 0);
+    start = end;
+  }
+  return { tasks: [...names], counts, distinctPerBatch };
+}
+
+/** Round starts kept at most: more could not be told apart on a step axis. */
+export const MAX_ROUND_STARTS = 1000;
+
+/** Round sizes and distances, and the round starts within the analyzed prefix when there are not too many. */
+function tmaSummary(meta: { round: Int32Array; value: Float64Array }, rows: number, batchSize: number) {
+  const starts = roundStarts(meta.round, rows, batchSize);
+  return {
+    ...roundSummary(meta),
+    ...(starts.length <= MAX_ROUND_STARTS ? { starts } : { startsOmitted: starts.length }),
+  };
+}
+
+/** Each place in the first `n` rows of the training order where the TMA round changes (the first row included). */
+export function roundStarts(
+  round: Int32Array,
+  n: number,
+  batchSize: number,
+): { position: number; step: number; round: number }[] {
+  const out: { position: number; step: number; round: number }[] = [];
+  for (let i = 0; i < n; i++)
+    if (i === 0 || round[i] !== round[i - 1])
+      out.push({ position: i, step: Math.floor(i / batchSize) + 1, round: round[i]! });
+  return out;
 }
 
 /**
@@ -158,7 +239,11 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
   const n = train.count;
   const m = test.count;
   const tasks = test.tasks.names.length;
-  const examples = checkpointExamples(n, o.batchSize, o.saveSteps);
+  const examples = checkpointExamples(
+    o.maxSteps === undefined ? n : Math.min(n, o.maxSteps * o.batchSize),
+    o.batchSize,
+    o.saveSteps,
+  );
   const k = Math.min(o.k, n);
 
   const gemm = await createGemm({ engine: options.engine ?? "ort" });
@@ -186,6 +271,7 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
   }
 
   const kl = prefixBigramKl(train.texts!, test.texts!, test.tasks.taskOf, tasks, examples, o.klEpsilon);
+  const windowKl = windowBigramKl(train.texts!, test.texts!, examples, o.klEpsilon);
   tick("kl");
 
   const overall = curveSet(dist.groups[tasks]!, kl[tasks]!);
@@ -203,7 +289,13 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
     const nearest = [];
     for (let q = 0; q < k; q++) {
       const distance = dist.knnDistance[j * k + q]!;
-      nearest.push({ train: dist.knnIndex[j * k + q]!, distance, similarity: -distance });
+      const row = dist.knnIndex[j * k + q]!;
+      nearest.push({
+        train: row,
+        distance,
+        similarity: -distance,
+        ...(row >= 0 ? { task: train.tasks.names[train.tasks.taskOf[row]!]! } : {}),
+      });
     }
     const isFlagged = nearest.length > 0 && nearest[0]!.similarity >= o.contamination;
     coverageRows.push({ test: j, task, nearest, flagged: isFlagged });
@@ -249,7 +341,13 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
     version: VERSION,
     kind: "analysis",
     inputs: {
-      train: { path: train.path, files: fileSummaries(train), rows: n, setHash: setHash(train) },
+      train: {
+        path: train.path,
+        files: fileSummaries(train),
+        rows: n,
+        setHash: setHash(train),
+        contentHash: contentHash(train.texts!),
+      },
       test: {
         path: test.path,
         files: fileSummaries(test),
@@ -267,10 +365,18 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
       every: o.batchSize * o.saveSteps,
       examples,
       steps: checkpointSteps(examples, o.batchSize),
+      ...(o.maxSteps !== undefined ? { maxSteps: o.maxSteps } : {}),
     },
-    curves: { overall, perTask, klEpsilon: o.klEpsilon },
+    curves: {
+      overall,
+      perTask,
+      klEpsilon: o.klEpsilon,
+      wsd: prefixMeans(wsd.values, examples, false),
+      window: { overall: curveSet(dist.window, windowKl), wsd: prefixMeans(wsd.values, examples, true) },
+    },
+    composition: composition(train.tasks.names, train.tasks.taskOf, examples, o.batchSize),
     coverage: { k, threshold: o.contamination, rows: coverageRows, perTask: perTaskCoverage, flagged },
-    ...(meta ? { tma: roundSummary(meta) } : {}),
+    ...(meta ? { tma: tmaSummary(meta, examples.at(-1) ?? 0, o.batchSize) } : {}),
     wsd: { weight: wsd.weight, histogram: histogram(wsd.values, o.wsdBins) },
     projection: { explainedVariance: proj.explainedVariance, trainSampled: sample.length, points },
     ...(warnings.length > 0 ? { warnings } : {}),

@@ -85,3 +85,44 @@ export function prefixBigramKl(
   }
   return curves;
 }
+
+/**
+ * KL(window || test) of whitespace-bigram distributions for each checkpoint interval on its own (the rows
+ * after the previous checkpoint up to this one) against all test rows, with the same formula and
+ * smoothing as `prefixBigramKl`. An interval without any bigram gets 0.
+ */
+export function windowBigramKl(
+  trainTexts: readonly string[],
+  testTexts: readonly string[],
+  checkpoints: readonly number[],
+  epsilon: number,
+): number[] {
+  const testCounts = new Map<string, number>();
+  let total = 0;
+  for (const t of testTexts)
+    for (const b of bigrams(t)) {
+      testCounts.set(b, (testCounts.get(b) ?? 0) + 1);
+      total++;
+    }
+  const logEps = Math.log(epsilon);
+  const logQ = (b: string) => {
+    const c = testCounts.get(b);
+    return c === undefined ? logEps : Math.log(c / total + epsilon);
+  };
+  const out: number[] = [];
+  let start = 0;
+  for (const end of checkpoints) {
+    const counts = new Map<string, number>();
+    let n = 0;
+    for (let i = start; i < end && i < trainTexts.length; i++)
+      for (const b of bigrams(trainTexts[i]!)) {
+        counts.set(b, (counts.get(b) ?? 0) + 1);
+        n++;
+      }
+    let kl = 0;
+    for (const [b, c] of counts) kl += (c / n) * (Math.log(c / n) - logQ(b));
+    out.push(n > 0 ? kl : 0);
+    start = end;
+  }
+  return out;
+}

@@ -17,6 +17,11 @@ export interface EmbeddingCurves {
 export interface PrefixDistances {
   /** Index t < tasks: test task t; index `tasks`: all test rows. */
   groups: EmbeddingCurves[];
+  /**
+   * The same measures for each checkpoint interval on its own (the rows after the previous checkpoint up
+   * to this one), against all test rows.
+   */
+  window: EmbeddingCurves;
   /** Per training row: cosine-avg (AD) and cosine-min (MD) over the whole test set. */
   ad: Float64Array;
   md: Float64Array;
@@ -62,6 +67,25 @@ export async function prefixDistances(
   const reMax = new Float64Array(tasks);
   const reSum = new Float64Array(tasks);
   const prefixSum = new Float64Array(d);
+  // Running aggregates of the current checkpoint interval, against all test rows.
+  const windowSum = new Float64Array(d);
+  let wcMin = Number.POSITIVE_INFINITY;
+  let wcMax = Number.NEGATIVE_INFINITY;
+  let wcSum = 0;
+  let weMin = Number.POSITIVE_INFINITY;
+  let weMax = Number.NEGATIVE_INFINITY;
+  let weSum = 0;
+  let windowStart = 0;
+  const window: EmbeddingCurves = {
+    cosMin: [],
+    cosMax: [],
+    cosAvg: [],
+    cosCentroid: [],
+    eucMin: [],
+    eucMax: [],
+    eucAvg: [],
+    eucCentroid: [],
+  };
   const testMeans = groupMeans(test, testTaskOf, tasks);
   const groups: EmbeddingCurves[] = Array.from({ length: G }, () => ({
     cosMin: [],
@@ -105,7 +129,15 @@ export async function prefixDistances(
       }
       let rowMin = Number.POSITIVE_INFINITY;
       let rowSum = 0;
+      let rowMax = Number.NEGATIVE_INFINITY;
+      let rowEMin = Number.POSITIVE_INFINITY;
+      let rowEMax = Number.NEGATIVE_INFINITY;
+      let rowESum = 0;
       for (let t = 0; t < tasks; t++) {
+        if (rcMax[t]! > rowMax) rowMax = rcMax[t]!;
+        if (reMin[t]! < rowEMin) rowEMin = reMin[t]!;
+        if (reMax[t]! > rowEMax) rowEMax = reMax[t]!;
+        rowESum += reSum[t]!;
         if (rcMin[t]! < cMin[t]!) cMin[t] = rcMin[t]!;
         if (rcMax[t]! > cMax[t]!) cMax[t] = rcMax[t]!;
         cSum[t]! += rcSum[t]!;
@@ -123,10 +155,35 @@ export async function prefixDistances(
       }
       ad[i] = rowSum / m;
       md[i] = rowMin;
+      if (rowMin < wcMin) wcMin = rowMin;
+      if (rowMax > wcMax) wcMax = rowMax;
+      wcSum += rowSum;
+      if (rowEMin < weMin) weMin = rowEMin;
+      if (rowEMax > weMax) weMax = rowEMax;
+      weSum += rowESum;
       const xo = i * d;
-      for (let q = 0; q < d; q++) prefixSum[q]! += train.data[xo + q]!;
+      for (let q = 0; q < d; q++) {
+        const v = train.data[xo + q]!;
+        prefixSum[q]! += v;
+        windowSum[q]! += v;
+      }
       if (i + 1 === checkpoints[next]) {
         const rowsSeen = i + 1;
+        const windowRows = rowsSeen - windowStart;
+        const allMean = testMeans[tasks]!;
+        window.cosMin.push(wcMin);
+        window.cosMax.push(wcMax);
+        window.cosAvg.push(wcSum / (windowRows * m));
+        window.eucMin.push(weMin);
+        window.eucMax.push(weMax);
+        window.eucAvg.push(weSum / (windowRows * m));
+        window.cosCentroid.push(centroidCosine(windowSum, windowRows, allMean));
+        window.eucCentroid.push(centroidEuclidean(windowSum, windowRows, allMean));
+        wcMin = weMin = Number.POSITIVE_INFINITY;
+        wcMax = weMax = Number.NEGATIVE_INFINITY;
+        wcSum = weSum = 0;
+        windowSum.fill(0);
+        windowStart = rowsSeen;
         for (let g = 0; g < G; g++) {
           const curves = groups[g]!;
           const pairs = rowsSeen * taskSize[g]!;
@@ -144,7 +201,7 @@ export async function prefixDistances(
       }
     }
   });
-  return { groups, ad, md, knnIndex, knnDistance };
+  return { groups, window, ad, md, knnIndex, knnDistance };
 }
 
 /** Insert training row i at distance c into the sorted k-list at `base` (equal distances keep the earlier row first). */

@@ -42,6 +42,12 @@ export interface AnalyzeOptions extends EmbeddingServiceOptions {
   batchSize?: number;
   /** Optimizer steps between checkpoints (default 10). */
   saveSteps?: number;
+  /**
+   * Last optimizer step with a checkpoint (default: the whole training set): the curves, the task mix
+   * and the per-interval measures stop there, as a run of that many steps would. Coverage, WSD, rounds
+   * and the projection still describe the whole training set (they do not depend on the order).
+   */
+  maxSteps?: number;
   /** Nearest training rows listed per test row (default 5). */
   k?: number;
   /** Cosine similarity at or above which a test row is flagged as likely contamination (default 0.95). */
@@ -102,6 +108,8 @@ export interface CoverageNeighbor {
   similarity: number;
   /** Start of the training row's text (see `CoverageRow.snippet`). */
   snippet?: string;
+  /** The training row's task. */
+  task?: string;
 }
 
 export interface CoverageRow {
@@ -137,8 +145,21 @@ export interface Analysis {
   version: string;
   kind: "analysis";
   inputs: {
-    /** setHash: order-independent SHA-256 of the rows' text hashes (the same rows in any order hash alike). */
-    train: { path: string; files: InputFileSummary[]; rows: number; setHash?: string };
+    /**
+     * setHash: order-independent SHA-256 of the rows' 64-bit text hashes (the same rows in any order hash
+     * alike), checked by report before it overlays analyses.
+     */
+    train: {
+      path: string;
+      files: InputFileSummary[];
+      rows: number;
+      setHash?: string;
+      /**
+       * SHA-256 of the sorted SHA-256 hashes of the training rows' embedded texts: the same for every
+       * order of the same rows, so a report can tell arrangements of one training set apart from others.
+       */
+      contentHash?: string;
+    };
     test: { path: string; files: InputFileSummary[]; rows: number; tasks: string[]; setHash?: string };
     /** Training rows equal to a test row (whitespace aside), and what was done with them. */
     overlap?: { mode: string; count: number; dropped: number; pairs: { train: string; test: string }[] };
@@ -160,11 +181,29 @@ export interface Analysis {
     examples: number[];
     /** Optimizer step of each checkpoint (ceil(examples / batchSize)). */
     steps: number[];
+    /** `--max-steps`, when given. */
+    maxSteps?: number;
   };
   curves: {
     overall: CurveSet;
     perTask: Record<string, CurveSet>;
     klEpsilon: number;
+    /** Mean WSD of the rows of each training prefix. */
+    wsd?: number[];
+    /**
+     * Each checkpoint interval on its own (the rows after the previous checkpoint up to this one) against
+     * all test rows: the same measures, and the mean WSD of the interval's rows.
+     */
+    window?: { overall: CurveSet; wsd: number[] };
+  };
+  /** What each checkpoint interval trains on, by training task. */
+  composition?: {
+    /** Training task names; ids index this list. */
+    tasks: string[];
+    /** Per checkpoint interval: task id and rows, alternating (`[id, rows, id, rows, …]`), ids ascending. */
+    counts: number[][];
+    /** Mean number of distinct training tasks in one optimizer batch, per checkpoint interval. */
+    distinctPerBatch: number[];
   };
   coverage: {
     k: number;
@@ -179,6 +218,10 @@ export interface Analysis {
     roundSizes: number[];
     /** Mean metadata `value` (the TMA distance) of each round. */
     roundMeanDistance: number[];
+    /** Where a new round begins in the training order: first row (0-based), its optimizer step, the round. */
+    starts?: { position: number; step: number; round: number }[];
+    /** Round starts within the analyzed checkpoints when there were more than MAX_ROUND_STARTS (not listed). */
+    startsOmitted?: number;
   };
   wsd: {
     /** w = |mean(AD) / mean(MD)| (1 when mean(MD) ≈ 0). */

@@ -42,6 +42,11 @@ export function analyzeCommand(): Command {
       intOption("--save-steps", 1),
     )
     .option(
+      "--max-steps <n>",
+      "last optimizer step with a checkpoint, as a run of n steps sees (default: the whole training set); coverage, WSD and rounds still cover every row",
+      intOption("--max-steps", 1),
+    )
+    .option(
       "--k <n>",
       `nearest training rows listed per test row (default ${ANALYZE_DEFAULTS.k})`,
       intOption("--k", 1),

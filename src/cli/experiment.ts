@@ -37,6 +37,7 @@ interface RunFlags extends TrainingFlags {
   parallel?: number;
   resume: boolean;
   report: boolean;
+  analyze: boolean;
   evalMaxExamples?: number;
   quiet?: boolean;
   logJson?: boolean;
@@ -107,6 +108,10 @@ function runCommand(): Command {
     )
     .option("--no-resume", "train every run again even when OUT holds it complete with the same settings")
     .option("--no-report", "do not write OUT/report.html")
+    .option(
+      "--no-analyze",
+      "do not analyze each arm's arranged data (OUT/analysis/*.json: similarity at every evaluated step, drawn against the test loss)",
+    )
     .addOption(
       new Option("--measure <measure>", "measure of rank arms that name none")
         .choices(MEASURES)
@@ -176,6 +181,7 @@ function runCommand(): Command {
           parallel: flags.parallel,
           resume: flags.resume,
           report: flags.report,
+          analyze: flags.analyze,
           onProgress: progress.sink,
           trainOptions: {
             ...trainingOptions(flags),

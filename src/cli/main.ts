@@ -10,6 +10,7 @@ import { embedCommand } from "./embed.js";
 import { evaluateCommand } from "./evaluate.js";
 import { experimentCommand } from "./experiment.js";
 import { exportCommand } from "./export.js";
+import { predictCommand } from "./predict.js";
 import { reportCommand } from "./report.js";
 import { synthCommand } from "./synth.js";
 import { trainCommand } from "./train.js";
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
     trainCommand(),
     evaluateCommand(),
     experimentCommand(),
+    predictCommand(),
   ]) {
     program.addCommand(command.exitOverride().showHelpAfterError("(run with --help for usage)"));
   }

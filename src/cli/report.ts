@@ -24,6 +24,13 @@ type ReportFlags = {
   font?: string;
   pngScale?: number;
   tableRows?: number;
+  maxSteps?: number;
+  logSteps?: boolean;
+  taskGroup?: string;
+  measures?: string[];
+  figure?: string;
+  figureWidth?: number;
+  dpi?: number;
   quiet?: boolean;
   logJson?: boolean;
 };
@@ -133,6 +140,35 @@ export function reportCommand(): Command {
       `contamination table rows per arrangement (default ${REPORT_DEFAULTS.tableRows})`,
       intOption("--table-rows", 0),
     )
+    .option(
+      "--max-steps <n>",
+      "last optimizer step drawn on every step axis (default: all)",
+      intOption("--max-steps", 1),
+    )
+    .option("--log-steps", "logarithmic step axis (step 0 is left out)")
+    .option(
+      "--task-group <regex>",
+      "group task names for the per-task charts: the first capture group (else the match) names the group, e.g. '^(ag_news|cosmos_qa|[a-z]+)'",
+    )
+    .option(
+      "--measures <list>",
+      "panels of the curves charts, comma-separated, among the nine measures and wsd (default all)",
+      (v: string) =>
+        v
+          .split(",")
+          .map((x) => x.trim())
+          .filter((x) => x !== ""),
+    )
+    .option(
+      "--figure <chart>",
+      "draw only this chart (curves, window-curves, task-curves, composition, batch-tasks, wsd, rounds, projection, coverage) into --out .svg/.png, with its data as .csv beside it",
+    )
+    .option(
+      "--figure-width <inches>",
+      `figure width (default ${REPORT_DEFAULTS.figureWidth}: one column; 6.75: two columns)`,
+      numberOption("--figure-width", "3.25"),
+    )
+    .option(`--dpi <n>`, `PNG figure resolution (default ${REPORT_DEFAULTS.dpi})`, intOption("--dpi", 1))
     .option("--quiet", "print nothing but errors")
     .option("--log-json", "messages as JSON lines on stderr")
     .action(async (flags: ReportFlags) => {
@@ -162,12 +198,26 @@ export function reportCommand(): Command {
         font: flags.font,
         pngScale: flags.pngScale,
         tableRows: flags.tableRows,
+        maxSteps: flags.maxSteps,
+        logSteps: flags.logSteps,
+        taskGroup: flags.taskGroup,
+        measures: flags.measures,
+        figure: flags.figure,
+        figureWidth: flags.figureWidth,
+        dpi: flags.dpi,
         onProgress: renderer.sink,
       };
       try {
         // Loaded on use: vega, vega-lite and resvg add ~0.3 s to every start of the CLI otherwise.
         const { report } = await import("../report/report.js");
         const r = await report(options);
+        if (r.csv !== undefined) {
+          renderer.info(`figure ${r.charts[0]} -> ${r.out}, its data -> ${r.csv}`, {
+            out: r.out,
+            csv: r.csv,
+          });
+          return;
+        }
         renderer.info(
           `report with ${r.charts.length} charts (${r.charts.join(", ")}), ${r.manifests.length} manifests, ` +
             `${(r.bytes / 1024).toFixed(0)} KiB -> ${r.out}` +

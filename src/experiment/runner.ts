@@ -58,6 +58,11 @@ export interface ExperimentOptions {
   resume?: boolean;
   /** Write OUT/report.html at the end (default true). */
   report?: boolean;
+  /**
+   * Analyze every arm's arranged data against the test set (default true): OUT/analysis/<file>.json
+   * with the similarity curves at every evaluated step, drawn against the test loss in the report.
+   */
+  analyze?: boolean;
   trainOptions?: RunTrainOptions;
   onProgress?: ProgressSink;
 }
@@ -80,6 +85,8 @@ export interface ExperimentRun {
   stepsPerSecond: number | null;
   /** True when the run was found complete in OUT and not trained again. */
   reused: boolean;
+  /** The analysis of the run's arranged data (`analyze`, one checkpoint per evaluated step), when made. */
+  analysis?: string;
 }
 
 export interface CurveSummaryPoint {
@@ -150,6 +157,12 @@ export interface ExperimentResult {
   runs: ExperimentRun[];
   summary: ArmSummary[];
   verdict: { comparisons: Comparison[] };
+}
+
+/** Arranged file -> its analysis file: OUT/analysis/<name>.json beside OUT/arranged/<name>.jsonl. */
+export function analysisPathOf(out: string, arranged: string): string {
+  const name = arranged.slice(arranged.lastIndexOf("/") + 1).replace(/\.[^.]+$/, "");
+  return join(out, "analysis", `${name}.json`);
 }
 
 /** A run directory's resume key: the settings its curves were trained with. */
@@ -479,6 +492,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
         run = await arrange({
           ...baseArrange,
           out: file,
+          ...(arm.strategy === "tma" ? { metadata: file.replace(/\.jsonl$/, ".meta.jsonl") } : {}),
           strategy: arm.strategy,
           measure: arm.strategy === "rank" ? (arm.measure ?? measure) : undefined,
           order: arm.order,
@@ -588,7 +602,36 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     say(`${reused ? "reused" : "trained"} ${job.label}`, finished, total);
   });
 
-  // 3. Summaries over seeds, comparisons, files.
+  // 3. Analyze every arranged file once, with one checkpoint per evaluated step up to the last step.
+  const first0 = results[0]?.curves;
+  if ((options.analyze ?? true) && first0 !== undefined) {
+    const { analyze } = await import("../analyze/analyze.js");
+    const done = new Map<string, string>();
+    for (const r of results) {
+      const file = r.run.arranged;
+      let path = done.get(file);
+      if (path === undefined) {
+        path = analysisPathOf(out, file);
+        const meta = file.replace(/\.jsonl$/, ".meta.jsonl");
+        say(`analyzing ${file} -> ${path}`, total, total);
+        await analyze({
+          train: file,
+          test: testPath,
+          out: path,
+          embedder,
+          ngramDims: options.ngramDims,
+          batchSize: first0.batchSize,
+          saveSteps: first0.evalEvery,
+          maxSteps: first0.steps,
+          ...(existsSync(meta) ? { metadata: meta } : {}),
+        });
+        done.set(file, path);
+      }
+      r.run.analysis = path;
+    }
+  }
+
+  // 4. Summaries over seeds, comparisons, files.
   const runs = results.map((r) => r.run);
   const stat = (values: number[]) => (values.length === 0 ? null : meanAndStd(values));
   const summary: ArmSummary[] = arms.map((arm) => {

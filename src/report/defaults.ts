@@ -4,4 +4,6 @@ export const REPORT_DEFAULTS = {
   tableRows: 50,
   taskMeasure: "cos-avg" as const,
   maxTaskPanels: 12,
+  figureWidth: 3.25,
+  dpi: 300,
 };

@@ -1,6 +1,8 @@
+import { readFile } from "node:fs/promises";
 import type { Spec as VegaSpec } from "vega";
 import type { TopLevelSpec } from "vega-lite";
-import { usageError } from "../core/errors.js";
+import type { Analysis } from "../analyze/types.js";
+import { inputError, usageError } from "../core/errors.js";
 import type { ExperimentResult } from "../experiment/runner.js";
 import { Staging, writeLines } from "../pipeline/staging.js";
 import { REPORT_DEFAULTS } from "./defaults.js";
@@ -27,6 +29,14 @@ function colors(result: ExperimentResult) {
   const domain = result.summary.map((s) => s.label);
   return { domain, range: domain.map((_, i) => PALETTE[i % PALETTE.length]!) };
 }
+
+/** Legend swatches as short lines of the series colour at full opacity (the lines, not the bands). */
+export const LINE_LEGEND = {
+  symbolType: "stroke",
+  symbolStrokeWidth: 3,
+  symbolOpacity: 1,
+  symbolFillColor: "transparent",
+};
 
 /** Mean test loss per arm against steps, with the min–max band over seeds. */
 export function experimentCurvesSpec(result: ExperimentResult): TopLevelSpec {
@@ -57,9 +67,15 @@ export function experimentCurvesSpec(result: ExperimentResult): TopLevelSpec {
         mark: { type: "area", opacity: 0.18 },
         encoding: {
           x,
-          y: { field: "lo", type: "quantitative", title: "test loss", scale: { zero: false } },
+          y: {
+            field: "lo",
+            type: "quantitative",
+            title: "test loss (lower = better)",
+            scale: { zero: false },
+          },
           y2: { field: "hi" },
-          color,
+          // Swatches drawn as lines at full opacity: the lines' colours, not the pale bands'.
+          color: { ...color, legend: LINE_LEGEND },
         },
       },
       {
@@ -67,7 +83,7 @@ export function experimentCurvesSpec(result: ExperimentResult): TopLevelSpec {
         encoding: {
           x,
           y: { field: "loss", type: "quantitative" },
-          color,
+          color: { ...color, legend: LINE_LEGEND },
           tooltip: [
             { field: "arm", type: "nominal" },
             { field: "step", type: "quantitative" },
@@ -155,8 +171,145 @@ export function experimentAreasSpec(result: ExperimentResult): TopLevelSpec {
   };
 }
 
-export function experimentCharts(result: ExperimentResult): ReportChart[] {
+/** Similarity panels drawn under the test loss: measure, which curve, panel title. */
+export const EXPERIMENT_SIMILARITY = [
+  ["cos-avg", "prefix", "cos-avg of all rows seen so far"],
+  ["cos-avg", "window", "cos-avg of the rows of the last interval"],
+  ["kl-bigram", "prefix", "kl-bigram of all rows seen so far"],
+  ["wsd", "prefix", "mean WSD of all rows seen so far"],
+] as const;
+
+/**
+ * Test loss (mean over seeds) and the similarity of the data each step has seen (mean over the arm's
+ * analyses, one per arranged file), one panel each on one shared step axis, colour = arm. Undefined
+ * without analyses.
+ */
+export function experimentSimilaritySpec(
+  result: ExperimentResult,
+  analyses: ReadonlyMap<string, Analysis>,
+): TopLevelSpec | undefined {
+  const values: Record<string, string | number>[] = [];
+  const panels = ["test loss (mean over seeds)", ...EXPERIMENT_SIMILARITY.map((p) => p[2])];
+  for (const s of result.summary)
+    for (const p of s.curve)
+      if (typeof p.loss === "number")
+        values.push({ arm: s.label, panel: panels[0]!, step: p.step, value: p.loss });
+  let any = false;
+  for (const s of result.summary) {
+    const files = [
+      ...new Set(
+        result.runs.filter((r) => r.arm === s.label && r.analysis !== undefined).map((r) => r.analysis!),
+      ),
+    ];
+    const mine = files.map((f) => analyses.get(f)).filter((a): a is Analysis => a !== undefined);
+    if (mine.length === 0) continue;
+    any = true;
+    for (const [measure, which, panel] of EXPERIMENT_SIMILARITY) {
+      const byStep = new Map<number, number[]>();
+      for (const a of mine) {
+        const curve =
+          measure === "wsd"
+            ? which === "prefix"
+              ? a.curves.wsd
+              : a.curves.window?.wsd
+            : which === "prefix"
+              ? a.curves.overall[measure]
+              : a.curves.window?.overall[measure];
+        if (!curve) continue;
+        a.checkpoints.steps.forEach((step, i) => {
+          const v = curve[i];
+          if (typeof v === "number" && Number.isFinite(v)) byStep.set(step, [...(byStep.get(step) ?? []), v]);
+        });
+      }
+      for (const [step, vs] of [...byStep.entries()].sort((x, y) => x[0] - y[0]))
+        values.push({
+          arm: s.label,
+          panel,
+          step,
+          value: Number((vs.reduce((t, v) => t + v, 0) / vs.length).toPrecision(6)),
+          analyses: vs.length,
+        });
+    }
+  }
+  if (!any) return undefined;
+  const steps = values.map((v) => v.step as number);
+  const x = {
+    field: "step",
+    type: "quantitative" as const,
+    title: "optimizer step",
+    scale: { domain: [Math.min(...steps), Math.max(...steps)], nice: false },
+  };
+  const color = {
+    field: "arm",
+    type: "nominal" as const,
+    title: "arm",
+    scale: colors(result),
+    legend: {
+      orient: "bottom" as const,
+      direction: "horizontal" as const,
+      symbolType: "stroke",
+      symbolStrokeWidth: 3,
+    },
+  };
+  return {
+    $schema: SCHEMA,
+    title: "Test loss and the similarity of the data seen by each step, on one step axis",
+    data: { values },
+    columns: 1,
+    concat: panels.map((panel, i) => ({
+      title: { text: panel, fontSize: 12 },
+      width: 560,
+      height: i === 0 ? 160 : 90,
+      mark: { type: "line" as const, point: true, strokeWidth: 2 },
+      transform: [{ filter: { field: "panel", equal: panel } }],
+      encoding: {
+        x,
+        y: {
+          field: "value",
+          type: "quantitative" as const,
+          title: i === 0 ? "lower = better" : "lower = more similar",
+          scale: { zero: false },
+        },
+        color,
+        tooltip: [
+          { field: "arm", type: "nominal" as const },
+          { field: "step", type: "quantitative" as const },
+          { field: "value", type: "quantitative" as const, format: ".5g" },
+        ],
+      },
+    })),
+    resolve: { scale: { x: "shared", y: "independent", color: "shared" } },
+    config: CONFIG,
+  } as TopLevelSpec;
+}
+
+/** The analyses the runs name (OUT/analysis/*.json), read for the similarity chart. */
+export async function readExperimentAnalyses(result: ExperimentResult): Promise<Map<string, Analysis>> {
+  const out = new Map<string, Analysis>();
+  for (const r of result.runs) {
+    if (r.analysis === undefined || out.has(r.analysis)) continue;
+    let json: Analysis;
+    try {
+      json = JSON.parse(await readFile(r.analysis, "utf8")) as Analysis;
+    } catch (cause) {
+      throw inputError(
+        `cannot read the analysis of ${r.label}: ${(cause as Error).message}`,
+        r.analysis,
+        undefined,
+        "rerun the experiment (it analyzes every arm), or move OUT back where it was written",
+      );
+    }
+    out.set(r.analysis, json);
+  }
+  return out;
+}
+
+export function experimentCharts(
+  result: ExperimentResult,
+  analyses: ReadonlyMap<string, Analysis> = new Map(),
+): ReportChart[] {
   const window = result.aucSteps === null ? "every evaluated step" : `steps 0–${result.aucSteps}`;
+  const similarity = experimentSimilaritySpec(result, analyses);
   return [
     {
       name: "experiment-curves",
@@ -170,6 +323,19 @@ export function experimentCharts(result: ExperimentResult): ReportChart[] {
       caption: `Per arm and seed, the trapezoid area under the test-loss curve over ${window} divided by its steps (the curve's mean; lower = the unseen tasks were learned sooner); the bar spans mean ± one standard deviation over seeds.`,
       spec: experimentAreasSpec(result),
     },
+    ...(similarity
+      ? [
+          {
+            name: "experiment-similarity",
+            title: "Test loss against the similarity of the data seen",
+            caption:
+              "Per arm, the test loss (mean over seeds, top) and, on the same step axis, how similar the training data seen by each step is to the test set " +
+              "(mean over the arm's arranged files; lower = more similar): cos-avg of the whole prefix and of the last interval alone, the prefix's bigram KL and mean WSD. " +
+              "If similarity drove the loss, the arms would be ordered alike in every panel.",
+            spec: similarity,
+          },
+        ]
+      : []),
   ];
 }
 
@@ -248,7 +414,11 @@ export function experimentHtml(
   const body = [
     `<section id="summary"><h2>Summary</h2>${summary}</section>`,
     `<section id="verdict"><h2>Verdict</h2>${verdict}</section>`,
-    `<section id="curves"><h2>Curves</h2>${fig("experiment-curves")}${fig("experiment-areas")}</section>`,
+    `<section id="curves"><h2>Curves</h2>${fig("experiment-curves")}${fig("experiment-areas")}${
+      byName.has("experiment-similarity")
+        ? fig("experiment-similarity")
+        : "<p>No analyses of the arms' data (an experiment run with --no-analyze, or written before): no similarity chart.</p>"
+    }</section>`,
     `<section id="seeds"><h2>Per seed</h2>${perSeed}</section>`,
     `<section id="spec"><h2>Spec</h2><p>From ${escapeHtml(result.specSource ?? result.name)}.</p><pre>${escapeHtml(
       JSON.stringify(result.spec ?? null, null, 2),
@@ -286,7 +456,11 @@ export async function experimentReport(
       "pass e.g. --png-scale 2",
     );
   const font = options.pngDir !== undefined ? findFont(options.font) : undefined;
-  const charts = experimentCharts(options.result).map((chart) => ({ chart, vega: toVega(chart.spec) }));
+  const analyses = await readExperimentAnalyses(options.result);
+  const charts = experimentCharts(options.result, analyses).map((chart) => ({
+    chart,
+    vega: toVega(chart.spec),
+  }));
   const html = experimentHtml(options.result, charts, options.title);
   await makeOutputDirs(options);
   const staged = new Staging();

@@ -5,6 +5,7 @@ import type { Spec as VegaSpec } from "vega";
 import type { CoverageRow } from "../analyze/types.js";
 import { ArrangeError } from "../core/errors.js";
 import { VERSION } from "../version.js";
+import { trainingSets } from "./arrangement-specs.js";
 import type { ReportArrangement, ReportChart, ReportData, ReportDiversity } from "./types.js";
 
 /** Text for HTML element content and attribute values. */
@@ -86,6 +87,8 @@ nav a{margin-right:12px}
 .meta{color:#666;font-size:12px}
 figure.chart{margin:12px 0 24px;overflow-x:auto}
 figure.chart figcaption{color:#444;margin-bottom:6px;max-width:900px}
+.note{color:#444;background:#fffbe6;border:1px solid #f0e0a0;padding:4px 8px;max-width:900px}
+figure.chart .view{max-width:100%}
 .chart-error{color:#b00020;font-weight:bold}
 table{border-collapse:collapse;font-size:13px;margin:6px 0 12px}
 th,td{border:1px solid #ddd;padding:3px 6px;vertical-align:top;text-align:left}
@@ -192,7 +195,7 @@ export function figure(chart: ReportChart): string {
 function neighbours(row: CoverageRow): string {
   const items = row.nearest.map(
     (n) =>
-      `<li>row ${n.train}, similarity ${fmt(n.similarity)}${n.snippet !== undefined ? `: ${escapeHtml(n.snippet)}` : ""}</li>`,
+      `<li>row ${n.train}${n.task !== undefined ? `, task <b>${escapeHtml(n.task)}</b>` : ""}, similarity ${fmt(n.similarity)}${n.snippet !== undefined ? `: ${escapeHtml(n.snippet)}` : ""}</li>`,
   );
   return `<ol class="nn">${items.join("")}</ol>`;
 }
@@ -210,17 +213,30 @@ export function contaminationRows(
   return { rows: closest.slice(0, limit), flagged: false };
 }
 
+/**
+ * The contamination table, once per training set (arrangements of one set share their nearest
+ * neighbours; only the neighbours' positions differ, shown in the first arrangement's order).
+ */
 function contaminationSection(data: ReportData, limit: number): string {
   const parts: string[] = [];
-  for (const a of data.arrangements) {
+  const embedders = [...new Set(data.arrangements.map((a) => a.analysis.embedder.id))];
+  parts.push(
+    `<p class="note">Similarities are those of the embedder (${escapeHtml(embedders.join(", "))}): the contamination threshold ` +
+      "means something only on that embedder's scale. An ngram (hashed bag of words) similarity is not on MiniLM's scale, so " +
+      "a threshold chosen for one does not carry over to the other; check flagged rows by their text.</p>",
+  );
+  const sets = trainingSets(data.arrangements);
+  for (const s of sets) {
+    const a = s.members[0]!;
     const c = a.analysis.coverage;
     const { rows, flagged } = contaminationRows(a, limit);
-    parts.push(`<h3>${escapeHtml(a.label)}</h3>`);
+    parts.push(`<h3>${escapeHtml(s.label)}</h3>`);
     const total = c.flagged;
     parts.push(
       `<p>${total} of ${c.rows.length} test rows have a training row with cosine similarity ≥ ${escapeHtml(String(c.threshold))} ` +
         `(likely contamination).${flagged && total > rows.length ? ` The ${rows.length} most similar are shown.` : ""}` +
-        `${!flagged && rows.length > 0 ? ` None are flagged; the ${rows.length} test rows closest to the training set are shown instead.` : ""}</p>`,
+        `${!flagged && rows.length > 0 ? ` None are flagged; the ${rows.length} test rows closest to the training set are shown instead.` : ""}` +
+        `${s.members.length > 1 ? ` Training positions are those of ${escapeHtml(a.label)}.` : ""}</p>`,
     );
     if (rows.length === 0) continue;
     const noText = rows.some((r) => r.snippet === undefined);
@@ -228,19 +244,24 @@ function contaminationSection(data: ReportData, limit: number): string {
       parts.push(
         "<p>This analysis holds no text snippets (written with --snippet-chars 0 or by an older version): rerun analyze to see the texts.</p>",
       );
+    if (rows.some((r) => r.nearest.some((n) => n.task === undefined)))
+      parts.push(
+        "<p>This analysis does not name the neighbours' training tasks (written by an older version).</p>",
+      );
     const body = rows.map(
       (r) =>
         "<tr>" +
         num(r.test) +
         cell(r.task) +
         `<td class="num${r.flagged ? " flag" : ""}">${fmt(r.nearest[0]?.similarity)}</td>` +
+        cell(r.nearest[0]?.task ?? "–") +
         `<td class="text">${escapeHtml(r.snippet ?? "")}</td>` +
         `<td class="text">${neighbours(r)}</td>` +
         "</tr>",
     );
     parts.push(
-      "<table><thead><tr><th>test row</th><th>task</th><th>max similarity</th><th>test text</th>" +
-        `<th>nearest training rows (position in the training order)</th></tr></thead><tbody>${body.join("")}</tbody></table>`,
+      '<div class="wide"><table><thead><tr><th>test row</th><th>test task</th><th>max similarity</th><th>nearest row\'s training task</th><th>test text</th>' +
+        `<th>nearest training rows (position in the training order)</th></tr></thead><tbody>${body.join("")}</tbody></table></div>`,
     );
   }
   return parts.join("");
@@ -339,6 +360,7 @@ export function reportHtml(
     ? [
         ["arrangements", "Arrangements"],
         ["curves", "Curves"],
+        ["mix", "Task mix"],
         ["distributions", "WSD and rounds"],
         ["projection", "Projection"],
         ["contamination", "Contamination"],
@@ -357,7 +379,12 @@ export function reportHtml(
   const analysisSections = hasAnalyses
     ? [
         `<section id="arrangements"><h2>Arrangements</h2>${arrangementsTable(data)}${runsTable(data)}</section>`,
-        `<section id="curves"><h2>Curves</h2>${fig("curves")}${fig("task-curves")}</section>`,
+        `<section id="curves"><h2>Curves</h2>${fig("curves")}${fig("window-curves")}${fig("task-curves")}</section>`,
+        `<section id="mix"><h2>Task mix</h2>${
+          byName.has("composition")
+            ? `${fig("composition")}${fig("batch-tasks")}`
+            : "<p>These analyses do not record their task mix (written by an older version): rerun analyze.</p>"
+        }</section>`,
         `<section id="distributions"><h2>WSD and rounds</h2>${fig("wsd")}${
           hasRounds
             ? fig("rounds")

@@ -46,9 +46,54 @@ async function writeBytes(path: string, bytes: Uint8Array): Promise<void> {
   }
 }
 
+function csvField(v: unknown): string {
+  if (v === null || v === undefined) return "";
+  const text = typeof v === "string" ? v : typeof v === "number" ? String(v) : JSON.stringify(v);
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** Every inline `data.values` table of a spec (top level, layers, concatenated and faceted parts), once each. */
+function inlineTables(spec: unknown, out: unknown[][] = []): unknown[][] {
+  if (spec === null || typeof spec !== "object") return out;
+  const o = spec as Record<string, unknown>;
+  const values = (o.data as { values?: unknown } | undefined)?.values;
+  if (Array.isArray(values) && !out.includes(values)) out.push(values);
+  for (const key of ["layer", "concat", "vconcat", "hconcat"])
+    if (Array.isArray(o[key])) for (const part of o[key] as unknown[]) inlineTables(part, out);
+  if (o.spec !== undefined) inlineTables(o.spec, out);
+  return out;
+}
+
+/**
+ * The data a chart plots as CSV: one line per row of its inline data, columns in the order they first
+ * appear, so a figure can be redrawn in another tool. A chart drawn from several tables gets a first
+ * column `table` numbering them. Undefined for a spec without inline data.
+ */
+export function chartCsv(spec: unknown): string | undefined {
+  const tables = inlineTables(spec);
+  if (tables.length === 0) return undefined;
+  const several = tables.length > 1;
+  const rows = tables.flatMap((t, i) =>
+    t.map((row) => (several ? { table: i + 1, ...(row as object) } : (row as object))),
+  );
+  const columns: string[] = [];
+  const seen = new Set<string>();
+  for (const row of rows)
+    for (const k of Object.keys(row))
+      if (!seen.has(k)) {
+        seen.add(k);
+        columns.push(k);
+      }
+  const lines = [columns.map(csvField).join(",")];
+  for (const row of rows)
+    lines.push(columns.map((c) => csvField((row as Record<string, unknown>)[c])).join(","));
+  return `${lines.join("\n")}\n`;
+}
+
 /**
  * Draws every chart into `staged`: `<svgDir>/<name>.svg` with its Vega-Lite spec `<name>.vl.json`, and
- * `<pngDir>/<name>.png` (resvg with `font`, at `pngScale`). Returns the paths written, in order.
+ * `<pngDir>/<name>.png` (resvg with `font`, at `pngScale`), each with `<name>.csv` of the plotted data
+ * beside it. Returns the paths written, in order.
  */
 export async function stageChartImages(
   staged: Staging,
@@ -59,6 +104,13 @@ export async function stageChartImages(
   if (o.pngDir === undefined && o.svgDir === undefined) return images;
   for (const [i, { chart, vega }] of charts.entries()) {
     const svg = await vegaToSvg(vega);
+    const csv = chartCsv(chart.spec);
+    for (const dir of new Set([o.svgDir, o.pngDir]))
+      if (dir !== undefined && csv !== undefined) {
+        const csvPath = join(dir, `${chart.name}.csv`);
+        await writeLines(staged.path(csvPath), [csv]);
+        images.push(csvPath);
+      }
     if (o.svgDir !== undefined) {
       const svgPath = join(o.svgDir, `${chart.name}.svg`);
       const specPath = join(o.svgDir, `${chart.name}.vl.json`);

@@ -143,3 +143,24 @@ export function svgToPng(svg: string, fontFile: string, scale = 2): Buffer {
   });
   return resvg.render().asPng();
 }
+
+/** Rasterize an SVG with one font file, on white, at exactly `width` pixels wide (the height follows). */
+export function svgToPngWidth(svg: string, fontFile: string, width: number): Buffer {
+  const resvg = new Resvg(svg, {
+    font: { loadSystemFonts: false, fontFiles: [fontFile], defaultFontFamily: "sans-serif" },
+    fitTo: { mode: "width", value: Math.round(width) },
+    background: "white",
+  });
+  return resvg.render().asPng();
+}
+
+/** Give an SVG a physical size: `inches` wide, its height in proportion (the viewBox keeps the drawing). */
+export function svgInInches(svg: string, inches: number): string {
+  return svg.replace(
+    /^(<svg[^>]*?)\swidth="([\d.]+)"\s+height="([\d.]+)"/,
+    (_all, head: string, w: string, h: string) => {
+      const height = (inches * Number(h)) / Number(w);
+      return `${head} width="${inches}in" height="${Number(height.toFixed(4))}in"`;
+    },
+  );
+}

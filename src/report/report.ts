@@ -1,16 +1,20 @@
+import { writeFile } from "node:fs/promises";
+import { extname } from "node:path";
 import type { Spec as VegaSpec } from "vega";
+import type { TopLevelSpec } from "vega-lite";
 import { CURVE_NAMES } from "../analyze/types.js";
 import { usageError } from "../core/errors.js";
 import { noProgress } from "../core/progress.js";
 import { checkOutputPaths } from "../data/outputs.js";
 import { Staging, writeLines } from "../pipeline/staging.js";
+import { ANALYSIS_CHARTS, checkTaskGroupMeasure, STEP_MEASURES } from "./arrangement-specs.js";
 import { REPORT_DEFAULTS } from "./defaults.js";
 import { reportHtml } from "./html.js";
-import { makeOutputDirs, stageChartImages } from "./images.js";
+import { chartCsv, makeOutputDirs, stageChartImages } from "./images.js";
 import { loadReportData } from "./load.js";
-import { findFont, toVega } from "./render.js";
+import { findFont, svgInInches, svgToPngWidth, toVega, vegaToSvg } from "./render.js";
 import { reportCharts } from "./specs.js";
-import type { ReportChart, ReportOptions, ReportResult } from "./types.js";
+import type { ChartOptions, ReportChart, ReportOptions, ReportResult } from "./types.js";
 
 export { REPORT_DEFAULTS };
 
@@ -44,7 +48,125 @@ function validate(o: ReportOptions) {
       "--max-task-panels",
       "pass e.g. --max-task-panels 12 (0 leaves the per-task curves out)",
     );
-  return { pngScale, tableRows, taskMeasure, maxTaskPanels };
+  if (o.maxSteps !== undefined && !(Number.isSafeInteger(o.maxSteps) && o.maxSteps >= 1))
+    throw usageError(
+      `--max-steps must be an integer >= 1, got ${o.maxSteps}`,
+      "--max-steps",
+      "pass e.g. --max-steps 300",
+    );
+  let taskGroup: RegExp | undefined;
+  if (o.taskGroup !== undefined) {
+    try {
+      taskGroup = new RegExp(o.taskGroup);
+    } catch (cause) {
+      throw usageError(
+        `--task-group is not a valid regular expression: ${(cause as Error).message}`,
+        "--task-group",
+        "pass e.g. --task-group '^(.+?)_' (the first capture group names the group)",
+      );
+    }
+  }
+  for (const m of o.measures ?? [])
+    if (!(STEP_MEASURES as readonly string[]).includes(m))
+      throw usageError(
+        `--measures: unknown measure "${m}"`,
+        "--measures",
+        `pick from ${STEP_MEASURES.join(", ")}`,
+      );
+  const chart: ChartOptions = {
+    taskMeasure,
+    maxTaskPanels,
+    logSteps: o.logSteps ?? false,
+    ...(o.maxSteps !== undefined ? { maxSteps: o.maxSteps } : {}),
+    ...(taskGroup !== undefined ? { taskGroup } : {}),
+    ...(o.measures !== undefined && o.measures.length > 0 ? { measures: o.measures } : {}),
+  };
+  checkTaskGroupMeasure(chart);
+  return { pngScale, tableRows, taskMeasure, maxTaskPanels, chart };
+}
+
+function validateFigure(o: ReportOptions) {
+  const figure = o.figure!;
+  if (!(ANALYSIS_CHARTS as readonly string[]).includes(figure))
+    throw usageError(
+      `--figure: no chart "${figure}"`,
+      "--figure",
+      `pick one of ${ANALYSIS_CHARTS.join(", ")}`,
+    );
+  const ext = extname(o.out).toLowerCase();
+  if (ext !== ".svg" && ext !== ".png")
+    throw usageError(
+      `--figure writes an .svg or .png file, and --out ${o.out} is neither`,
+      "--out",
+      "pass e.g. --out fig.svg or --out fig.png",
+    );
+  const inches = o.figureWidth ?? REPORT_DEFAULTS.figureWidth;
+  if (!(inches >= 1 && inches <= 20))
+    throw usageError(
+      `--figure-width must be in [1, 20] inches, got ${inches}`,
+      "--figure-width",
+      "pass e.g. --figure-width 3.25 (one column) or 6.75 (two)",
+    );
+  const dpi = o.dpi ?? REPORT_DEFAULTS.dpi;
+  if (!(Number.isSafeInteger(dpi) && dpi >= 36 && dpi <= 1200))
+    throw usageError(`--dpi must be an integer in [36, 1200], got ${dpi}`, "--dpi", "pass e.g. --dpi 300");
+  if ((o.diversity ?? []).length > 0)
+    throw usageError(
+      "--figure draws an analysis chart and takes no --diversity",
+      "--diversity",
+      "drop --diversity",
+    );
+  return { figure, inches, dpi, png: ext === ".png" };
+}
+
+/**
+ * Figure mode: one chart of the analyses given, `inches` wide, as SVG (physical size in inches) or PNG
+ * (`dpi`), with the plotted data as CSV beside it. Both files appear together or not at all.
+ */
+async function reportFigure(options: ReportOptions, chart: ChartOptions): Promise<ReportResult> {
+  const f = validateFigure(options);
+  const font = f.png ? findFont(options.font) : undefined;
+  const data = await loadReportData(options);
+  const charts = reportCharts(data, { ...chart, width: Math.round(f.inches * 72) });
+  const found = charts.find((c) => c.name === f.figure);
+  if (found === undefined)
+    throw usageError(
+      `--figure ${f.figure}: these analyses have nothing to draw in it`,
+      "--figure",
+      `pick one of ${charts.map((c) => c.name).join(", ")}`,
+    );
+  // A paper's caption titles the figure: the chart's own title would only widen it.
+  const { title: _title, ...untitled } = found.spec as TopLevelSpec & { title?: unknown };
+  const svg = await vegaToSvg(toVega(untitled as TopLevelSpec));
+  const csvPath = `${options.out.slice(0, options.out.length - extname(options.out).length)}.csv`;
+  const csv = chartCsv(found.spec) ?? "";
+  await makeOutputDirs({ out: options.out });
+  const staged = new Staging();
+  let bytes: number;
+  try {
+    if (f.png) {
+      const png = svgToPngWidth(svg, font!, f.inches * f.dpi);
+      bytes = png.length;
+      await writeFile(staged.path(options.out), png);
+    } else {
+      const sized = svgInInches(svg, f.inches);
+      bytes = Buffer.byteLength(sized, "utf8");
+      await writeLines(staged.path(options.out), [sized]);
+    }
+    await writeLines(staged.path(csvPath), [csv]);
+    await staged.commit();
+  } catch (e) {
+    await staged.abort();
+    throw e;
+  }
+  return {
+    out: options.out,
+    csv: csvPath,
+    charts: [found.name],
+    images: [options.out, csvPath],
+    manifests: [],
+    bytes,
+  };
 }
 
 /**
@@ -56,6 +178,7 @@ function validate(o: ReportOptions) {
  */
 export async function report(options: ReportOptions): Promise<ReportResult> {
   const o = validate(options);
+  if (options.figure !== undefined) return reportFigure(options, o.chart);
   const progress = options.onProgress ?? noProgress;
   // Before any work: a PNG request without a font fails now, not after the page is built.
   const font = options.pngDir !== undefined ? findFont(options.font) : undefined;
@@ -79,8 +202,7 @@ export async function report(options: ReportOptions): Promise<ReportResult> {
     unit: "files",
   });
 
-  const chartOptions = { taskMeasure: o.taskMeasure, maxTaskPanels: o.maxTaskPanels };
-  const charts: { chart: ReportChart; vega: VegaSpec }[] = reportCharts(data, chartOptions).map((chart) => ({
+  const charts: { chart: ReportChart; vega: VegaSpec }[] = reportCharts(data, o.chart).map((chart) => ({
     chart,
     vega: toVega(chart.spec),
   }));

@@ -35,8 +35,25 @@ export interface ReportOptions {
   font?: string;
   /** PNG pixels per SVG pixel (default 2). */
   pngScale?: number;
-  /** Contamination table rows shown per arrangement (default 50). */
+  /** Contamination table rows shown per training set (default 50). */
   tableRows?: number;
+  /** Last optimizer step drawn on every step axis (default: all the analyses have). */
+  maxSteps?: number;
+  /** A logarithmic step axis (step 0 is left out). */
+  logSteps?: boolean;
+  /** Regular expression grouping task names for the per-task charts (first capture group, else the match). */
+  taskGroup?: string;
+  /** Panels of the curves charts: measures among the nine curves and "wsd" (default all). */
+  measures?: string[];
+  /**
+   * Figure mode: draw only this chart (see ANALYSIS_CHARTS) into `out`, a .svg or .png file, with the
+   * plotted data as CSV beside it (same name, .csv), instead of the page.
+   */
+  figure?: string;
+  /** Figure width in inches (default 3.25, one column of a two-column paper; 6.75 spans both). */
+  figureWidth?: number;
+  /** PNG figure resolution in dots per inch (default 300). */
+  dpi?: number;
   onProgress?: ProgressSink;
 }
 
@@ -106,6 +123,16 @@ export interface ReportData {
 export interface ChartOptions {
   taskMeasure: keyof CurveSet;
   maxTaskPanels: number;
+  /** Last optimizer step drawn on the step axis (default: all). */
+  maxSteps?: number;
+  /** A logarithmic step axis (step 0 is left out). */
+  logSteps: boolean;
+  /** Groups tasks for the per-task charts: the first capture group (else the match) names the group. */
+  taskGroup?: RegExp;
+  /** Panels of the curves charts (the nine measures and "wsd"; default all). */
+  measures?: string[];
+  /** Figure mode: the chart's whole width in px (1 px = 1 pt), with smaller type. */
+  width?: number;
 }
 
 /** One figure: a Vega-Lite spec with the words shown around it. */
@@ -120,6 +147,8 @@ export interface ReportChart {
 
 export interface ReportResult {
   out: string;
+  /** Figure mode: the CSV written beside the figure. */
+  csv?: string;
   charts: string[];
   /** Image files written (PNG, SVG, Vega-Lite JSON). */
   images: string[];

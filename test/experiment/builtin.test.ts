@@ -27,6 +27,8 @@ async function run(
     seeds: [0],
     parallel: 2,
     report: false,
+    // Analyses are tested in fig3-left.test.ts; here they would only add time.
+    analyze: false,
     trainOptions: TINY,
     ...extra,
   });
@@ -126,6 +128,7 @@ describeTorch("experiment built-in specs (tiny, end to end)", () => {
       arms: ["NFT", "RT"],
       parallel: 1,
       report: false,
+      analyze: false,
       trainOptions: TINY,
     });
     for (const [i, x] of seq.runs.entries())
@@ -144,6 +147,7 @@ describeTorch("experiment built-in specs (tiny, end to end)", () => {
       seeds: [0],
       parallel: 2,
       report: false,
+      analyze: false,
       trainOptions: TINY,
     });
     expect(again.runs.map((x) => x.reused)).toEqual([true, false, true]);
@@ -158,6 +162,7 @@ describeTorch("experiment built-in specs (tiny, end to end)", () => {
       seeds: [0],
       arms: ["NFT"],
       report: false,
+      analyze: false,
       trainOptions: { ...TINY, lr: 5e-4 },
     });
     expect(changed.runs.map((x) => x.reused)).toEqual([false]);

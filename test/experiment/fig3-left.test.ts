@@ -134,6 +134,17 @@ describeTorch("experiment fig3-left (tiny, end to end)", () => {
       seeds: [0],
     });
     expect(saved.summary[0].curve.map((p: { step: number }) => p.step)).toEqual([0, 3]);
+    // Every arm's arranged data was analyzed with one checkpoint per evaluated step (here: step 3).
+    for (const run of r.runs) {
+      const a = JSON.parse(await readFile(run.analysis!, "utf8"));
+      expect(a.inputs.train.path).toBe(run.arranged);
+      expect(a.checkpoints.steps).toEqual([3]);
+      expect(a.checkpoints.batchSize).toBe(saved.training.batchSize);
+      expect(a.curves.window.overall["cos-avg"]).toHaveLength(1);
+    }
+    expect(saved.runs.map((x: { analysis: string }) => x.analysis)).toEqual(r.runs.map((x) => x.analysis));
+    const page = await readFile(join(out, "report.html"), "utf8");
+    expect(page).toContain('data-chart="experiment-similarity"');
 
     // A copied experiment directory resumes: its split test set has another path but the same content.
     const moved = join(dir, "moved");
@@ -147,7 +158,7 @@ describeTorch("experiment fig3-left (tiny, end to end)", () => {
     });
     expect(again.runs.map((x) => x.reused)).toEqual([true, true, true]);
     expect(again.summary.map((s) => s.area)).toEqual(r.summary.map((s) => s.area));
-  }, 180_000);
+  }, 420_000);
 
   it("a run is reused only while the test set's content is the same", async () => {
     const dir = await tempDir();
@@ -162,6 +173,7 @@ describeTorch("experiment fig3-left (tiny, end to end)", () => {
       spec: { name: "random-only", arms: [{ label: "R", strategy: "random" as const }] },
       seeds: [0],
       report: false,
+      analyze: false,
       trainOptions: TINY_TRAINING,
     };
     expect((await runExperiment(options)).runs.map((x) => x.reused)).toEqual([false]);

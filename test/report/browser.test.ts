@@ -77,9 +77,52 @@ describe("report in headless Chromium", () => {
           }),
         );
         expect(charts.map((c) => c.name)).toEqual(r.charts);
-        // The per-task curves and every diversity chart are among those drawn.
-        for (const name of ["task-curves", "diversity-overall", "diversity-tasks", "diversity-clusters"])
+        // The per-task curves, the per-interval curves, the task mix and every diversity chart are drawn.
+        for (const name of [
+          "task-curves",
+          "window-curves",
+          "composition",
+          "batch-tasks",
+          "diversity-overall",
+          "diversity-tasks",
+          "diversity-clusters",
+        ])
           expect(r.charts).toContain(name);
+        // Order-independent charts once for the one training set: a single panel each.
+        for (const name of ["wsd", "coverage", "rounds", "projection"]) {
+          const bars = await page.$$eval(
+            `#chart-${name} .mark-group.role-cell, #chart-${name} .cell`,
+            (g) => g.length,
+          );
+          expect(bars, name).toBeLessThanOrEqual(1);
+        }
+        // TMA round starts are dashed rules on the step axis of the step charts.
+        for (const name of ["curves", "window-curves", "composition", "batch-tasks"]) {
+          const rules = await page.$$eval(`#chart-${name} .mark-rule line`, (ls) => ls.length);
+          expect(rules, name).toBeGreaterThan(0);
+        }
+        // Every y axis title of the step charts says which way is better.
+        const titles = await page.$$eval("#chart-curves .role-axis-title text", (ts) =>
+          ts.map((t) => t.textContent),
+        );
+        expect(titles).toContain("lower = more similar");
+        expect(titles).toContain("lower = better");
+        // Nothing overflows its figure, and no legend is cut off by the chart's own box.
+        const fits = await page.$$eval("figure[data-chart]", (figs) =>
+          figs.map((fig) => {
+            const svg = fig.querySelector(".view svg")!.getBoundingClientRect();
+            const legends = [...fig.querySelectorAll(".role-legend")].map((l) => l.getBoundingClientRect());
+            return {
+              name: fig.getAttribute("data-chart"),
+              overflow: fig.scrollWidth - fig.clientWidth,
+              legendInside: legends.every((l) => l.right <= svg.right + 1 && l.bottom <= svg.bottom + 1),
+            };
+          }),
+        );
+        for (const c of fits) {
+          expect(c.overflow, c.name ?? "").toBeLessThanOrEqual(0);
+          expect(c.legendInside, c.name ?? "").toBe(true);
+        }
         for (const c of charts) {
           expect(c.rendered, c.name ?? "").toBe("true");
           expect(c.width, c.name ?? "").toBeGreaterThan(100);

@@ -9,6 +9,7 @@ import { builtinSpec } from "../../src/experiment/index.js";
 import { experimentCharts, experimentReport } from "../../src/report/experiment.js";
 import { cli, requireBuiltCli } from "../helpers/cli.js";
 import { tempDir } from "../helpers/tmp.js";
+import { reportFixture } from "./helpers.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const available = existsSync(CHROMIUM);
@@ -114,8 +115,10 @@ describe("experiment report", () => {
     const b = await experimentReport({ result, out: join(dir, "b.html") });
     expect(await readFile(a.out, "utf8")).toBe(await readFile(b.out, "utf8"));
     expect(a.images.map((p) => p.slice(dir.length + 1))).toEqual([
+      "svg/experiment-curves.csv",
       "svg/experiment-curves.svg",
       "svg/experiment-curves.vl.json",
+      "svg/experiment-areas.csv",
       "svg/experiment-areas.svg",
       "svg/experiment-areas.vl.json",
     ]);
@@ -148,7 +151,12 @@ describe("experiment report", () => {
     async () => {
       const dir = await tempDir();
       const out = join(dir, "report.html");
-      await experimentReport({ result: fixture(), out });
+      // Real analyses stand in for the arms' (their steps differ from the runs', which the chart allows).
+      const f = await reportFixture(join(dir, "analyses"));
+      const result = fixture();
+      for (const r of result.runs) r.analysis = r.arm === "FFT" ? f.fft : f.nft;
+      const written = await experimentReport({ result, out });
+      expect(written.charts).toContain("experiment-similarity");
       const url = pathToFileURL(out).href;
       const browser = await chromium.launch({
         executablePath: CHROMIUM,
@@ -183,7 +191,23 @@ describe("experiment report", () => {
             };
           }),
         );
-        expect(charts.map((c) => c.name)).toEqual(["experiment-curves", "experiment-areas"]);
+        expect(charts.map((c) => c.name)).toEqual([
+          "experiment-curves",
+          "experiment-areas",
+          "experiment-similarity",
+        ]);
+        // Legend swatches are the lines' colours at full opacity, not the pale bands'.
+        const swatches = await page.$$eval("#chart-experiment-curves .role-legend-symbol path", (ps) =>
+          ps.map((p) => ({ stroke: p.getAttribute("stroke"), opacity: p.getAttribute("opacity") })),
+        );
+        const lines = await page.$$eval("#chart-experiment-curves .mark-line path", (ps) =>
+          ps.map((p) => p.getAttribute("stroke")),
+        );
+        expect(swatches.map((s) => s.stroke)).toEqual(lines);
+        expect(swatches.every((s) => s.opacity === null || s.opacity === "1")).toBe(true);
+        // The similarity chart: the loss panel and the four similarity panels on one step axis.
+        const panels = await page.$$eval("#chart-experiment-similarity .mark-line path", (ps) => ps.length);
+        expect(panels).toBe(5 * 3);
         for (const c of charts) {
           expect(c.rendered, c.name ?? "").toBe("true");
           expect(c.width, c.name ?? "").toBeGreaterThan(300);

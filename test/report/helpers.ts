@@ -9,14 +9,15 @@ import type { TrainCurves } from "../../src/report/types.js";
 /** Text that would run script if a report pasted it into the page unescaped. */
 export const XSS = `</script><img src=x onerror="window.__xss=1"><script>window.__xss=2</script>`;
 
-const TRAIN = [
-  { text: `a b a b ${XSS}`, v: [1, 0] },
-  { text: "c d", v: [0, 2] },
-  { text: "a b c", v: [1, 1] },
-  { text: "x y z", v: [-1, 0.5] },
-  { text: "c d & <e>", v: [0, 2] },
+/** Training rows with their task (the `task` field) and 2-d embedding. */
+export const TRAIN = [
+  { text: `a b a b ${XSS}`, v: [1, 0], task: "alpha_one" },
+  { text: "c d", v: [0, 2], task: "beta_one" },
+  { text: "a b c", v: [1, 1], task: "alpha_two" },
+  { text: "x y z", v: [-1, 0.5], task: "beta_one" },
+  { text: "c d & <e>", v: [0, 2], task: "gamma_one" },
 ];
-const TEST: Record<string, { text: string; v: number[] }[]> = {
+export const TEST: Record<string, { text: string; v: number[] }[]> = {
   tA: [
     { text: `near a ${XSS}`, v: [2, 0.1] },
     { text: "c d e", v: [0, 1] },
@@ -38,9 +39,9 @@ export interface ReportFixture {
   manifest: string;
 }
 
-async function writeSet(dir: string, name: string, rows: { text: string; v: number[] }[]) {
+async function writeSet(dir: string, name: string, rows: { text: string; v: number[]; task?: string }[]) {
   const path = join(dir, `${name}.jsonl`);
-  await writeFile(path, rows.map((r) => `${JSON.stringify({ text: r.text })}\n`).join(""));
+  await writeFile(path, rows.map((r) => `${JSON.stringify({ text: r.text, task: r.task })}\n`).join(""));
   const npy = join(dir, `${name}.npy`);
   await writeNpy(npy, { data: Float32Array.from(rows.flatMap((r) => r.v)), rows: rows.length, cols: 2 });
   return { path, npy };
@@ -85,6 +86,7 @@ export async function reportFixture(dir: string): Promise<ReportFixture> {
     batchSize: 1,
     saveSteps: 2,
     engine: "ts" as const,
+    taskField: "task",
   };
   const nft = join(dir, "nft.analysis.json");
   const fft = join(dir, "fft.analysis.json");

@@ -7,6 +7,7 @@ import { ArrangeError } from "../../src/core/errors.js";
 import { escapeHtml, jsonForScript } from "../../src/report/html.js";
 import { FONT_CANDIDATES } from "../../src/report/render.js";
 import { report } from "../../src/report/report.js";
+import type { ReportOptions } from "../../src/report/types.js";
 import { tempDir } from "../helpers/tmp.js";
 import {
   type DiversityFixture,
@@ -56,7 +57,17 @@ describe("report", () => {
       out: html,
       title: `Title ${XSS}`,
     });
-    expect(r.charts).toEqual(["curves", "task-curves", "wsd", "rounds", "projection", "coverage"]);
+    expect(r.charts).toEqual([
+      "curves",
+      "window-curves",
+      "task-curves",
+      "composition",
+      "batch-tasks",
+      "wsd",
+      "rounds",
+      "projection",
+      "coverage",
+    ]);
     expect(r.manifests).toEqual([f.manifest]);
     const text = await readFile(html, "utf8");
     expect(r.bytes).toBe(Buffer.byteLength(text));
@@ -135,7 +146,10 @@ describe("report", () => {
     });
     expect(r.charts).toEqual([
       "curves",
+      "window-curves",
       "task-curves",
+      "composition",
+      "batch-tasks",
       "wsd",
       "rounds",
       "projection",
@@ -145,13 +159,13 @@ describe("report", () => {
     ]);
     const text = await readFile(html, "utf8");
     expect(text).toContain("Similarity curves per test task (kl-bigram)");
-    expect(text).toContain("1 of 2 test tasks shown");
+    expect(text).toContain("1 of 2 shown");
     expect(text).toContain("2 arrangements, 1 diversity report.");
     const none = await report({ analyses: [f.nft], out: join(out, "none.html"), maxTaskPanels: 0 });
     expect(none.charts).not.toContain("task-curves");
   });
 
-  it("the same inputs give byte-identical HTML, SVG and PNG", async () => {
+  it("the same inputs give byte-identical HTML, SVG, PNG and CSV", async () => {
     const run = async (dir: string) =>
       report({
         analyses: [f.nft, f.fft],
@@ -164,8 +178,9 @@ describe("report", () => {
     const a = await run(join(out, "det1"));
     const b = await run(join(out, "det2"));
     expect(a.images.length).toBe(b.images.length);
-    // Every chart, the diversity ones included, is exported.
-    expect(a.images.filter((p) => p.endsWith(".svg")).length).toBe(9);
+    // Every chart, the diversity ones included, is exported, each with the CSV of its data.
+    expect(a.images.filter((p) => p.endsWith(".svg")).length).toBe(12);
+    expect(a.images.filter((p) => p.endsWith(".csv")).length).toBe(hasFont ? 24 : 12);
     const names = [join("r.html"), ...a.images.map((p) => p.slice(join(out, "det1").length + 1))];
     for (const name of names)
       expect(
@@ -183,7 +198,9 @@ describe("report", () => {
       svgDir: join(dir, "svg"),
       pngScale: 1,
     });
-    expect((await readdir(join(dir, "png"))).sort()).toEqual(r.charts.map((c) => `${c}.png`).sort());
+    expect((await readdir(join(dir, "png"))).sort()).toEqual(
+      r.charts.flatMap((c) => [`${c}.csv`, `${c}.png`]).sort(),
+    );
     for (const c of r.charts) {
       const png = await readFile(join(dir, "png", `${c}.png`));
       expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -322,6 +339,112 @@ describe("report", () => {
     await failure(report({ analyses: [f.nft, join(f.dir, "nope.json")], out: html }));
     expect(await readFile(html, "utf8")).toBe("old");
     expect((await readdir(out)).filter((n) => n.includes(".staged"))).toEqual([]);
+  });
+
+  it("the page: contamination table once per training set with the neighbour's task, the embedder caveat", async () => {
+    const html = join(out, "once.html");
+    await report({ analyses: [f.nft, f.fft], labels: ["nft", "fft"], out: html });
+    const text = await readFile(html, "utf8");
+    const contamination = text.slice(text.indexOf('<section id="contamination">'));
+    expect(contamination.match(/<table>/g)).toHaveLength(1);
+    expect(contamination).toContain("<h3>training set of nft, fft</h3>");
+    expect(contamination).toContain("nearest row's training task");
+    expect(contamination).toContain("task <b>alpha_one</b>");
+    expect(contamination).toMatch(/only on that embedder's scale/);
+    expect(text).toContain('<section id="mix">');
+    // An analysis written before the task mix and per-interval curves still draws, without those charts.
+    const old = JSON.parse(await readFile(f.nft, "utf8"));
+    delete old.composition;
+    delete old.curves.window;
+    delete old.curves.wsd;
+    delete old.tma.starts;
+    delete old.inputs.train.contentHash;
+    for (const r of old.coverage.rows) for (const n of r.nearest) delete n.task;
+    const oldPath = join(f.dir, "old.analysis.json");
+    await writeFile(oldPath, JSON.stringify(old));
+    const r = await report({
+      analyses: [oldPath, f.fft],
+      labels: ["old", "fft"],
+      out: join(out, "old.html"),
+    });
+    expect(r.charts).toContain("composition");
+    expect(r.charts).toContain("window-curves");
+    const alone = await report({ analyses: [oldPath], out: join(out, "old-alone.html") });
+    expect(alone.charts).not.toContain("composition");
+    expect(await readFile(join(out, "old-alone.html"), "utf8")).toContain("do not record their task mix");
+    // Without content hashes the same rows are still recognized (same WSD histogram and neighbours).
+    expect(
+      (await readFile(join(out, "old.html"), "utf8")).match(/<h3>training set of old, fft<\/h3>/g),
+    ).toHaveLength(1);
+  });
+
+  it("checks the new chart options", async () => {
+    const html = join(out, "opts", "r.html");
+    const bad: [Partial<ReportOptions>, string][] = [
+      [{ maxSteps: 0 }, "--max-steps"],
+      [{ taskGroup: "(" }, "--task-group"],
+      [{ taskGroup: "^t", taskMeasure: "cos-centroid" as const }, "--task-measure"],
+      [{ measures: ["cos-avg", "nope"] }, "--measures"],
+      [{ figure: "nope", out: join(out, "opts", "f.svg") }, "--figure"],
+      [{ figure: "curves", out: join(out, "opts", "f.pdf") }, "--out"],
+      [{ figure: "curves", out: join(out, "opts", "f.svg"), figureWidth: 0.5 }, "--figure-width"],
+      [{ figure: "curves", out: join(out, "opts", "f.png"), dpi: 5 }, "--dpi"],
+    ];
+    for (const [o, option] of bad) {
+      const e = await failure(report({ analyses: [f.nft], out: html, ...o }));
+      expect(e.code, option).toBe("usage");
+      expect(e.option, option).toBe(option);
+      expect(e.fix, option).toBeTruthy();
+    }
+    expect(existsSync(join(out, "opts"))).toBe(false);
+  });
+
+  it("figure mode: one chart at a paper width as SVG (inches) or PNG (dpi), its data as CSV beside it", async () => {
+    const dir = join(out, "fig");
+    const svg = await report({
+      analyses: [f.nft, f.fft],
+      out: join(dir, "curves.svg"),
+      figure: "curves",
+      measures: ["cos-avg", "kl-bigram"],
+      figureWidth: 3.25,
+    });
+    expect(svg.charts).toEqual(["curves"]);
+    expect(svg.csv).toBe(join(dir, "curves.csv"));
+    const text = await readFile(join(dir, "curves.svg"), "utf8");
+    expect(text).toMatch(/^<svg[^>]* width="3.25in" height="[\d.]+in"/);
+    const viewBox = text.match(/viewBox="0 0 ([\d.]+) ([\d.]+)"/)!;
+    // The drawing fits the column: at most 3.25 in × 72 px wide (plus the legend's rounding).
+    expect(Number(viewBox[1])).toBeLessThanOrEqual(3.25 * 72 + 20);
+    expect(Number(viewBox[1])).toBeGreaterThan(3.25 * 72 * 0.7);
+    const csv = (await readFile(join(dir, "curves.csv"), "utf8")).trimEnd().split("\n");
+    expect(csv[0]!.split(",")).toEqual(expect.arrayContaining(["series", "panel", "step", "value"]));
+    const panels = new Set(csv.slice(1).map((l) => l.split(",")[2]));
+    expect(panels).toEqual(new Set(["cos-avg", "kl-bigram", ""]));
+    expect(existsSync(join(dir, "curves.html"))).toBe(false);
+    if (hasFont) {
+      const png = await report({
+        analyses: [f.nft],
+        out: join(dir, "mix.png"),
+        figure: "composition",
+        figureWidth: 6.75,
+        dpi: 200,
+      });
+      const bytes = await readFile(png.out);
+      expect([...bytes.subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
+      expect(bytes.readUInt32BE(16)).toBe(Math.round(6.75 * 200));
+      expect(existsSync(join(dir, "mix.csv"))).toBe(true);
+      const again = await report({
+        analyses: [f.nft],
+        out: join(dir, "mix2.png"),
+        figure: "composition",
+        figureWidth: 6.75,
+        dpi: 200,
+      });
+      expect(Buffer.compare(bytes, await readFile(again.out))).toBe(0);
+      expect(
+        Buffer.compare(await readFile(join(dir, "mix.csv")), await readFile(join(dir, "mix2.csv"))),
+      ).toBe(0);
+    }
   });
 
   it("labels default to the file names, made unique", async () => {

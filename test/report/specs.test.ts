@@ -52,178 +52,11 @@ beforeAll(async () => {
 });
 
 describe("report chart specs", () => {
-  it("curves: one row per arrangement × measure × checkpoint with the analysis values, one panel per measure", () => {
-    const spec = curvesSpec(both) as unknown as Row;
-    const rows = rowsOf(spec);
-    expect(rows).toHaveLength(2 * CURVE_NAMES.length * f.nftAnalysis.checkpoints.steps.length);
-    for (const [label, a] of [
-      ["nft", f.nftAnalysis],
-      ["fft", f.fftAnalysis],
-    ] as const)
-      for (const m of CURVE_NAMES) {
-        const mine = rows.filter((r) => r.series === label && r.panel === m);
-        expect(mine.map((r) => r.step)).toEqual(a.checkpoints.steps);
-        expect(mine.map((r) => r.value)).toEqual(a.curves.overall[m]);
-        expect(mine.map((r) => r.examples)).toEqual(a.checkpoints.examples);
-      }
-    expect((spec.facet as Row).field).toBe("panel");
-    expect((spec.facet as Row).sort).toEqual([...CURVE_NAMES]);
-    const enc = (spec.spec as Row).encoding as Record<string, Row>;
-    expect(enc.x!.field).toBe("step");
-    expect(enc.color!.field).toBe("series");
-    expect((enc.color!.scale as Row).domain).toEqual(["nft", "fft"]);
-    // The x (step) scale is shared by every panel; only y is independent.
-    expect(spec.resolve).toEqual({ scale: { y: "independent" } });
-  });
-
-  it("curves with a training run: loss panels first, on the same step field, run colour = arrangement colour", () => {
-    const spec = curvesSpec(withRun) as unknown as Row;
-    const rows = rowsOf(spec);
-    expect((spec.facet as Row).sort).toEqual(["test loss", "train loss", ...CURVE_NAMES]);
-    const test = rows.filter((r) => r.panel === "test loss");
-    expect(test.map((r) => [r.step, r.value])).toEqual(f.curves.points.map((p) => [p.step, p.test.loss]));
-    // trainLoss null (step 0) is left out, not drawn as 0.
-    const train = rows.filter((r) => r.panel === "train loss");
-    expect(train.map((r) => r.step)).toEqual([2, 4, 5]);
-    expect(seriesDomain(withRun)).toEqual(["nft", "fft"]);
-    expect(seriesDomain({ ...both, runs: [{ ...withRun.runs[0]!, label: "other" }] })).toEqual([
-      "nft",
-      "fft",
-      "other",
-    ]);
-  });
-
-  it("WSD: the histogram bins of each arrangement, counts summing to the training rows", () => {
-    const rows = rowsOf(wsdSpec(both));
-    for (const [label, a] of [
-      ["nft", f.nftAnalysis],
-      ["fft", f.fftAnalysis],
-    ] as const) {
-      const mine = rows.filter((r) => r.series === label);
-      expect(mine).toHaveLength(a.wsd.histogram.bins);
-      expect(mine.reduce((s, r) => s + (r.count as number), 0)).toBe(a.inputs.train.rows);
-      expect(mine[0]!.start).toBeCloseTo(a.wsd.histogram.min, 9);
-      expect(mine[mine.length - 1]!.end).toBeCloseTo(a.wsd.histogram.max, 5);
-      expect(String(mine[0]!.panel)).toContain(`w = ${a.wsd.weight.toPrecision(4)}`);
-    }
-  });
-
-  it("rounds: sizes and mean distances of the arrangements that have rounds; none without", () => {
-    const rows = rowsOf(roundsSpec(both));
-    expect(rows.map((r) => [r.series, r.round, r.size])).toEqual([
-      ["nft", 1, 2],
-      ["nft", 2, 2],
-      ["nft", 3, 1],
-    ]);
-    expect(rows.map((r) => r.meanDistance)).toEqual(f.nftAnalysis.tma!.roundMeanDistance);
-    expect(roundsSpec({ arrangements: [both.arrangements[1]!], runs: [] })).toBeUndefined();
-  });
-
-  it("projection: every point of every arrangement; colour by round only when all have rounds", () => {
-    const spec = projectionSpec(both) as unknown as Row;
-    const rows = rowsOf(spec);
-    const n = f.nftAnalysis.projection.points.length + f.fftAnalysis.projection.points.length;
-    expect(rows).toHaveLength(n);
-    expect(rows.filter((r) => r.set === "test")).toHaveLength(6);
-    // fft has no rounds: both panels colour by training position.
-    const train = rows.filter((r) => r.set === "train");
-    expect(train.every((r) => r.order === r.position)).toBe(true);
-    // Panels keep the order the analyses were given in (not alphabetical).
-    expect(String(((spec.facet as Row).sort as string[])[0])).toMatch(/^nft /);
-    const layer = ((spec.spec as Row).layer as Row[])[0]!;
-    expect(((layer.encoding as Row).color as Row).title).toBe("training position");
-    const nftOnly = projectionSpec({ arrangements: [both.arrangements[0]!], runs: [] }) as unknown as Row;
-    const byRound = rowsOf(nftOnly).filter((r) => r.set === "train");
-    expect(byRound.map((r) => r.order)).toEqual([1, 1, 2, 2, 3]);
-  });
-
-  it("coverage: each test row's nearest similarity with the threshold", () => {
-    const rows = rowsOf(coverageSpec(both));
-    expect(rows).toHaveLength(6);
-    expect(rows.filter((r) => r.series === "nft").map((r) => r.similarity)).toEqual(
-      f.nftAnalysis.coverage.rows.map((r) => r.nearest[0]!.similarity),
-    );
-    expect(rows.every((r) => r.threshold === 0.95)).toBe(true);
-  });
-
   it("SVG gradient and clip ids are numbered from 0 within each chart", () => {
     const svg =
       '<g id="clip7"><p fill="url(#gradient_12)" clip-path="url(#clip7)"/><l id="gradient_12"/><l id="gradient_3"/></g>';
     expect(renumberSvgIds(svg)).toBe(
       '<g id="clip0"><p fill="url(#gradient_0)" clip-path="url(#clip0)"/><l id="gradient_0"/><l id="gradient_1"/></g>',
-    );
-  });
-
-  it("task curves: one panel per test task with that task's curve of the chosen measure, per arrangement", () => {
-    const opts = { taskMeasure: "cos-avg" as const, maxTaskPanels: 12 };
-    const spec = taskCurvesSpec(both, opts) as unknown as Row;
-    const rows = rowsOf(spec);
-    const tasks = Object.keys(f.nftAnalysis.curves.perTask);
-    expect(tasks.sort()).toEqual(["t<b>&c", "tA"]);
-    const n = f.nftAnalysis.checkpoints.steps.length;
-    expect(rows).toHaveLength(2 * tasks.length * n);
-    for (const [label, a] of [
-      ["nft", f.nftAnalysis],
-      ["fft", f.fftAnalysis],
-    ] as const)
-      for (const task of tasks) {
-        const rowsOfTask = a.coverage.perTask[task]!.rows;
-        const mine = rows.filter(
-          (r) =>
-            r.series === label &&
-            r.panel === `${task} (${rowsOfTask} test row${rowsOfTask === 1 ? "" : "s"})`,
-        );
-        expect(mine.map((r) => r.step)).toEqual(a.checkpoints.steps);
-        expect(mine.map((r) => r.value)).toEqual(a.curves.perTask[task]!["cos-avg"]);
-      }
-    const enc = (spec.spec as Row).encoding as Record<string, Row>;
-    expect(enc.color!.field).toBe("series");
-    expect(enc.y!.title).toBe("cos-avg");
-    // Another measure draws that measure's values.
-    const euc = rowsOf(taskCurvesSpec(both, { ...opts, taskMeasure: "euc-min" }));
-    expect(
-      euc.filter((r) => r.series === "nft" && String(r.panel).startsWith("tA ")).map((r) => r.value),
-    ).toEqual(f.nftAnalysis.curves.perTask.tA!["euc-min"]);
-    // Capped: the task with the most test rows (tA: 2, t<b>&c: 1) is kept; 0 panels = no chart.
-    expect(taskPanels(both.arrangements, 1)).toEqual({ tasks: ["tA"], rows: { tA: 2 }, total: 2 });
-    const capped = rowsOf(taskCurvesSpec(both, { ...opts, maxTaskPanels: 1 }));
-    expect(new Set(capped.map((r) => r.panel))).toEqual(new Set(["tA (2 test rows)"]));
-    expect(taskCurvesSpec(both, { ...opts, maxTaskPanels: 0 })).toBeUndefined();
-    const charts = reportCharts(both, { maxTaskPanels: 1 });
-    expect(charts.find((c) => c.name === "task-curves")!.caption).toMatch(
-      /1 of 2 test tasks shown.*--max-task-panels 2/,
-    );
-    expect(reportCharts(both).find((c) => c.name === "task-curves")!.caption).toMatch(/all 2 test tasks/);
-  });
-
-  it("task curves of long runs keep at most MAX_TASK_CURVE_POINTS checkpoints per curve, the last included", () => {
-    const n = 2 * MAX_TASK_CURVE_POINTS + 5;
-    const a = f.nftAnalysis;
-    const curve = (k: number) => Array.from({ length: n }, (_, i) => k + i / n);
-    const long = {
-      ...a,
-      checkpoints: {
-        ...a.checkpoints,
-        steps: Array.from({ length: n }, (_, i) => i + 1),
-        examples: Array.from({ length: n }, (_, i) => i + 1),
-      },
-      curves: {
-        ...a.curves,
-        perTask: Object.fromEntries(
-          Object.keys(a.curves.perTask).map((t, k) => [t, { ...a.curves.perTask[t]!, "cos-avg": curve(k) }]),
-        ),
-      },
-    };
-    const data = { arrangements: [{ label: "long", path: "x", analysis: long }], runs: [] };
-    expect(taskCurveStride(n)).toBe(3);
-    const rows = rowsOf(taskCurvesSpec(data, { taskMeasure: "cos-avg", maxTaskPanels: 12 }));
-    const tA = rows.filter((r) => String(r.panel).startsWith("tA "));
-    expect(tA.length).toBeLessThanOrEqual(MAX_TASK_CURVE_POINTS);
-    expect(tA.map((r) => r.step)).toEqual([...long.checkpoints.steps.filter((_, i) => i % 3 === 0), n]);
-    const k = Object.keys(a.curves.perTask).indexOf("tA");
-    expect(tA.map((r) => r.value)).toEqual(tA.map((r) => curve(k)[(r.step as number) - 1]));
-    expect(reportCharts(data).find((c) => c.name === "task-curves")!.caption).toMatch(
-      /One checkpoint in 3 \(and the last\)/,
     );
   });
 
@@ -322,7 +155,10 @@ describe("report chart specs", () => {
     const charts = reportCharts({ ...withRun, diversity: divs });
     expect(charts.map((c) => c.name)).toEqual([
       "curves",
+      "window-curves",
       "task-curves",
+      "composition",
+      "batch-tasks",
       "wsd",
       "rounds",
       "projection",
@@ -333,7 +169,10 @@ describe("report chart specs", () => {
     ]);
     expect(reportCharts({ arrangements: [both.arrangements[1]!], runs: [] }).map((c) => c.name)).toEqual([
       "curves",
+      "window-curves",
       "task-curves",
+      "composition",
+      "batch-tasks",
       "wsd",
       "projection",
       "coverage",
