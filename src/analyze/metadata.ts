@@ -87,7 +87,7 @@ export function withoutMetadataRows(meta: RoundMetadata, rows: Int32Array): Roun
 }
 
 /** Round numbers (ascending), their sizes and mean `value`. */
-export function roundSummary(meta: RoundMetadata): {
+export function roundSummary(meta: Pick<RoundMetadata, "round" | "value">): {
   rounds: number[];
   roundSizes: number[];
   roundMeanDistance: number[];
