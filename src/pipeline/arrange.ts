@@ -668,9 +668,12 @@ export function nearDuplicateDefault(embedder: string): number {
   return NEAR_DUPLICATE_DEFAULTS[embedder] ?? NEAR_DUPLICATE_DEFAULTS.default!;
 }
 
+// Measured on P3 (README, "Train/test overlap"): the same ag_news article under two templates scores at
+// least 0.896 with ngram (unrelated rows at most 0.281) and a median of 0.955 (5th percentile 0.897) with
+// use-lite when only the prompt's parts are reordered. Other encoders were not measured here.
 const NEAR_DUPLICATE_DEFAULTS: Record<string, number> = {
-  ngram: 0.9,
-  "use-lite": 0.95,
+  ngram: 0.85,
+  "use-lite": 0.9,
   minilm: 0.95,
   default: 0.95,
 };
