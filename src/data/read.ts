@@ -1,10 +1,11 @@
-import type { Dirent } from "node:fs";
-import { readdir, stat } from "node:fs/promises";
+import { closeSync, type Dirent, openSync, writeSync } from "node:fs";
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { basename, extname, join } from "node:path";
-import { inputError, isArrangeError, usageError } from "../core/errors.js";
+import { ArrangeError, inputError, isArrangeError, usageError } from "../core/errors.js";
 import { DatasetCollector, type FileStats, type RecordSink } from "./collect.js";
 import { readCsv } from "./csv.js";
-import { ioError } from "./io.js";
+import { compressionOfPath, ioError, streamFile } from "./io.js";
 import { readJsonArray } from "./json-array.js";
 import { readJsonl } from "./jsonl.js";
 import { readParquet } from "./parquet.js";
@@ -20,23 +21,77 @@ export const DATA_EXTENSIONS: Readonly<Record<string, FileFormat>> = {
   ".parquet": "parquet",
 };
 
-const EXTENSION_LIST = ".jsonl, .ndjson, .json, .csv or .parquet";
+const EXTENSION_LIST = ".jsonl, .ndjson, .json, .csv (each also compressed, .gz or .zst) or .parquet";
 
 const READERS: Record<FileFormat, (path: string, sink: RecordSink) => Promise<FileStats>> = {
   jsonl: readJsonl,
   json: readJsonArray,
-  csv: readCsv,
+  csv: (path, sink) =>
+    compressionOfPath(path) === undefined ? readCsv(path, sink) : readCompressedCsv(path, sink),
   parquet: readParquet,
 };
 
-/** The data format a path's extension names (case-insensitive), or undefined. */
-export function formatOfPath(path: string): FileFormat | undefined {
-  return DATA_EXTENSIONS[extname(path).toLowerCase()];
+/** The path without a `.gz`/`.zst` suffix. */
+function withoutCompression(path: string): string {
+  return compressionOfPath(path) === undefined ? path : path.slice(0, path.length - extname(path).length);
 }
 
-/** A file's default task: its name without the extension. */
+/**
+ * The data format a path's extension names (case-insensitive), or undefined. JSONL, JSON and CSV may be
+ * compressed (`data.jsonl.gz`, `data.csv.zst`): they are decompressed while streaming.
+ */
+export function formatOfPath(path: string): FileFormat | undefined {
+  const inner = withoutCompression(path);
+  const format = DATA_EXTENSIONS[extname(inner).toLowerCase()];
+  if (inner !== path && format === "parquet") return undefined;
+  return format;
+}
+
+/** A file's default task: its name without the extension (and without `.gz`/`.zst`). */
 export function taskOfFileName(name: string): string {
-  return basename(name, extname(name));
+  const inner = withoutCompression(name);
+  return basename(inner, extname(inner));
+}
+
+/**
+ * A compressed CSV: decompressed into a private temporary file (the CSV reader reads records back by
+ * offset), read there, and reported under the user's path; the hash and size are the compressed file's.
+ */
+async function readCompressedCsv(path: string, sink: RecordSink): Promise<FileStats> {
+  const dir = await mkdtemp(join(tmpdir(), "instruct-arrange-csv-"));
+  const plain = join(dir, "data.csv");
+  try {
+    const fd = openSync(plain, "w");
+    let lines = 1;
+    let stats: FileStats;
+    try {
+      stats = await streamFile(
+        path,
+        (chunk) => {
+          for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
+          writeSync(fd, chunk);
+        },
+        () => lines,
+      );
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      const inner = await readCsv(plain, sink);
+      return { ...inner, bytes: stats.bytes, sha256: stats.sha256 };
+    } catch (e) {
+      if (!isArrangeError(e)) throw e;
+      throw new ArrangeError(e.code, e.message.split(plain).join(path), {
+        file: e.file === plain ? path : e.file,
+        line: e.line,
+        option: e.option,
+        fix: e.fix,
+        cause: e,
+      });
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /**

@@ -1,9 +1,10 @@
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import type { FileHandle } from "node:fs/promises";
-import { extname } from "node:path";
+import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
+import { type FileHandle, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { extname, join } from "node:path";
 import { ArrangeError, usageError } from "../core/errors.js";
 import { atomicWrite, BufferedOutput } from "./atomic.js";
-import { ioError } from "./io.js";
+import { compressionOfPath, ioError, streamFile } from "./io.js";
 import { writeParquetRows } from "./parquet-write.js";
 import { formatOfPath } from "./read.js";
 import type { Dataset, DatasetFile, FileFormat } from "./types.js";
@@ -46,9 +47,59 @@ export async function writeArranged(
       json: { head: enc("[\n"), between: enc(",\n"), tail: enc("\n]\n"), empty: enc("[]\n") },
       csv: { head: enc(header), between: enc("\n"), tail: enc("\n"), empty: enc(header) },
     };
-    await atomicWrite(outPath, (fh) => copyRows(ds, order, fh, framing[format]));
+    if (compressionOfPath(outPath) !== undefined)
+      throw usageError(
+        `the output ${outPath} names a compressed file, but arranged rows are written uncompressed`,
+        "--out",
+        `name the output ${withoutSuffix(outPath)} and compress it afterwards if you need to`,
+      );
+    const plain = await decompressedCopies(ds);
+    try {
+      await atomicWrite(outPath, (fh) => copyRows(ds, order, fh, framing[format], plain.paths));
+    } finally {
+      await plain.remove();
+    }
   }
   return { format, rows: order.length };
+}
+
+function withoutSuffix(path: string): string {
+  return path.slice(0, path.length - extname(path).length);
+}
+
+/**
+ * Rows are copied byte for byte by offset, and offsets of a compressed input are offsets into its
+ * decompressed text: each compressed input file with rows is decompressed once into a private temporary
+ * file (checked against the hash recorded when it was read), and rows are copied from there.
+ */
+async function decompressedCopies(
+  ds: Dataset,
+): Promise<{ paths: Map<number, string>; remove: () => Promise<void> }> {
+  const paths = new Map<number, string>();
+  const compressed = ds.files
+    .map((f, i) => ({ f, i }))
+    .filter(({ f }) => f.rows > 0 && compressionOfPath(f.path) !== undefined);
+  if (compressed.length === 0) return { paths, remove: async () => {} };
+  const dir = await mkdtemp(join(tmpdir(), "instruct-arrange-plain-"));
+  const remove = () => rm(dir, { recursive: true, force: true });
+  try {
+    for (const { f, i } of compressed) {
+      const path = join(dir, `${i}.data`);
+      const fd = openSync(path, "w");
+      let sha: string;
+      try {
+        sha = (await streamFile(f.path, (chunk) => writeSync(fd, chunk))).sha256;
+      } finally {
+        closeSync(fd);
+      }
+      if (sha !== f.sha256) throw changed(f);
+      paths.set(i, path);
+    }
+  } catch (e) {
+    await remove();
+    throw e;
+  }
+  return { paths, remove };
 }
 
 /** The one format of the dataset's files, checked against the output path's extension. */
@@ -121,9 +172,10 @@ async function copyRows(
   order: ArrayLike<number>,
   fh: FileHandle,
   framing: Framing,
+  plain: Map<number, string>,
 ): Promise<void> {
   const out = new BufferedOutput(fh);
-  const inputs = new InputFiles(ds.files);
+  const inputs = new InputFiles(ds.files, plain);
   const { file, start, end } = ds.refs;
   let window = Buffer.allocUnsafe(WINDOW_BYTES);
   const n = order.length;
@@ -176,7 +228,11 @@ class InputFiles {
   private readonly open = new Map<number, number>();
   private readonly checked = new Set<number>();
 
-  constructor(private readonly files: DatasetFile[]) {}
+  constructor(
+    private readonly files: DatasetFile[],
+    /** Decompressed copies of compressed inputs (already checked against their hash). */
+    private readonly plain: Map<number, string>,
+  ) {}
 
   read(index: number, into: Buffer, length: number, position: number): void {
     const info = this.files[index]!;
@@ -212,13 +268,14 @@ class InputFiles {
       this.open.delete(oldest);
       closeSync(oldFd);
     }
+    const plain = this.plain.get(index);
     try {
-      fd = openSync(info.path, "r");
+      fd = openSync(plain ?? info.path, "r");
     } catch (cause) {
       throw ioError(info.path, cause, "open the input again to copy its rows");
     }
     this.open.set(index, fd);
-    if (!this.checked.has(index)) {
+    if (plain === undefined && !this.checked.has(index)) {
       if (fstatSync(fd).size !== info.bytes) throw changed(info);
       this.checked.add(index);
     }
