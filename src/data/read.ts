@@ -5,6 +5,7 @@ import { basename, extname, join } from "node:path";
 import { ArrangeError, inputError, isArrangeError, usageError } from "../core/errors.js";
 import { DatasetCollector, type FileStats, type RecordSink } from "./collect.js";
 import { readCsv } from "./csv.js";
+import { detectDatasetDir } from "./dataset-dir.js";
 import { compressionOfPath, ioError, streamFile } from "./io.js";
 import { readJsonArray } from "./json-array.js";
 import { readJsonl } from "./jsonl.js";
@@ -126,6 +127,8 @@ export async function readDataset(path: string, options: ReadOptions = {}): Prom
 
   let files: { path: string; format: FileFormat; task: string }[];
   const ignoredFiles: string[] = [];
+  /** A directory holding one dataset (sharded Parquet, an hf-dataset export): its rows are not tasks per file. */
+  let oneDataset = false;
   if (isDirectory) {
     files = [];
     let entries: Dirent[];
@@ -135,6 +138,12 @@ export async function readDataset(path: string, options: ReadOptions = {}): Prom
       throw ioError(path, cause, "list the directory");
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const whole = await detectDatasetDir(path, entries);
+    if (whole !== undefined) {
+      oneDataset = true;
+      files = whole.files;
+      entries = [];
+    }
     for (const entry of entries) {
       const format = formatOfPath(entry.name);
       const filePath = join(path, entry.name);
@@ -144,7 +153,7 @@ export async function readDataset(path: string, options: ReadOptions = {}): Prom
         ignoredFiles.push(entry.name);
       }
     }
-    if (files.length === 0) {
+    if (files.length === 0 && !oneDataset) {
       const found = ignoredFiles.length === 0 ? "it is empty" : `it holds only ${listNames(ignoredFiles)}`;
       throw inputError(
         "no data files in the directory",
@@ -166,7 +175,7 @@ export async function readDataset(path: string, options: ReadOptions = {}): Prom
     files = [{ path, format, task: taskOfFileName(path) }];
   }
 
-  const collector = new DatasetCollector(path, isDirectory, options, template);
+  const collector = new DatasetCollector(path, isDirectory && !oneDataset, options, template);
   for (const file of files) {
     collector.beginFile(file);
     const stats = await READERS[file.format](file.path, collector);
