@@ -91,4 +91,6 @@ export interface Dataset {
   taskSource: TaskSource;
   /** The parsed record of every kept row, in row order (only with ReadOptions.keepRecords). */
   records?: Record<string, unknown>[];
+  /** Read from records in memory (readRecords), not from files: output is written from `records`. */
+  inMemory?: boolean;
 }

@@ -3,6 +3,7 @@ import { type FileHandle, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { extname, join } from "node:path";
 import { ArrangeError, usageError } from "../core/errors.js";
+import { recordJson } from "../export/json.js";
 import { atomicWrite, BufferedOutput } from "./atomic.js";
 import { compressionOfPath, ioError, streamFile } from "./io.js";
 import { writeParquetRows } from "./parquet-write.js";
@@ -34,6 +35,7 @@ export async function writeArranged(
   order: ArrayLike<number>,
   outPath: string,
 ): Promise<{ format: FileFormat; rows: number }> {
+  if (ds.inMemory === true) return writeRecordsJsonl(ds, order, outPath);
   const format = outputFormat(ds, outPath);
   checkOrder(order, ds.count);
   if (format === "parquet") {
@@ -61,6 +63,30 @@ export async function writeArranged(
     }
   }
   return { format, rows: order.length };
+}
+
+/** Rows read from records in memory: written as JSON Lines, one record per line, in `order`. */
+async function writeRecordsJsonl(
+  ds: Dataset,
+  order: ArrayLike<number>,
+  outPath: string,
+): Promise<{ format: FileFormat; rows: number }> {
+  checkOrder(order, ds.count);
+  const named = formatOfPath(outPath);
+  if (named !== "jsonl" || compressionOfPath(outPath) !== undefined)
+    throw usageError(
+      `records given in memory are written as JSON Lines, but the output ${outPath} is not a .jsonl file`,
+      "out",
+      `name the output ${withoutSuffix(outPath)}.jsonl`,
+    );
+  const records = ds.records!;
+  await atomicWrite(outPath, async (fh) => {
+    const out = new BufferedOutput(fh);
+    for (let k = 0; k < order.length; k++)
+      await out.write(Buffer.from(`${recordJson(records[order[k]!])}\n`, "utf8"));
+    await out.flush();
+  });
+  return { format: "jsonl", rows: order.length };
 }
 
 function withoutSuffix(path: string): string {

@@ -7,6 +7,7 @@ import { noProgress, type ProgressSink } from "../core/progress.js";
 import type { Granularity, Measure, Order, Pick, Select, Strategy, WithinRound } from "../core/types.js";
 import { MEASURES, STRATEGIES } from "../core/types.js";
 import { readDataset } from "../data/read.js";
+import { readRecords } from "../data/records.js";
 import type { Dataset } from "../data/types.js";
 import { writeArranged } from "../data/write.js";
 import { createGemm } from "../linalg/index.js";
@@ -17,10 +18,14 @@ import type { EmbeddingServiceOptions } from "./start-embedder.js";
 
 /** Everything `arrange` needs; the CLI maps its flags one to one onto these fields. */
 export interface ArrangeOptions extends EmbeddingServiceOptions {
-  /** Training set: a file (JSONL, JSON, CSV, Parquet) or a directory with one file per task. */
-  train: string;
-  /** Target (test) set, same formats. */
-  test: string;
+  /**
+   * Training set: a file (JSONL, JSON, CSV, Parquet, compressed JSONL/JSON/CSV), a directory with one file
+   * per task or one dataset, or records in memory (an array of objects in any record layout; the output is
+   * then written as JSON Lines).
+   */
+  train: string | readonly Record<string, unknown>[];
+  /** Target (test) set, same forms. */
+  test: string | readonly Record<string, unknown>[];
   /** Where to write the arranged training set (input format). Omit to only compute. */
   out?: string;
   /** One JSON line per output row: index, task, round, value, nearest test row. */
@@ -257,8 +262,15 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
     texts: !precomputed,
     onProgress: progress,
   };
-  const train = await readDataset(options.train, { ...readOpts, label: "train" });
-  const test = await readDataset(options.test, { ...readOpts, label: "test", taskField: undefined });
+  const train =
+    typeof options.train === "string"
+      ? await readDataset(options.train, { ...readOpts, label: "train" })
+      : readRecords(options.train, { ...readOpts, label: "train" });
+  const testOpts = { ...readOpts, label: "test", taskField: undefined };
+  const test =
+    typeof options.test === "string"
+      ? await readDataset(options.test, testOpts)
+      : readRecords(options.test, testOpts);
   tick("read", t0);
   progress({ stage: "read", done: 1, unit: "sets", message: describeDataset("train", train) });
   progress({ stage: "read", done: 2, unit: "sets", message: describeDataset("test", test) });
