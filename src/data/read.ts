@@ -3,6 +3,7 @@ import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, extname, join } from "node:path";
 import { ArrangeError, inputError, isArrangeError, usageError } from "../core/errors.js";
+import { readArrow } from "./arrow.js";
 import { DatasetCollector, type FileStats, type RecordSink } from "./collect.js";
 import { readCsv } from "./csv.js";
 import { detectDatasetDir } from "./dataset-dir.js";
@@ -30,6 +31,7 @@ const READERS: Record<FileFormat, (path: string, sink: RecordSink) => Promise<Fi
   csv: (path, sink) =>
     compressionOfPath(path) === undefined ? readCsv(path, sink) : readCompressedCsv(path, sink),
   parquet: readParquet,
+  arrow: readArrow,
 };
 
 /** The path without a `.gz`/`.zst` suffix. */

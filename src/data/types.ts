@@ -1,6 +1,6 @@
 import type { TaskIndex } from "../core/types.js";
 
-export type FileFormat = "jsonl" | "json" | "csv" | "parquet";
+export type FileFormat = "jsonl" | "json" | "csv" | "parquet" | "arrow";
 export type LayoutName = "alpaca" | "prompt-completion" | "sharegpt" | "messages" | "text" | "template";
 /** Where row tasks came from: the file names of a directory, a record field, or one task for a single file. */
 export type TaskSource = "file-name" | `field:${string}` | "single";

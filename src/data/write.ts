@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { extname, join } from "node:path";
 import { ArrangeError, usageError } from "../core/errors.js";
 import { recordJson } from "../export/json.js";
+import { readArrow } from "./arrow.js";
 import { atomicWrite, BufferedOutput } from "./atomic.js";
 import { compressionOfPath, ioError, streamFile } from "./io.js";
 import { writeParquetRows } from "./parquet-write.js";
@@ -16,6 +17,7 @@ const EXTENSION: Record<FileFormat, string> = {
   jsonl: ".jsonl",
   json: ".json",
   csv: ".csv",
+  arrow: ".jsonl",
   parquet: ".parquet",
 };
 /** Rows that follow each other in a file are read together while the window stays this small. */
@@ -35,16 +37,20 @@ export async function writeArranged(
   order: ArrayLike<number>,
   outPath: string,
 ): Promise<{ format: FileFormat; rows: number }> {
-  if (ds.inMemory === true) return writeRecordsJsonl(ds, order, outPath);
+  if (ds.inMemory === true) return writeRecordsJsonl(ds, order, outPath, ds.records!);
+  const used = ds.files.filter((f) => f.rows > 0);
+  if (used.length > 0 && used.every((f) => f.format === "arrow"))
+    return writeRecordsJsonl(ds, order, outPath, await arrowRecords(ds));
   const format = outputFormat(ds, outPath);
   checkOrder(order, ds.count);
+  if (format === "arrow") throw usageError("the input mixes Arrow files with other formats", "--out");
   if (format === "parquet") {
     await writeParquetRows(ds, order, outPath);
   } else {
     const enc = (s: string) => Buffer.from(s, "utf8");
     const header =
       format === "csv" ? `${ds.files.find((f) => f.rows > 0)?.csvHeader ?? ds.csvHeader ?? ""}\n` : "";
-    const framing: Record<Exclude<FileFormat, "parquet">, Framing> = {
+    const framing: Record<Exclude<FileFormat, "parquet" | "arrow">, Framing> = {
       jsonl: { head: enc(""), between: enc("\n"), tail: enc("\n"), empty: enc("") },
       json: { head: enc("[\n"), between: enc(",\n"), tail: enc("\n]\n"), empty: enc("[]\n") },
       csv: { head: enc(header), between: enc("\n"), tail: enc("\n"), empty: enc(header) },
@@ -65,21 +71,41 @@ export async function writeArranged(
   return { format, rows: order.length };
 }
 
-/** Rows read from records in memory: written as JSON Lines, one record per line, in `order`. */
+/** Every kept row's record of a dataset read from Arrow files, read again (row i of the dataset at i). */
+async function arrowRecords(ds: Dataset): Promise<Record<string, unknown>[]> {
+  const perFile: Record<string, unknown>[][] = [];
+  for (const f of ds.files) {
+    const rows: Record<string, unknown>[] = [];
+    const stats = await readArrow(f.path, {
+      record: (value) => rows.push(value),
+      invalid: () => {},
+      blank: () => {},
+    });
+    if (stats.sha256 !== f.sha256) throw changed(f);
+    perFile.push(rows);
+  }
+  const { file, line } = ds.refs;
+  return Array.from({ length: ds.count }, (_, r) => perFile[file[r]!]![line[r]! - 1]!);
+}
+
+/**
+ * Rows read from records in memory or from Arrow files (save_to_disk): written as JSON Lines, one record
+ * per line, in `order`.
+ */
 async function writeRecordsJsonl(
   ds: Dataset,
   order: ArrayLike<number>,
   outPath: string,
+  records: Record<string, unknown>[],
 ): Promise<{ format: FileFormat; rows: number }> {
   checkOrder(order, ds.count);
   const named = formatOfPath(outPath);
   if (named !== "jsonl" || compressionOfPath(outPath) !== undefined)
     throw usageError(
-      `records given in memory are written as JSON Lines, but the output ${outPath} is not a .jsonl file`,
-      "out",
+      `${ds.inMemory === true ? "records given in memory" : "rows read from Arrow files"} are written as JSON Lines, but the output ${outPath} is not a .jsonl file`,
+      "--out",
       `name the output ${withoutSuffix(outPath)}.jsonl`,
     );
-  const records = ds.records!;
   await atomicWrite(outPath, async (fh) => {
     const out = new BufferedOutput(fh);
     for (let k = 0; k < order.length; k++)
