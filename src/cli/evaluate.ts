@@ -36,7 +36,7 @@ export function evaluateCommand(): Command {
     )
     .option(
       "--echo-max-tokens <n>",
-      "openai: max_tokens of scoring requests; vLLM needs >= 1 (default 1)",
+      "openai: max_tokens of scoring requests (default 1; current vLLM also accepts 0 with echo)",
       intOption("--echo-max-tokens", 0, 1),
     )
     .option("--concurrency <n>", "openai: requests in flight (default 4)", intOption("--concurrency", 1, 4))

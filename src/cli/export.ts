@@ -12,6 +12,8 @@ interface ExportFlags {
   saveSteps: number;
   name: string;
   rowsPerShard: number;
+  taskField: string | false;
+  endMarkers?: "strip" | "keep";
   quiet?: boolean;
 }
 
@@ -50,6 +52,18 @@ export function exportCommand(): Command {
       intOption("--rows-per-shard", 1, 16),
       100_000,
     )
+    .option(
+      "--task-field <name>",
+      "field that gets each row's task (from the metadata, or a directory input's file names)",
+      "task",
+    )
+    .option("--no-task-field", "add no task field")
+    .addOption(
+      new Option(
+        "--end-markers <mode>",
+        "end-of-text markers (<|endoftext|>, </s>, ...) at the end of answers: strip (default; the trainers append EOS) or keep (default for hf-dataset)",
+      ).choices(["strip", "keep"]),
+    )
     .option("--quiet", "no message on stderr")
     .action(async (flags: ExportFlags) => {
       const result = await exportArranged({
@@ -62,6 +76,8 @@ export function exportCommand(): Command {
         saveSteps: flags.saveSteps,
         name: flags.name,
         rowsPerShard: flags.rowsPerShard,
+        taskField: flags.taskField,
+        endMarkers: flags.endMarkers,
       });
       if (flags.quiet !== true) process.stderr.write(`${exportSummary(result)}\n`);
     });
@@ -70,5 +86,7 @@ export function exportCommand(): Command {
 export function exportSummary(r: Awaited<ReturnType<typeof exportArranged>>): string {
   const rounds =
     r.plan.rounds === null ? "no rounds" : `${new Set(r.plan.rounds.map((s) => s.round)).size} rounds`;
-  return `exported ${r.rows} rows for ${r.target} (${r.plan.steps_per_epoch} steps of ${r.plan.batch_size}, ${rounds}) -> ${r.outDir}: ${r.files.join(", ")}`;
+  const markers =
+    r.fields.end_markers === "strip" ? `, ${r.fields.end_markers_removed} end-of-text markers removed` : "";
+  return `exported ${r.rows} rows for ${r.target} (${r.plan.steps_per_epoch} steps of ${r.plan.batch_size}, ${rounds}${markers}) -> ${r.outDir}: ${r.files.join(", ")}`;
 }

@@ -52,9 +52,10 @@ export function embeddingOptions(batchFlag: "--batch-size" | "--embed-batch-size
       "minilm, hf: largest padded batch in tokens (texts × longest text; default 2048)",
     ).argParser(intOption("--token-budget", 1, 2048)),
     new Option("--quantized", "minilm, hf: use the 8-bit model (onnx/model_quantized.onnx)"),
-    new Option(`${batchFlag} <n>`, "texts per embedding batch (default 64; minilm, hf: 256)").argParser(
-      intOption(batchFlag, 1),
-    ),
+    new Option(
+      `${batchFlag} <n>`,
+      "texts per embedding batch (default 64; minilm, hf: 256; http: 32, halved when the service refuses it)",
+    ).argParser(intOption(batchFlag, 1)),
     new Option(
       "--train-embeddings <file.npy>",
       "precomputed float32 train embeddings (row i = input row i); skips the embedder",

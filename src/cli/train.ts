@@ -1,6 +1,14 @@
 import { Command, Option } from "commander";
 import { usageError } from "../core/errors.js";
-import { BUILTIN_SIZES, DEVICES, type Device, TRAIN_DEFAULTS, train } from "../train/index.js";
+import {
+  BUILTIN_SIZES,
+  DEVICES,
+  type Device,
+  DTYPES,
+  type Dtype,
+  TRAIN_DEFAULTS,
+  train,
+} from "../train/index.js";
 import { intOption, numberOption } from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
 
@@ -121,10 +129,14 @@ export interface TrainingFlags {
   device: Device;
   nproc?: number;
   python?: string;
+  dtype?: Dtype;
+  distTimeout?: number;
 }
 
 /** The shared training flags as train() options (one place, so a new training flag reaches every command). */
-export function trainingOptions(flags: TrainingFlags): TrainingFlags {
+export function trainingOptions(
+  flags: TrainingFlags,
+): Omit<TrainingFlags, "distTimeout"> & { distTimeoutMinutes?: number } {
   return {
     model: flags.model,
     maxLength: flags.maxLength,
@@ -143,6 +155,8 @@ export function trainingOptions(flags: TrainingFlags): TrainingFlags {
     device: flags.device,
     nproc: flags.nproc,
     python: flags.python,
+    dtype: flags.dtype,
+    distTimeoutMinutes: flags.distTimeout,
   };
 }
 
@@ -205,6 +219,17 @@ export function addTrainingOptions(command: Command): Command {
     )
     .option("--threads <n>", "CPU threads for PyTorch (default: PyTorch's)", intOption("--threads", 1, 2))
     .addOption(new Option("--device <device>", "where to train").choices(DEVICES).default("auto"))
+    .addOption(
+      new Option(
+        "--dtype <dtype>",
+        "model directory: precision of the weights in training (default float32; auto = as saved, often bf16)",
+      ).choices(DTYPES),
+    )
+    .option(
+      "--dist-timeout <minutes>",
+      `with --nproc > 1: minutes a process waits for the others, e.g. while rank 0 evaluates (default ${TRAIN_DEFAULTS.distTimeoutMinutes})`,
+      intOption("--dist-timeout", 1, TRAIN_DEFAULTS.distTimeoutMinutes),
+    )
     .option(
       "--nproc <n>",
       "data-parallel processes (DDP), each on a strided slice of every batch (default 1)",

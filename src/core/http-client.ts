@@ -144,6 +144,17 @@ export function semaphore(limit: number): <T>(fn: () => Promise<T>) => Promise<T
   };
 }
 
+/** A connection refused or a host name that does not resolve, anywhere in the error's cause chain. */
+export function refused(e: unknown): boolean {
+  for (let c = e, depth = 0; c instanceof Error && depth < 5; c = (c as { cause?: unknown }).cause, depth++) {
+    const code = (c as NodeJS.ErrnoException).code;
+    if (code === "ECONNREFUSED" || code === "ENOTFOUND") return true;
+    const errors = (c as { errors?: unknown }).errors;
+    if (Array.isArray(errors) && errors.some((x) => refused(x))) return true;
+  }
+  return false;
+}
+
 const isTimeout = (e: unknown) =>
   e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError");
 
@@ -176,7 +187,8 @@ export async function requestJson(r: JsonRequest): Promise<unknown> {
   if (r.key !== undefined) headers.authorization = `Bearer ${r.key}`;
   const failed = (e: unknown): RequestFailure =>
     new RequestFailure({
-      retry: true,
+      // Nothing listens at the address (or the name does not resolve): retrying only delays the error.
+      retry: !refused(e),
       what: isTimeout(e) ? `no answer within ${r.timeout} s` : `request failed: ${r.redact(errorText(e))}`,
       fix: isTimeout(e) ? r.fixes.timeout : r.fixes.unreachable,
     });

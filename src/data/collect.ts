@@ -40,6 +40,7 @@ const EMPTY_FIX: Record<FileFormat, string> = {
   json: "make the file a JSON array of objects, [{...}, {...}], or remove it",
   csv: "put a header row and at least one record in the file, or remove it",
   parquet: "write at least one row to the file, or remove it",
+  arrow: "save a dataset with at least one row (Dataset.save_to_disk), or remove the file",
 };
 
 /**

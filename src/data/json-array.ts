@@ -186,10 +186,14 @@ export async function readJsonArray(path: string, sink: RecordSink): Promise<Fil
     }
   };
 
-  const stats = await streamFile(path, (chunk, offset) => {
-    fileOffset = offset;
-    scan(chunk, offset === 0 ? bomLength(chunk) : 0);
-  });
+  const stats = await streamFile(
+    path,
+    (chunk, offset) => {
+      fileOffset = offset;
+      scan(chunk, offset === 0 ? bomLength(chunk) : 0);
+    },
+    () => element + 1,
+  );
   // START at the end: nothing but whitespace, reported as an empty file by the caller.
   if (state !== DONE && state !== START) {
     throw structureError(

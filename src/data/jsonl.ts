@@ -59,30 +59,34 @@ export async function readJsonl(path: string, sink: RecordSink): Promise<FileSta
     sink.record(value as Record<string, unknown>, lineNo, start, end);
   };
 
-  const stats = await streamFile(path, (chunk, offset) => {
-    fileOffset = offset;
-    let pos = 0;
-    if (offset === 0) {
-      pos = bomLength(chunk);
-      lineStart = pos;
-    }
-    for (;;) {
-      const nl = chunk.indexOf(NEWLINE, pos);
-      if (nl === -1) {
-        if (pos < chunk.length) pending.push(Buffer.from(chunk.subarray(pos)));
-        break;
+  const stats = await streamFile(
+    path,
+    (chunk, offset) => {
+      fileOffset = offset;
+      let pos = 0;
+      if (offset === 0) {
+        pos = bomLength(chunk);
+        lineStart = pos;
       }
-      const piece = chunk.subarray(pos, nl);
-      if (pending.length === 0) handleLine(piece, lineStart);
-      else {
-        pending.push(piece);
-        handleLine(Buffer.concat(pending), lineStart);
-        pending = [];
+      for (;;) {
+        const nl = chunk.indexOf(NEWLINE, pos);
+        if (nl === -1) {
+          if (pos < chunk.length) pending.push(Buffer.from(chunk.subarray(pos)));
+          break;
+        }
+        const piece = chunk.subarray(pos, nl);
+        if (pending.length === 0) handleLine(piece, lineStart);
+        else {
+          pending.push(piece);
+          handleLine(Buffer.concat(pending), lineStart);
+          pending = [];
+        }
+        pos = nl + 1;
+        lineStart = fileOffset + pos;
       }
-      pos = nl + 1;
-      lineStart = fileOffset + pos;
-    }
-  });
+    },
+    () => lineNo + 1,
+  );
   if (pending.length > 0) handleLine(Buffer.concat(pending), lineStart);
   return stats;
 }

@@ -1,6 +1,12 @@
-import { usageError } from "../core/errors.js";
+import { closeSync, openSync, writeSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ArrangeError, isArrangeError, usageError } from "../core/errors.js";
+import { readArrow } from "./arrow.js";
 import { DatasetCollector, type FileStats, type RecordSink } from "./collect.js";
 import { readCsv } from "./csv.js";
+import { compressionOfPath, streamFile } from "./io.js";
 import { readJsonArray } from "./json-array.js";
 import { readJsonl } from "./jsonl.js";
 import { readParquet } from "./parquet.js";
@@ -13,9 +19,52 @@ export { DATA_EXTENSIONS, type DataSource, formatOfPath, taskOfFileName } from "
 const READERS: Record<FileFormat, (path: string, sink: RecordSink) => Promise<FileStats>> = {
   jsonl: readJsonl,
   json: readJsonArray,
-  csv: readCsv,
+  csv: (path, sink) =>
+    compressionOfPath(path) === undefined ? readCsv(path, sink) : readCompressedCsv(path, sink),
   parquet: readParquet,
+  arrow: readArrow,
 };
+
+/**
+ * A compressed CSV: decompressed into a private temporary file (the CSV reader reads records back by
+ * offset), read there, and reported under the user's path; the hash and size are the compressed file's.
+ */
+async function readCompressedCsv(path: string, sink: RecordSink): Promise<FileStats> {
+  const dir = await mkdtemp(join(tmpdir(), "instruct-arrange-csv-"));
+  const plain = join(dir, "data.csv");
+  try {
+    const fd = openSync(plain, "w");
+    let lines = 1;
+    let stats: FileStats;
+    try {
+      stats = await streamFile(
+        path,
+        (chunk) => {
+          for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
+          writeSync(fd, chunk);
+        },
+        () => lines,
+      );
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      const inner = await readCsv(plain, sink);
+      return { ...inner, bytes: stats.bytes, sha256: stats.sha256 };
+    } catch (e) {
+      if (!isArrangeError(e)) throw e;
+      throw new ArrangeError(e.code, e.message.split(plain).join(path), {
+        file: e.file === plain ? path : e.file,
+        line: e.line,
+        option: e.option,
+        fix: e.fix,
+        cause: e,
+      });
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 /**
  * Read a dataset: a file, a directory holding one file per task (walked in sorted name order), a quoted glob,

@@ -3,7 +3,8 @@ import { open, readdir, realpath, stat } from "node:fs/promises";
 import { basename, extname, join, relative, resolve, sep } from "node:path";
 import { glob, isDynamicPattern } from "tinyglobby";
 import { inputError, isArrangeError, usageError } from "../core/errors.js";
-import { ioError } from "./io.js";
+import { type DatasetDir, detectDatasetDir } from "./dataset-dir.js";
+import { compressionOfPath, ioError } from "./io.js";
 import type { FileFormat } from "./types.js";
 
 /** File extensions read as data, and their formats. */
@@ -15,16 +16,28 @@ export const DATA_EXTENSIONS: Readonly<Record<string, FileFormat>> = {
   ".parquet": "parquet",
 };
 
-export const EXTENSION_LIST = ".jsonl, .ndjson, .json, .csv or .parquet";
+export const EXTENSION_LIST = ".jsonl, .ndjson, .json, .csv (each also compressed, .gz or .zst) or .parquet";
 
-/** The data format a path's extension names (case-insensitive), or undefined. */
-export function formatOfPath(path: string): FileFormat | undefined {
-  return DATA_EXTENSIONS[extname(path).toLowerCase()];
+/** The path without a `.gz`/`.zst` suffix. */
+function withoutCompression(path: string): string {
+  return compressionOfPath(path) === undefined ? path : path.slice(0, path.length - extname(path).length);
 }
 
-/** A file's default task: its name without the extension. */
+/**
+ * The data format a path's extension names (case-insensitive), or undefined. JSONL, JSON and CSV may be
+ * compressed (`data.jsonl.gz`, `data.csv.zst`): they are decompressed while streaming.
+ */
+export function formatOfPath(path: string): FileFormat | undefined {
+  const inner = withoutCompression(path);
+  const format = DATA_EXTENSIONS[extname(inner).toLowerCase()];
+  if (inner !== path && format === "parquet") return undefined;
+  return format;
+}
+
+/** A file's default task: its name without the extension (and without `.gz`/`.zst`). */
 export function taskOfFileName(name: string): string {
-  return basename(name, extname(name));
+  const inner = withoutCompression(name);
+  return basename(inner, extname(inner));
 }
 
 /** One data file to read, with the task its rows get unless a task field names one. */
@@ -79,6 +92,12 @@ export async function resolveSources(
       throw ioError(spec, cause, "read the dataset");
     }
     if (st.isDirectory()) {
+      // A directory holding one dataset (sharded Parquet, an hf-dataset export, save_to_disk): one task.
+      const whole = await wholeDataset(spec);
+      if (whole !== undefined) {
+        files.push(...whole.files);
+        continue;
+      }
       multiFile = true;
       const before = files.length;
       await walk(spec, "", files, ignored, skipped);
@@ -113,6 +132,17 @@ export async function resolveSources(
   }
   await rejectRepeats(files, flag);
   return { specs, files, multiFile, ignored, skipped };
+}
+
+async function wholeDataset(dir: string): Promise<DatasetDir | undefined> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (cause) {
+    throw ioError(dir, cause, "list the directory");
+  }
+  entries.sort((a, b) => compareNames(a.name, b.name));
+  return detectDatasetDir(dir, entries);
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -177,9 +207,10 @@ function staticBase(pattern: string): string {
 
 /** Task name of a file at `rel` (relative to its directory or glob base): the path without the extension. */
 function taskOf(rel: string): string {
-  const ext = extname(rel);
-  return rel
-    .slice(0, rel.length - ext.length)
+  const inner = withoutCompression(rel);
+  const ext = extname(inner);
+  return inner
+    .slice(0, inner.length - ext.length)
     .split(sep)
     .join("/");
 }

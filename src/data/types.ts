@@ -1,6 +1,6 @@
 import type { TaskIndex } from "../core/types.js";
 
-export type FileFormat = "jsonl" | "json" | "csv" | "parquet";
+export type FileFormat = "jsonl" | "json" | "csv" | "parquet" | "arrow";
 export type LayoutName = "alpaca" | "prompt-completion" | "sharegpt" | "messages" | "text" | "template";
 /** Where row tasks came from: the file names of a directory, a record field, or one task for a single file. */
 export type TaskSource = "file-name" | `field:${string}` | "single";
@@ -106,4 +106,6 @@ export interface Dataset {
   records?: Record<string, unknown>[];
   /** With ReadOptions.reportLayouts: invalid rows whose own layout differs from their file's. */
   otherLayouts?: { file: string; line: number; layout: LayoutName; fileLayout: LayoutName }[];
+  /** Read from records in memory (readRecords), not from files: output is written from `records`. */
+  inMemory?: boolean;
 }

@@ -1,10 +1,13 @@
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { type FileHandle, rm } from "node:fs/promises";
-import { extname } from "node:path";
+import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
+import { type FileHandle, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { extname, join } from "node:path";
 import { ArrangeError, usageError } from "../core/errors.js";
 import { userPath } from "../core/temp-files.js";
+import { recordJson } from "../export/json.js";
+import { readArrow } from "./arrow.js";
 import { atomicWrite, BufferedOutput } from "./atomic.js";
-import { ioError, streamFile } from "./io.js";
+import { compressionOfPath, ioError, streamFile } from "./io.js";
 import { writeParquetRows } from "./parquet-write.js";
 import { formatOfPath } from "./read.js";
 import type { Dataset, DatasetFile, FileFormat } from "./types.js";
@@ -15,6 +18,7 @@ const EXTENSION: Record<FileFormat, string> = {
   jsonl: ".jsonl",
   json: ".json",
   csv: ".csv",
+  arrow: ".jsonl",
   parquet: ".parquet",
 };
 /** Rows that follow each other in a file are read together while the window stays this small. */
@@ -34,8 +38,13 @@ export async function writeArranged(
   order: ArrayLike<number>,
   outPath: string,
 ): Promise<{ format: FileFormat; rows: number }> {
+  if (ds.inMemory === true) return writeRecordsJsonl(ds, order, outPath, ds.records!);
+  const used = ds.files.filter((f) => f.rows > 0);
+  if (used.length > 0 && used.every((f) => f.format === "arrow"))
+    return writeRecordsJsonl(ds, order, outPath, await arrowRecords(ds));
   const format = outputFormat(ds, outPath);
   checkOrder(order, ds.count);
+  if (format === "arrow") throw usageError("the input mixes Arrow files with other formats", "--out");
   if (format === "parquet") {
     await writeParquetRows(ds, order, outPath);
     try {
@@ -48,19 +57,113 @@ export async function writeArranged(
     const enc = (s: string) => Buffer.from(s, "utf8");
     const header =
       format === "csv" ? `${ds.files.find((f) => f.rows > 0)?.csvHeader ?? ds.csvHeader ?? ""}\n` : "";
-    const framing: Record<Exclude<FileFormat, "parquet">, Framing> = {
+    const framing: Record<Exclude<FileFormat, "parquet" | "arrow">, Framing> = {
       jsonl: { head: enc(""), between: enc("\n"), tail: enc("\n"), empty: enc("") },
       json: { head: enc("[\n"), between: enc(",\n"), tail: enc("\n]\n"), empty: enc("[]\n") },
       csv: { head: enc(header), between: enc("\n"), tail: enc("\n"), empty: enc(header) },
     };
-    await atomicWrite(outPath, async (fh) => {
-      await copyRows(ds, order, fh, framing[format]);
-      // Before the output appears: the inputs still hold what was read (a same-size replacement, e.g.
-      // `sed -i`, passes the size check but not the content hash).
-      await checkInputsUnchanged(ds);
-    });
+    if (compressionOfPath(outPath) !== undefined)
+      throw usageError(
+        `the output ${outPath} names a compressed file, but arranged rows are written uncompressed`,
+        "--out",
+        `name the output ${withoutSuffix(outPath)} and compress it afterwards if you need to`,
+      );
+    const plain = await decompressedCopies(ds);
+    try {
+      await atomicWrite(outPath, async (fh) => {
+        await copyRows(ds, order, fh, framing[format], plain.paths);
+        // Before the output appears: the inputs still hold what was read (a same-size replacement, e.g.
+        // `sed -i`, passes the size check but not the content hash).
+        await checkInputsUnchanged(ds);
+      });
+    } finally {
+      await plain.remove();
+    }
   }
   return { format, rows: order.length };
+}
+
+/** Every kept row's record of a dataset read from Arrow files, read again (row i of the dataset at i). */
+async function arrowRecords(ds: Dataset): Promise<Record<string, unknown>[]> {
+  const perFile: Record<string, unknown>[][] = [];
+  for (const f of ds.files) {
+    const rows: Record<string, unknown>[] = [];
+    const stats = await readArrow(f.path, {
+      record: (value) => rows.push(value),
+      invalid: () => {},
+      blank: () => {},
+    });
+    if (stats.sha256 !== f.sha256) throw changed(f);
+    perFile.push(rows);
+  }
+  const { file, line } = ds.refs;
+  return Array.from({ length: ds.count }, (_, r) => perFile[file[r]!]![line[r]! - 1]!);
+}
+
+/**
+ * Rows read from records in memory or from Arrow files (save_to_disk): written as JSON Lines, one record
+ * per line, in `order`.
+ */
+async function writeRecordsJsonl(
+  ds: Dataset,
+  order: ArrayLike<number>,
+  outPath: string,
+  records: Record<string, unknown>[],
+): Promise<{ format: FileFormat; rows: number }> {
+  checkOrder(order, ds.count);
+  const named = formatOfPath(outPath);
+  if (named !== "jsonl" || compressionOfPath(outPath) !== undefined)
+    throw usageError(
+      `${ds.inMemory === true ? "records given in memory" : "rows read from Arrow files"} are written as JSON Lines, but the output ${outPath} is not a .jsonl file`,
+      "--out",
+      `name the output ${withoutSuffix(outPath)}.jsonl`,
+    );
+  await atomicWrite(outPath, async (fh) => {
+    const out = new BufferedOutput(fh);
+    for (let k = 0; k < order.length; k++)
+      await out.write(Buffer.from(`${recordJson(records[order[k]!])}\n`, "utf8"));
+    await out.flush();
+  });
+  return { format: "jsonl", rows: order.length };
+}
+
+function withoutSuffix(path: string): string {
+  return path.slice(0, path.length - extname(path).length);
+}
+
+/**
+ * Rows are copied byte for byte by offset, and offsets of a compressed input are offsets into its
+ * decompressed text: each compressed input file with rows is decompressed once into a private temporary
+ * file (checked against the hash recorded when it was read), and rows are copied from there.
+ */
+async function decompressedCopies(
+  ds: Dataset,
+): Promise<{ paths: Map<number, string>; remove: () => Promise<void> }> {
+  const paths = new Map<number, string>();
+  const compressed = ds.files
+    .map((f, i) => ({ f, i }))
+    .filter(({ f }) => f.rows > 0 && compressionOfPath(f.path) !== undefined);
+  if (compressed.length === 0) return { paths, remove: async () => {} };
+  const dir = await mkdtemp(join(tmpdir(), "instruct-arrange-plain-"));
+  const remove = () => rm(dir, { recursive: true, force: true });
+  try {
+    for (const { f, i } of compressed) {
+      const path = join(dir, `${i}.data`);
+      const fd = openSync(path, "w");
+      let sha: string;
+      try {
+        sha = (await streamFile(f.path, (chunk) => writeSync(fd, chunk))).sha256;
+      } finally {
+        closeSync(fd);
+      }
+      if (sha !== f.sha256) throw changed(f);
+      paths.set(i, path);
+    }
+  } catch (e) {
+    await remove();
+    throw e;
+  }
+  return { paths, remove };
 }
 
 /** The one format of the dataset's files, checked against the output path's extension. */
@@ -135,9 +238,10 @@ async function copyRows(
   order: ArrayLike<number>,
   fh: FileHandle,
   framing: Framing,
+  plain: Map<number, string>,
 ): Promise<void> {
   const out = new BufferedOutput(fh);
-  const inputs = new InputFiles(ds.files);
+  const inputs = new InputFiles(ds.files, plain);
   const { file, start, end } = ds.refs;
   let window = Buffer.allocUnsafe(WINDOW_BYTES);
   const n = order.length;
@@ -190,7 +294,11 @@ class InputFiles {
   private readonly open = new Map<number, number>();
   private readonly checked = new Set<number>();
 
-  constructor(private readonly files: DatasetFile[]) {}
+  constructor(
+    private readonly files: DatasetFile[],
+    /** Decompressed copies of compressed inputs (already checked against their hash). */
+    private readonly plain: Map<number, string>,
+  ) {}
 
   read(index: number, into: Buffer, length: number, position: number): void {
     const info = this.files[index]!;
@@ -226,13 +334,14 @@ class InputFiles {
       this.open.delete(oldest);
       closeSync(oldFd);
     }
+    const plain = this.plain.get(index);
     try {
-      fd = openSync(info.path, "r");
+      fd = openSync(plain ?? info.path, "r");
     } catch (cause) {
       throw ioError(info.path, cause, "open the input again to copy its rows");
     }
     this.open.set(index, fd);
-    if (!this.checked.has(index)) {
+    if (plain === undefined && !this.checked.has(index)) {
       if (fstatSync(fd).size !== info.bytes) throw changed(info);
       this.checked.add(index);
     }

@@ -33,6 +33,26 @@ export interface EncodedExample {
   truncated: number;
 }
 
+/**
+ * Prompt and answer ids of an example tokenized as one running text (TemplateEncoder.split of the trainer):
+ * the prompt's tokens are the common prefix of encode(prompt) and encode(prompt + answer), the answer's
+ * the rest, so the answer starts with the token the model sees in running text.
+ */
+export function splitExample(
+  tok: Pick<TemplateTokenizer, "encode">,
+  instruction: string,
+  answer: string,
+): { prompt: number[]; answer: number[] } {
+  const text = promptText(instruction);
+  const prompt = tok.encode(text);
+  if (answer === "") return { prompt, answer: [] };
+  const full = tok.encode(text + answer);
+  let b = 0;
+  const n = Math.min(prompt.length, full.length);
+  while (b < n && prompt[b] === full[b]) b++;
+  return { prompt: full.slice(0, b), answer: full.slice(b) };
+}
+
 /** TemplateEncoder.encode of the trainer, token for token. */
 export function encodeExample(
   tok: TemplateTokenizer,
@@ -41,8 +61,9 @@ export function encodeExample(
   answer: string,
 ): EncodedExample {
   const prefix = tok.bosId === null ? [] : [tok.bosId];
-  const prompt = tok.encode(promptText(instruction));
-  const answerIds = [...tok.encode(answer), tok.eosId];
+  const split = splitExample(tok, instruction, answer);
+  const prompt = split.prompt;
+  const answerIds = [...split.answer, tok.eosId];
   const room = maxLength - prefix.length - answerIds.length;
   if (room < 0 || (room === 0 && prefix.length === 0))
     return {

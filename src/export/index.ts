@@ -6,10 +6,17 @@ import { checkOutputPaths } from "../data/outputs.js";
 import { Staging } from "../pipeline/staging.js";
 import { VERSION } from "../version.js";
 import { axolotl } from "./axolotl.js";
+import { applyFields, checkFieldName, defaultEndMarkers, type FieldReport } from "./fields.js";
 import { hfDataset } from "./hf-dataset.js";
 import { llamaFactory } from "./llama-factory.js";
-import { type OutputFile, type TargetContext, type TargetOutput, textFile } from "./output.js";
-import { readMetadataRounds, stepPlan } from "./plan.js";
+import {
+  type OutputFile,
+  type TargetContext,
+  type TargetOutput,
+  type TrainerRows,
+  textFile,
+} from "./output.js";
+import { readMetadata, stepPlan } from "./plan.js";
 import { besideInput, readArranged } from "./source.js";
 import {
   EXPORT_TARGETS,
@@ -73,11 +80,17 @@ export async function exportArranged(options: ExportOptions): Promise<ExportResu
     );
   }
 
+  const taskField = options.taskField ?? "task";
+  if (taskField !== false) checkFieldName(taskField);
+  const endMarkers = options.endMarkers ?? defaultEndMarkers(options.to);
+  if (endMarkers !== "strip" && endMarkers !== "keep")
+    throw usageError(`--end-markers must be strip or keep, got "${String(endMarkers)}"`, "--end-markers");
+
   const metadata =
     options.metadata === false
       ? undefined
       : (options.metadata ?? (await besideInput(options.input, ".meta.jsonl")));
-  const manifestIn =
+  const manifest =
     options.manifest === false
       ? undefined
       : (options.manifest ?? (await besideInput(options.input, ".manifest.json")));
@@ -85,20 +98,23 @@ export async function exportArranged(options: ExportOptions): Promise<ExportResu
     [
       { flag: "--input", path: options.input },
       { flag: "--metadata", path: metadata },
-      { flag: "--manifest", path: manifestIn },
+      { flag: "--manifest", path: manifest },
     ],
     [{ flag: "--out", path: options.outDir, kind: "dir" }],
   );
-  const rows = await readArranged(options.input);
-  const count = rows.records.length;
-  const rounds = metadata === undefined ? null : await readMetadataRounds(metadata, count);
+  const read = await readArranged(options.input);
+  const count = read.records.length;
+  const meta = metadata === undefined ? null : await readMetadata(metadata, count);
+  const rounds = meta?.rounds ?? null;
+  const { rows, report: fields } = applyFields(read, { taskField, endMarkers }, meta?.tasks ?? null);
   const plan = stepPlan(count, batchSize, saveSteps, rounds, metadata ?? null);
-  const manifest = manifestIn;
 
   const ctx: TargetContext = { rows, name, outDir: options.outDir, plan, rowsPerShard };
   const built = BUILDERS[options.to](ctx);
   const files: OutputFile[] = [...built.files];
-  files.push(textFile("rounds.json", `${JSON.stringify(roundsJson(options, plan), null, 2)}\n`));
+  files.push(
+    textFile("rounds.json", `${JSON.stringify(roundsJson(options, plan, fields, built.trainer), null, 2)}\n`),
+  );
   if (manifest !== undefined) {
     files.push({
       name: "arrangement.manifest.json",
@@ -112,10 +128,17 @@ export async function exportArranged(options: ExportOptions): Promise<ExportResu
     });
   }
   const summary = manifest === undefined ? undefined : await manifestSummary(manifest);
-  files.push(textFile("README.md", readme(options, built, plan, count, summary)));
+  files.push(textFile("README.md", readme(options, built, plan, count, summary, fields)));
 
   await write(options.outDir, files, options.to === "hf-dataset");
-  return { target: options.to, outDir: options.outDir, rows: count, files: files.map((f) => f.name), plan };
+  return {
+    target: options.to,
+    outDir: options.outDir,
+    rows: count,
+    files: files.map((f) => f.name),
+    plan,
+    fields,
+  };
 }
 
 async function write(outDir: string, files: OutputFile[], shards: boolean): Promise<void> {
@@ -171,7 +194,12 @@ async function manifestSummary(path: string): Promise<Record<string, unknown>> {
   };
 }
 
-function roundsJson(options: ExportOptions, plan: StepPlan): Record<string, unknown> {
+function roundsJson(
+  options: ExportOptions,
+  plan: StepPlan,
+  fields: FieldReport,
+  trainer: TrainerRows | undefined,
+): Record<string, unknown> {
   return {
     tool: "instruct-arrange",
     version: VERSION,
@@ -180,6 +208,10 @@ function roundsJson(options: ExportOptions, plan: StepPlan): Record<string, unkn
     step_formula:
       "step = floor(position / batch_size) (0-based); the trainer's global_step after that step is step + 1",
     ...plan,
+    // The plan holds only when the trainer trains on every row: the settings that make it so, and what it
+    // would still drop (checked at export; a row it would drop stops the export instead).
+    trainer_rows: trainer ?? { dropped: 0, settings: [], note: "every row is written and read as it is" },
+    ...fields,
   };
 }
 
@@ -191,6 +223,7 @@ function readme(
   plan: StepPlan,
   rows: number,
   manifest: Record<string, unknown> | undefined,
+  fields: FieldReport,
 ): string {
   const lines: string[] = [];
   if (built.frontMatter !== undefined) lines.push(built.frontMatter, "");
@@ -205,6 +238,15 @@ function readme(
     "",
     ...(manifest === undefined ? [] : ["```json", JSON.stringify(manifest, null, 2), "```", ""]),
     built.readme,
+    "",
+    "## Fields",
+    "",
+    fields.task_field === null
+      ? "No task field was added (no metadata file and not a directory of task files, or --no-task-field)."
+      : `Every row's task is in the field \`${fields.task_field}\` (from ${fields.task_source === "metadata" ? "the metadata file" : fields.task_source === "file-name" ? "the input's file names" : "the rows themselves"}${fields.task_field_kept > 0 ? `; ${fields.task_field_kept} rows already had it and kept their value` : ""}).`,
+    fields.end_markers === "strip"
+      ? `${fields.end_markers_removed} end-of-text markers (\`<|endoftext|>\`, \`</s>\`, ...) were removed from the end of answers in ${fields.rows_with_end_markers} rows: the trainer appends its own EOS token.`
+      : "End-of-text markers in answers were kept as they are.",
     "",
     "## Steps, checkpoints and rounds",
     "",

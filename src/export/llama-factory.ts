@@ -36,6 +36,7 @@ export function llamaFactory(ctx: TargetContext): TargetOutput {
   const { rows, name } = ctx;
   const file = `${name}.jsonl`;
   const has = (field: string) => rows.records.some((r) => Object.hasOwn(r, field));
+  checkResponses(rows);
   let entry: Record<string, unknown>;
   let stage = "sft";
   switch (rows.layout) {
@@ -93,7 +94,7 @@ export function llamaFactory(ctx: TargetContext): TargetOutput {
     "# Merge into your training YAML (model_name_or_path, template, finetuning_type, output_dir, ...).\n" +
     "# disable_shuffling: true makes the trainer use a sequential sampler instead of a random one;\n" +
     "# val_size: 0 because splitting off a validation set shuffles the data (datasets' train_test_split);\n" +
-    "# packing and neat_packing regroup examples, streaming shuffles with a buffer when splitting.\n" +
+    "# packing and neat_packing regroup examples; streaming always shuffles with a buffer (data_utils.py split_dataset).\n" +
     `${batchComment(ctx.plan, "per_device_train_batch_size", "gradient_accumulation_steps")}\n` +
     stringify(config);
   const readme = [
@@ -105,7 +106,7 @@ export function llamaFactory(ctx: TargetContext): TargetOutput {
     "  `llamafactory-cli train your_config.yaml`.",
     "",
     "Order-relevant settings (LLaMA-Factory 0.9.x): `disable_shuffling: true` (default false: random sampler), `val_size: 0`,",
-    "`streaming: false`, `packing: false`, `neat_packing: false`, one dataset (or `mix_strategy: concat`).",
+    "`streaming: false` (streaming shuffles with a buffer), `packing: false`, `neat_packing: false`, one dataset (or `mix_strategy: concat`).",
   ].join("\n");
   return {
     files: [
@@ -114,7 +115,32 @@ export function llamaFactory(ctx: TargetContext): TargetOutput {
       textFile("llamafactory.yaml", yaml),
     ],
     readme,
+    trainer: {
+      dropped: 0,
+      settings: [],
+      note: "rows LLaMA-Factory drops (a non-string response, conversations that do not alternate) are refused at export; it truncates long rows (cutoff_len) instead of dropping them",
+    },
   };
+}
+
+/**
+ * LLaMA-Factory reads an alpaca response only when it is a string (converter.py `AlpacaDatasetConverter`:
+ * otherwise the response list is empty) and the supervised preprocessor then drops the row ("Dropped
+ * invalid example", processor/supervised.py), which would shift every later row: refuse such rows here.
+ */
+function checkResponses(rows: ArrangedRows): void {
+  const field =
+    rows.layout === "alpaca" ? "output" : rows.layout === "prompt-completion" ? "completion" : null;
+  if (field === null) return;
+  rows.records.forEach((r, k) => {
+    if (typeof r[field] !== "string")
+      throw rowProblem(
+        rows,
+        k,
+        `"${field}" is ${r[field] === null ? "null" : typeof r[field]}, not a string; LLaMA-Factory drops such rows`,
+        `make "${field}" a string (e.g. "5" for 5), remove the row, or export with --to trl or --to hf-dataset`,
+      );
+  });
 }
 
 /**

@@ -27,8 +27,19 @@ export interface TargetContext {
   rowsPerShard: number;
 }
 
+/** Which rows the trainer trains on: the settings that keep them all, and what it would still drop. */
+export interface TrainerRows {
+  /** Rows the trainer would drop with these settings (always 0: a row it would drop stops the export). */
+  dropped: number;
+  /** The settings written because the trainer's defaults drop rows. */
+  settings: string[];
+  note: string;
+}
+
 /** What a target builder produces: its files and the README section that explains them. */
 export interface TargetOutput {
+  /** For rounds.json: whether the trainer keeps every row. */
+  trainer?: TrainerRows;
   files: OutputFile[];
   /** Markdown: how to train on the files with order kept. */
   readme: string;

@@ -53,6 +53,14 @@ export function stepPlan(
  * order (line k has position k). Returns null when no row has a round (strategies other than TMA).
  */
 export async function readMetadataRounds(path: string, rows: number): Promise<(number | undefined)[] | null> {
+  return (await readMetadata(path, rows)).rounds;
+}
+
+/** The rounds (as readMetadataRounds) and the `task` of every row of a metadata file. */
+export async function readMetadata(
+  path: string,
+  rows: number,
+): Promise<{ rounds: (number | undefined)[] | null; tasks: (string | undefined)[] }> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -71,9 +79,10 @@ export async function readMetadataRounds(path: string, rows: number): Promise<(n
     );
   }
   const rounds: (number | undefined)[] = new Array(rows);
+  const tasks: (string | undefined)[] = new Array(rows);
   let any = false;
   for (let k = 0; k < rows; k++) {
-    let row: { position?: unknown; round?: unknown };
+    let row: { position?: unknown; round?: unknown; task?: unknown };
     try {
       row = JSON.parse(lines[k]!) as typeof row;
     } catch (cause) {
@@ -87,6 +96,7 @@ export async function readMetadataRounds(path: string, rows: number): Promise<(n
     if (row === null || typeof row !== "object" || row.position !== k) {
       throw inputError(`metadata line ${k + 1} is not position ${k}`, path, k + 1, fix);
     }
+    if (typeof row.task === "string") tasks[k] = row.task;
     if (row.round !== undefined) {
       if (!Number.isInteger(row.round)) throw inputError("round is not an integer", path, k + 1, fix);
       rounds[k] = row.round as number;
@@ -95,7 +105,7 @@ export async function readMetadataRounds(path: string, rows: number): Promise<(n
       throw inputError("row has no round while earlier rows have one", path, k + 1, fix);
     }
   }
-  if (!any) return null;
+  if (!any) return { rounds: null, tasks };
   if (rounds[0] === undefined) throw inputError("row has no round while later rows have one", path, 1, fix);
-  return rounds;
+  return { rounds, tasks };
 }

@@ -94,15 +94,41 @@ COLUMNS = ${cols}
 # per_device_train_batch_size x gradient_accumulation_steps x number of GPUs must equal ${ctx.plan.batch_size}.
 BATCH_SIZE = ${ctx.plan.batch_size}
 SAVE_STEPS = ${ctx.plan.save_steps}
+# For conversational rows and a model whose tokenizer has no chat template (a base model): the same plain
+# "User: ...\\nAssistant: ..." text template as instruct-arrange's own trainer.
+PLAIN_CHAT_TEMPLATE = (
+    "{% for message in messages %}"
+    "{% if message['role'] == 'system' %}{{ message['content'] }}\\n"
+    "{% elif message['role'] == 'user' %}User: {{ message['content'] }}\\nAssistant: "
+    "{% elif message['role'] == 'assistant' %}{{ message['content'] }}{{ eos_token }}\\n"
+    "{% else %}{{ message['content'] }}\\n{% endif %}"
+    "{% endfor %}"
+)
 
 
 class OrderedSFTTrainer(SFTTrainer):
     """An SFTTrainer that trains on the rows in file order instead of a random order."""
 
     def _get_train_sampler(self, *args, **kwargs):
-        # transformers 4.x calls this with no argument, later versions with the train dataset.
+        # Older transformers releases call this without arguments; newer ones (late 4.x, 5.x) pass the
+        # train dataset: Trainer._get_train_sampler(self, train_dataset=None).
         dataset = args[0] if args else kwargs.get("train_dataset")
         return SequentialSampler(dataset if dataset is not None else self.train_dataset)
+
+
+def precision():
+    """bf16 where the GPU has it, fp16 mixed precision on older CUDA GPUs, float32 on CPU and others.
+
+    TRL's configs default to bf16=True unless fp16 is set (trl/trainer/base_config.py, __post_init__),
+    which fails to start on a CPU and on pre-Ampere GPUs.
+    """
+    import torch
+
+    if torch.cuda.is_available():
+        if torch.cuda.is_bf16_supported():
+            return {"bf16": True, "fp16": False}
+        return {"bf16": False, "fp16": True}
+    return {"bf16": False, "fp16": False}
 
 
 def ordered_config(output_dir):
@@ -115,13 +141,29 @@ def ordered_config(output_dir):
         "save_steps": SAVE_STEPS,
         "packing": False,
         "dataloader_drop_last": False,
+        # Every row is trained on: SFTTrainer truncates to max_length (default 1024) and then drops rows left
+        # with no completion token (sft_trainer.py, "Dropping fully masked examples"); None does neither.
+        "max_length": None,
+        **precision(),
     }
     names = {f.name for f in dataclasses.fields(SFTConfig)}
     if "train_sampling_strategy" in names:  # transformers 5.x
         settings["train_sampling_strategy"] = "sequential"
     if "group_by_length" in names:  # transformers 4.x
         settings["group_by_length"] = False
-    return SFTConfig(**settings)
+    return SFTConfig(**{k: v for k, v in settings.items() if k in names})
+
+
+def tokenizer_for(model):
+    """The model's tokenizer, with the plain chat template when the rows are conversations and it has none."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model)
+    if "messages" in COLUMNS and getattr(tokenizer, "chat_template", None) is None:
+        tokenizer.chat_template = PLAIN_CHAT_TEMPLATE
+    if getattr(tokenizer, "pad_token", None) is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
 
 
 def main():
@@ -130,7 +172,12 @@ def main():
     model = sys.argv[1]
     output_dir = sys.argv[2] if len(sys.argv) > 2 else "trl-arranged"
     train = load_dataset("json", data_files=DATA_FILE, split="train").select_columns(COLUMNS)
-    trainer = OrderedSFTTrainer(model=model, args=ordered_config(output_dir), train_dataset=train)
+    trainer = OrderedSFTTrainer(
+        model=model,
+        args=ordered_config(output_dir),
+        train_dataset=train,
+        processing_class=tokenizer_for(model),
+    )
     trainer.train()
 
 
@@ -151,6 +198,10 @@ export function trl(ctx: TargetContext): TargetOutput {
     "  training sampler is random by default; the script overrides `_get_train_sampler` with a `SequentialSampler`,",
     '  sets `train_sampling_strategy="sequential"` on transformers 5.x (`group_by_length=False` on 4.x),',
     "  `packing=False` and `dataloader_drop_last=False`. There is no config-only way on transformers 4.x: keep the override.",
+    "  `max_length=None` keeps every row whole (TRL's default truncates at 1024 tokens and drops rows left without",
+    "  completion tokens). Precision follows the hardware (bf16 where supported, fp16 on older CUDA GPUs, float32 on",
+    "  CPU; TRL defaults to bf16). Conversations on a model without a chat template get a plain",
+    '  "User: …\\nAssistant: …" template.',
   ].join("\n");
   return {
     files: [
@@ -158,5 +209,10 @@ export function trl(ctx: TargetContext): TargetOutput {
       textFile("train_trl.py", pythonSnippet(file, columns, ctx)),
     ],
     readme,
+    trainer: {
+      dropped: 0,
+      settings: ["max_length=None", "packing=False", "dataloader_drop_last=False"],
+      note: "with max_length=None SFTTrainer neither truncates nor drops fully masked rows",
+    },
   };
 }

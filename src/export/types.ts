@@ -23,6 +23,13 @@ export interface ExportOptions {
   name?: string;
   /** hf-dataset: rows per Parquet shard. Default 100000. */
   rowsPerShard?: number;
+  /**
+   * Field that receives each row's task (from the metadata, or a directory input's file names). Default
+   * "task"; false: none.
+   */
+  taskField?: string | false;
+  /** End-of-text markers at the end of answers: "strip" (default except hf-dataset) or "keep". */
+  endMarkers?: "strip" | "keep";
 }
 
 export interface ExportResult {
@@ -33,6 +40,8 @@ export interface ExportResult {
   files: string[];
   /** The step plan written to rounds.json. */
   plan: StepPlan;
+  /** The task field and end markers (also in rounds.json). */
+  fields: import("./fields.js").FieldReport;
 }
 
 /** One TMA round's contiguous span of rows and the training steps it occupies. */

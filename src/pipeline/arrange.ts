@@ -34,11 +34,14 @@ import {
   withoutRows,
 } from "../data/overlap.js";
 import { type DataSource, readDataset } from "../data/read.js";
+import { readRecords } from "../data/records.js";
 import {
   checkTrainTestSources,
   formatOfPath,
   guardedInputs,
+  isResolved,
   type ResolvedSources,
+  resolveSources,
   resolveTrainTest,
 } from "../data/sources.js";
 import type { Dataset } from "../data/types.js";
@@ -53,12 +56,13 @@ import type { EmbeddingServiceOptions } from "./start-embedder.js";
 /** Everything `arrange` needs; the CLI maps its flags one to one onto these fields. */
 export interface ArrangeOptions extends EmbeddingServiceOptions {
   /**
-   * Training set: a file (JSONL, JSON, CSV, Parquet), a directory with one file per task (walked
-   * recursively), a quoted glob, or several of these read in the order given.
+   * Training set: a file (JSONL, JSON, CSV, Parquet, compressed JSONL/JSON/CSV), a directory with one file
+   * per task (walked recursively) or holding one dataset, a quoted glob, several of these read in the order
+   * given, or records in memory (an array of objects in any record layout; the output is then JSON Lines).
    */
-  train?: DataSource;
+  train?: DataSource | readonly Record<string, unknown>[];
   /** Target (test) set, same forms. */
-  test?: DataSource;
+  test?: DataSource | readonly Record<string, unknown>[];
   /** Instead of train and test: one directory of task files, split by `holdout`. */
   data?: string;
   /** With `data`: task-name prefixes whose files form the test set (the rest is the training set). */
@@ -223,7 +227,7 @@ interface InputSummary {
 const DEFAULTS = { strategy: "tma" as Strategy, embedder: "use-lite", seed: 0 };
 
 function validateOptions(o: ArrangeOptions): void {
-  checkTrainTestSources(o);
+  checkTrainTestSources(o as ArrangeOptions & { train?: DataSource; test?: DataSource });
   if (o.overlap !== undefined) checkOverlapMode(o.overlap);
   for (const [flag, v] of [
     ["--decontaminate", o.decontaminate],
@@ -340,7 +344,7 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
   const started = performance.now();
 
   // Every path is checked before anything is read: no output may overwrite or be read back as an input.
-  const sources = await resolveTrainTest(options);
+  const sources = await arrangeSources(options);
   const manifestPath =
     options.out === undefined || options.manifest === false
       ? undefined
@@ -355,13 +359,15 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
     texts: !precomputed,
     onProgress: progress,
   };
-  let train = await readDataset(sources.train, { ...readOpts, label: "train", flag: "--train" });
-  const test = await readDataset(sources.test, {
-    ...readOpts,
-    label: "test",
-    taskField: undefined,
-    flag: "--test",
-  });
+  let train =
+    sources.train === undefined
+      ? readRecords(options.train as readonly unknown[], { ...readOpts, label: "train" })
+      : await readDataset(sources.train, { ...readOpts, label: "train", flag: "--train" });
+  const testOpts = { ...readOpts, label: "test", taskField: undefined, flag: "--test" };
+  const test =
+    sources.test === undefined
+      ? readRecords(options.test as readonly unknown[], testOpts)
+      : await readDataset(sources.test, testOpts);
   tick("read", t0);
   progress({ stage: "read", done: 1, unit: "sets", message: describeDataset("train", train) });
   progress({ stage: "read", done: 2, unit: "sets", message: describeDataset("test", test) });
@@ -693,23 +699,45 @@ function matrixWithoutRows(m: Matrix, rows: Int32Array): Matrix {
 }
 
 /** Output paths of `arrange`, checked against its inputs and each other before anything is read. */
+/** In-memory records (an array of objects) rather than paths. */
+function isRecords(v: ArrangeOptions["train"]): v is readonly Record<string, unknown>[] {
+  return Array.isArray(v) && v.length > 0 && typeof v[0] === "object" && v[0] !== null;
+}
+
+/** The files each set reads; a set given as records in memory has none (undefined). */
+async function arrangeSources(
+  o: ArrangeOptions,
+): Promise<{ train: ResolvedSources | undefined; test: ResolvedSources | undefined }> {
+  if (!isRecords(o.train) && !isRecords(o.test))
+    return resolveTrainTest(o as ArrangeOptions & { train?: DataSource; test?: DataSource });
+  if (o.data !== undefined)
+    throw usageError("--data splits a directory; it cannot be combined with records in memory", "--data");
+  const side = async (v: ArrangeOptions["train"], flag: string) =>
+    isRecords(v)
+      ? undefined
+      : isResolved(v as DataSource)
+        ? (v as ResolvedSources)
+        : resolveSources(v as string | readonly string[], flag);
+  return { train: await side(o.train, "--train"), test: await side(o.test, "--test") };
+}
+
 async function checkArrangeOutputs(
   o: ArrangeOptions,
-  sources: { train: ResolvedSources; test: ResolvedSources },
+  sources: { train: ResolvedSources | undefined; test: ResolvedSources | undefined },
   manifestPath: string | undefined,
 ): Promise<void> {
   const inputs = [
     ...(o.data !== undefined ? [{ flag: "--data", path: o.data }] : []),
-    ...guardedInputs("--train", sources.train),
-    ...guardedInputs("--test", sources.test),
-    ...sources.train.files.map((f) => ({ flag: "--train", path: f.path })),
-    ...sources.test.files.map((f) => ({ flag: "--test", path: f.path })),
+    ...(sources.train === undefined ? [] : guardedInputs("--train", sources.train)),
+    ...(sources.test === undefined ? [] : guardedInputs("--test", sources.test)),
+    ...(sources.train?.files ?? []).map((f) => ({ flag: "--train", path: f.path })),
+    ...(sources.test?.files ?? []).map((f) => ({ flag: "--test", path: f.path })),
     { flag: "--train-embeddings", path: o.trainEmbeddings },
     { flag: "--test-embeddings", path: o.testEmbeddings },
   ];
-  const formats = [...new Set(sources.train.files.map((f) => f.format))];
+  const formats = [...new Set((sources.train?.files ?? []).map((f) => f.format))];
   const outputs: GuardedOutput[] = [{ flag: "--out", path: o.out, kind: "file" }];
-  if (o.out !== undefined && formats.length === 1) {
+  if (o.out !== undefined && formats.length === 1 && formats[0] !== "arrow") {
     const named = formatOfPath(o.out);
     if (named !== undefined && named !== formats[0])
       throw usageError(

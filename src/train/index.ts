@@ -3,6 +3,8 @@ export {
   BUILTIN_SIZES,
   DEVICES,
   type Device,
+  DTYPES,
+  type Dtype,
   resolveSettings,
   TRAIN_DEFAULTS,
   type TrainSettings,

@@ -5,6 +5,9 @@ import { usageError } from "../core/errors.js";
 export const BUILTIN_SIZES = ["tiny", "mini", "small", "base"] as const;
 export const DEVICES = ["auto", "cpu", "cuda"] as const;
 export type Device = (typeof DEVICES)[number];
+/** Precision of a Hugging Face model's weights in training ("auto": as saved, usually bf16 in transformers 5.x). */
+export const DTYPES = ["float32", "bfloat16", "float16", "auto"] as const;
+export type Dtype = (typeof DTYPES)[number];
 
 export interface TrainSettings {
   model: string;
@@ -30,6 +33,10 @@ export interface TrainSettings {
   threads: number | null;
   device: Device;
   nproc: number;
+  /** Weights' precision for a model directory (builtin models train in float32). */
+  dtype: Dtype;
+  /** Minutes a process of a multi-process run waits for the others (e.g. while rank 0 evaluates). */
+  distTimeoutMinutes: number;
 }
 
 export const TRAIN_DEFAULTS = {
@@ -50,6 +57,12 @@ export const TRAIN_DEFAULTS = {
   seed: 0,
   device: "auto" as Device,
   nproc: 1,
+  dtype: "float32" as Dtype,
+  /**
+   * torch.distributed's NCCL default is 10 minutes; rank-0 evaluation and generation of a large test set on
+   * a big model take longer while the other ranks wait in the next collective.
+   */
+  distTimeoutMinutes: 120,
 };
 
 function int(value: number | undefined, fallback: number, flag: string, min: number): number {
@@ -132,6 +145,15 @@ export function resolveSettings(o: Partial<TrainSettings>): TrainSettings {
   const device = o.device ?? TRAIN_DEFAULTS.device;
   if (!(DEVICES as readonly string[]).includes(device))
     throw usageError(`--device must be one of ${DEVICES.join(", ")}, got "${device}"`, "--device");
+  const dtype = o.dtype ?? TRAIN_DEFAULTS.dtype;
+  if (!(DTYPES as readonly string[]).includes(dtype))
+    throw usageError(`--dtype must be one of ${DTYPES.join(", ")}, got "${dtype}"`, "--dtype");
+  if (isBuiltinModel(model) && dtype !== "float32")
+    throw usageError(
+      `--dtype ${dtype}: built-in models train in float32`,
+      "--dtype",
+      "drop --dtype, or use it with a Hugging Face model directory",
+    );
   return {
     model,
     maxLength,
@@ -163,6 +185,8 @@ export function resolveSettings(o: Partial<TrainSettings>): TrainSettings {
     threads: optInt(o.threads ?? undefined, "--threads", 1),
     device,
     nproc,
+    dtype,
+    distTimeoutMinutes: int(o.distTimeoutMinutes, TRAIN_DEFAULTS.distTimeoutMinutes, "--dist-timeout", 1),
   };
 }
 

@@ -201,6 +201,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     seed: settings.seed,
     threads: settings.threads,
     device: settings.device,
+    dtype: settings.dtype,
+    dist_timeout_minutes: settings.distTimeoutMinutes,
     debug_order: options.debugOrder === true,
   };
   await writeFile(configPath, `${JSON.stringify(config, null, 2)}\n`);

@@ -54,8 +54,11 @@ describe("openai backend against a real completions server on 127.0.0.1", () => 
     server.faults.push({ status: 429, retryAfter: "0" }, { status: 500 }, { delayMs: 1000 });
     const x = { instruction: "Say hi", answer: "hi", task: "a" };
     const before = backend.requests;
+    const tokenizeBefore = server.tokenizeCalls;
     const [s] = await backend.score([x]);
-    expect(backend.requests - before).toBe(4);
+    // "" (the special prefix), the prompt, prompt + answer; then 4 completions attempts.
+    expect(server.tokenizeCalls - tokenizeBefore).toBe(3);
+    expect(backend.requests - before).toBe(3 + 4);
     expect(s!.lossSum!).toBeCloseTo(handLoss(promptText(x.instruction), "hi"), 10);
     expect(server.authorization.at(-1)).toBe("Bearer sekrit-123");
     const text = JSON.stringify(events) + JSON.stringify(backend.details());

@@ -7,7 +7,10 @@ import type { AddressInfo } from "node:net";
  * and in text_offset, as vLLM does), and the log-probability of character c at sequence position p
  * (BOS = 0) is log(w(c, p) / Z(p)) with w = 1 + (codePoint(c) + p) mod 5 over printable ASCII and "\n".
  * Greedy generation writes the instruction (between "User: " and "\nAssistant: ") in upper case.
+ * `POST /tokenize` ({prompt, add_special_tokens}) answers the ids: BOS = TOY_BOS, then the code points;
+ * completions take text prompts or token-id prompts (a list of ids or a list of such lists), as vLLM.
  */
+export const TOY_BOS = 1_000_000;
 export const TOY_ALPHABET = ["\n", ...Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i))];
 
 export function toyLogprob(c: string, pos: number): number {
@@ -35,12 +38,20 @@ export interface ToyServer {
   faults: Fault[];
   /** Every completions body received. */
   bodies: Record<string, unknown>[];
+  /** Tokenize requests received. */
+  tokenizeCalls: number;
   authorization: (string | undefined)[];
   close(): Promise<void>;
 }
 
 export async function startToyServer(context = 64, withBos = true): Promise<ToyServer> {
-  const state: Omit<ToyServer, "url" | "close"> = { context, faults: [], bodies: [], authorization: [] };
+  const state: Omit<ToyServer, "url" | "close"> = {
+    context,
+    faults: [],
+    bodies: [],
+    authorization: [],
+    tokenizeCalls: 0,
+  };
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     res.writeHead(status, { "content-type": "application/json", ...headers });
     res.end(JSON.stringify(body));
@@ -53,6 +64,13 @@ export async function startToyServer(context = 64, withBos = true): Promise<ToyS
         object: "list",
         data: [{ id: "toy", object: "model", max_model_len: context }],
       });
+    if (req.method === "POST" && req.url === "/tokenize") {
+      state.tokenizeCalls++;
+      const b = JSON.parse(raw) as { prompt: string; add_special_tokens?: boolean };
+      const ids = Array.from(b.prompt, (c) => c.codePointAt(0)!);
+      const tokens = withBos && b.add_special_tokens !== false ? [TOY_BOS, ...ids] : ids;
+      return send(res, 200, { tokens, count: tokens.length, max_model_len: context });
+    }
     if (req.method !== "POST" || req.url !== "/v1/completions") return send(res, 404, { error: "not found" });
     state.authorization.push(req.headers.authorization);
     const fault = state.faults.shift();
@@ -68,13 +86,24 @@ export async function startToyServer(context = 64, withBos = true): Promise<ToyS
     state.bodies.push(body);
     if (body.model !== "toy")
       return send(res, 404, { object: "error", message: `The model ${body.model} does not exist.` });
-    const prompts = typeof body.prompt === "string" ? [body.prompt] : (body.prompt as string[]);
+    const raw_ = body.prompt as string | string[] | number[] | number[][];
+    const list: (string | number[])[] =
+      typeof raw_ === "string"
+        ? [raw_]
+        : raw_.length > 0 && typeof raw_[0] === "number"
+          ? [raw_ as number[]]
+          : (raw_ as (string | number[])[]);
+    // Token ids are used as given (no BOS added), text gets the BOS, as vLLM does.
+    const asTokens = (p: string | number[]): string[] =>
+      typeof p === "string"
+        ? [...(withBos ? ["<s>"] : []), ...Array.from(p)]
+        : p.map((id) => (id === TOY_BOS ? "<s>" : String.fromCodePoint(id)));
+    const prompts = list.map((p) => asTokens(p));
     const maxTokens = Number(body.max_tokens ?? 16);
     const choices = [];
     for (let i = 0; i < prompts.length; i++) {
-      const prompt = prompts[i]!;
-      const chars = Array.from(prompt);
-      const tokens = [...(withBos ? ["<s>"] : []), ...chars];
+      const tokens = prompts[i]!;
+      const prompt = tokens.filter((t) => t !== "<s>").join("");
       if (tokens.length + maxTokens > context)
         return send(res, 400, {
           object: "error",

@@ -36,7 +36,9 @@ describe("instruct-arrange export (CLI)", () => {
       "--export-batch-size",
       "32",
     ]);
-    expect(r.stderr).toMatch(/exported 1200 rows for trl \(38 steps of 32, \d+ rounds\)/);
+    expect(r.stderr).toMatch(
+      /exported 1200 rows for trl \(38 steps of 32, \d+ rounds, \d+ end-of-text markers removed\)/,
+    );
     expect(r.code).toBe(0);
   }, 120_000);
 
@@ -80,13 +82,22 @@ describe("instruct-arrange export (CLI)", () => {
     it(`export --to ${to} keeps the arranged order`, async () => {
       const out = join(dir, to);
       const r = cli(["export", "--input", arranged, "--to", to, "--out", out]);
-      expect(r.stderr).toMatch(new RegExp(`exported 1200 rows for ${to} \\(75 steps of 16, \\d+ rounds\\)`));
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `exported 1200 rows for ${to} \\(75 steps of 16, \\d+ rounds(, \\d+ end-of-text markers removed)?\\)`,
+        ),
+      );
       expect(r.code).toBe(0);
       const data =
         to === "hf-dataset" ? join(out, "data", "train-00000-of-00001.parquet") : join(out, "arranged.jsonl");
       const back = await readDataset(data, { keepRecords: true, texts: false });
       const original = await readDataset(arranged, { keepRecords: true, texts: false });
-      expect(back.records).toEqual(original.records);
+      // The task of each row (from the metadata arrange wrote beside it) is added as the field "task".
+      const meta = (await readFile(arranged.replace(/\.jsonl$/, ".meta.jsonl"), "utf8"))
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { task: string });
+      expect(back.records).toEqual(original.records!.map((r, k) => ({ ...r, task: meta[k]!.task })));
       expect(existsSync(join(out, "arrangement.manifest.json"))).toBe(true);
       if (to === "axolotl") {
         const cfg = parse(await readFile(join(out, "axolotl.yaml"), "utf8"));

@@ -25,6 +25,11 @@ async function records(path: string): Promise<Record<string, unknown>[]> {
   return ds.records!;
 }
 
+/** The rows with the trailing "</s>" of answers removed, as the JSONL targets write them. */
+function withoutMarkers(rows: readonly unknown[]): Record<string, unknown>[] {
+  return JSON.parse(JSON.stringify(rows).replaceAll('</s>"', '"')) as Record<string, unknown>[];
+}
+
 async function readJson(path: string): Promise<Record<string, unknown>> {
   return JSON.parse(await readFile(path, "utf8")) as Record<string, unknown>;
 }
@@ -44,7 +49,9 @@ describe("export round trips: order and every field survive", () => {
         const out = join(dir, "out");
         const r = await exportArranged({ input, to, outDir: out });
         expect(r.rows).toBe(rows.length);
-        expect(await records(join(out, "arranged.jsonl"))).toEqual(rows);
+        // The one end-of-text marker (ALPACA's "hi</s>") is removed: these trainers append their own EOS.
+        expect(await records(join(out, "arranged.jsonl"))).toEqual(withoutMarkers(rows));
+        expect(r.fields.end_markers_removed).toBe(layout === "alpaca" ? 1 : 0);
       });
     }
 
@@ -56,7 +63,7 @@ describe("export round trips: order and every field survive", () => {
       const back = await records(join(out, "arranged.jsonl"));
       expect(back).toHaveLength(rows.length);
       back.forEach((b, k) => {
-        expect(b).toMatchObject(rows[k]!);
+        expect(b).toMatchObject(withoutMarkers(rows)[k]!);
       });
       if (layout === "alpaca") {
         expect(back[1]).toMatchObject({ prompt: "Translate\n\nchat → cat ✓", completion: "cat" });

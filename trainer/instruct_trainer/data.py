@@ -5,7 +5,11 @@ TypeScript side in the exact training order. An example becomes
 
     [BOS] "User: {instruction}\\nAssistant: " "{answer}" [EOS]
 
-where only the answer and EOS tokens are trained on and scored (the prompt is masked). When the
+where only the answer and EOS tokens are trained on and scored (the prompt is masked). The prompt and
+the answer are tokenized together, as running text: the prompt's tokens are the common prefix of
+encode(prompt) and encode(prompt + answer), the answer's the rest, so the answer's first token is the one
+the model sees in running text (" Paris" after "Assistant:" with a BPE tokenizer, not a lone " " token
+followed by "Paris"). With the byte tokenizer this is the same as encoding the two separately. When the
 whole sequence is longer than max_length the prompt is cut from the left (BOS is kept); the answer
 is never cut. An example whose BOS + answer + EOS cannot fit is "unfit": it is reported, scored as
 nothing and trained on as nothing, never turned into NaN or 0.
@@ -56,10 +60,23 @@ class TemplateEncoder:
         self.tok = tokenizer
         self.max_length = max_length
 
+    def split(self, row):
+        """Prompt ids and answer ids (without BOS/EOS) of a row, tokenized as one running text."""
+        prompt_text = PROMPT_TEMPLATE.format(instruction=row["instruction"])
+        prompt = self.tok.encode(prompt_text)
+        if row["answer"] == "":
+            return prompt, []
+        full = self.tok.encode(prompt_text + row["answer"])
+        b = 0
+        n = min(len(prompt), len(full))
+        while b < n and prompt[b] == full[b]:
+            b += 1
+        return full[:b], full[b:]
+
     def encode(self, row):
         prefix = [] if self.tok.bos_id is None else [self.tok.bos_id]
-        prompt = self.tok.encode(PROMPT_TEMPLATE.format(instruction=row["instruction"]))
-        answer = self.tok.encode(row["answer"]) + [self.tok.eos_id]
+        prompt, answer_ids = self.split(row)
+        answer = answer_ids + [self.tok.eos_id]
         room = self.max_length - len(prefix) - len(answer)
         if room < 0 or (room == 0 and not prefix):
             # Not even one position before the answer: its first token could not be predicted.

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from . import PROTOCOL_VERSION
-from .backends import load_model
+from .backends import DTYPES, load_model
 from .data import TemplateEncoder, read_examples
 from .protocol import ConfigError, emit, log, read_config
 
@@ -38,6 +38,8 @@ DEFAULTS = {
     "seed": 0,
     "threads": None,
     "device": "auto",
+    "dtype": "float32",
+    "dist_timeout_minutes": 120,
     "debug_order": False,
 }
 
@@ -54,7 +56,21 @@ def load_config(path):
         raise ConfigError(f"grad_accum ({cfg['grad_accum']}) cannot exceed batch_size ({cfg['batch_size']})")
     if cfg["device"] not in ("auto", "cpu", "cuda"):
         raise ConfigError(f"device must be auto, cpu or cuda, got {cfg['device']!r}")
+    if cfg["dtype"] not in DTYPES:
+        raise ConfigError(f"dtype must be one of {', '.join(DTYPES)}, got {cfg['dtype']!r}")
+    if not isinstance(cfg["dist_timeout_minutes"], int) or cfg["dist_timeout_minutes"] < 1:
+        raise ConfigError(f"dist_timeout_minutes must be an integer >= 1, got {cfg['dist_timeout_minutes']!r}")
     return cfg
+
+
+def init_distributed(device, minutes):
+    """Join the process group. The timeout bounds how long a rank waits in a collective while rank 0 alone
+    evaluates and generates; NCCL's default (10 minutes) is too short for a large test set on a big model."""
+    from datetime import timedelta
+
+    import torch.distributed as dist
+
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo", timeout=timedelta(minutes=minutes))
 
 
 def lr_at(step, cfg, total_steps):
@@ -183,9 +199,7 @@ def run(config_path):
     set_determinism(cfg["seed"], cfg["threads"])
     device = pick_device(cfg["device"])
     if world > 1:
-        import torch.distributed as dist
-
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        init_distributed(device, cfg["dist_timeout_minutes"])
         if device.type == "cuda":
             torch.cuda.set_device(device)
     main_rank = rank == 0
@@ -194,7 +208,7 @@ def run(config_path):
         if main_rank:
             emit(event, **fields)
 
-    lm = load_model(cfg["model"], cfg["model_config"], cfg["seed"])
+    lm = load_model(cfg["model"], cfg["model_config"], cfg["seed"], cfg["dtype"])
     max_length = cfg["max_length"] or lm.context
     if max_length > lm.context:
         raise ConfigError(f"max_length {max_length} is longer than the model's context ({lm.context})")

@@ -20,7 +20,17 @@ import type { Embedder, EmbedResult } from "../types.js";
  * `{"model", "input": [texts]}`, answering `{"data": [{"index", "embedding"}]}`): Text Embeddings
  * Inference, vLLM, Ollama, OpenAI, or many GPU replicas behind one load balancer.
  *
- * - Texts are sent in requests of `batchSize`, at most `concurrency` requests in flight per embedder.
+ * - Texts are sent in requests of `batchSize` (default 32: Text Embeddings Inference refuses more than its
+ *   `--max-client-batch-size`, default 32, router/src/main.rs:80-82), at most `concurrency` requests in flight
+ *   per embedder. A batch-size rejection (TEI: "batch size N > maximum allowed batch size M", HTTP 413 up to
+ *   1.8 and 422 since its validation errors became UNPROCESSABLE_ENTITY, router/src/http/server.rs:1898)
+ *   halves the batch for this and every later request, logged once.
+ * - Long inputs: TEI's OpenAI route truncates only when the server runs with `--auto-truncate` (its default
+ *   since 2026, router/src/main.rs:84-91; it reads no per-request option there, server.rs `openai_embed`).
+ *   When TEI refuses an input as too long ("`inputs` must have less than N tokens",
+ *   core/src/tokenization.rs:401) the embedder switches to TEI's own `POST /embed` route with
+ *   `truncate: true` (router/src/http/types.rs `EmbedRequest`), logged once. Neither route says which
+ *   inputs it cut, so `truncated` stays 0.
  * - 429, 408, 5xx, timeouts and network errors are retried up to `retries` times with exponential
  *   backoff (base `backoffMs`, doubled each attempt, with jitter, capped at 30 s); a `Retry-After`
  *   header on 429/503 sets the wait instead (capped at `maxRetryAfterMs`). Other 4xx fail at once.
@@ -42,7 +52,7 @@ export interface HttpEmbedderOptions {
   model?: string;
   /** Environment variable holding the API key (default INSTRUCT_ARRANGE_API_KEY; no key: no header). */
   apiKeyEnv?: string;
-  /** Texts per request (default 64). */
+  /** Texts per request (default 32, halved when the service refuses the batch size). */
   batchSize?: number;
   /** Requests in flight at once (default 4). */
   concurrency?: number;
@@ -65,7 +75,7 @@ export { retryAfterMs } from "../../core/http-client.js";
 
 export const HTTP_DEFAULTS = {
   apiKeyEnv: "INSTRUCT_ARRANGE_API_KEY",
-  batchSize: 64,
+  batchSize: 32,
   concurrency: 4,
   timeout: 60,
   retries: 5,
@@ -106,7 +116,7 @@ function fixForStatus(status: number, keyEnv: string, hasKey: boolean, model: st
       : `the service wants a key: export it in $${keyEnv} or name its variable with --api-key-env`;
   if (status === 404)
     return `check --endpoint (the embeddings URL must end in /v1/embeddings or /embeddings) and that --model ${model} is served there`;
-  if (status === 413) return "send fewer texts per request: lower --batch-size";
+  if (status === 413) return "send fewer texts per request: lower --batch-size, or shorten the texts";
   if (status === 429) return "the service is rate limiting: lower --concurrency or raise --retries";
   if (status >= 500)
     return "the service keeps failing: check its logs, lower --concurrency or --batch-size, or raise --retries";
@@ -170,6 +180,22 @@ function toVector(embedding: unknown, k: number): Float32Array {
   throw new Error(`item ${k} has no "embedding" array`);
 }
 
+/** The service refused the number of texts in one request. */
+class BatchTooLarge extends Error {}
+/** Text Embeddings Inference refused an input as longer than the model takes. */
+class InputTooLong extends Error {}
+
+const BATCH_REFUSED =
+  /batch size \d+ > maximum allowed batch size|batch size.*(too large|exceed)|too many inputs/i;
+const TEI_TOO_LONG = /must have less than \d+ (tokens|characters)/;
+
+/** TEI's native route beside an OpenAI-style embeddings URL (`…/v1/embeddings` -> `…/embed`). */
+function teiEmbedUrl(url: URL): URL {
+  const native = new URL(url);
+  native.pathname = url.pathname.replace(/(\/v1)?\/embeddings$/, "") + "/embed";
+  return native;
+}
+
 function writeNormalized(v: Float32Array, dst: Float32Array, at: number): void {
   let ss = 0;
   for (let d = 0; d < v.length; d++) ss += v[d]! * v[d]!;
@@ -192,7 +218,7 @@ export async function createHttpEmbedder(options: HttpEmbedderOptions): Promise<
     );
   const url = embeddingsUrl(options.endpoint);
   const model = options.model;
-  const batchSize = checkInt(options.batchSize ?? HTTP_DEFAULTS.batchSize, 1, "--batch-size", "64");
+  const batchSize = checkInt(options.batchSize ?? HTTP_DEFAULTS.batchSize, 1, "--batch-size", "32");
   const concurrency = checkInt(options.concurrency ?? HTTP_DEFAULTS.concurrency, 1, "--concurrency", "4");
   const retries = checkInt(options.retries ?? HTTP_DEFAULTS.retries, 0, "--retries", "5");
   const timeout = checkTimeout(options.timeout ?? HTTP_DEFAULTS.timeout, 60);
@@ -211,16 +237,36 @@ export async function createHttpEmbedder(options: HttpEmbedderOptions): Promise<
   const run = semaphore(concurrency);
   const progress = options.onProgress;
   let requests = 0;
+  /** Texts per request now: halved on each batch-size rejection. */
+  let batch = batchSize;
+  /** TEI refused a long input: use its native route, which truncates on request. */
+  let native = false;
+  const nativeUrl = teiEmbedUrl(url);
+  const warned = new Set<string>();
+  const warnOnce = (kind: string, message: string) => {
+    if (warned.has(kind)) return;
+    warned.add(kind);
+    progress?.({ stage: "embed:http", done: 0, unit: "texts", message: `warning: ${message}` });
+  };
 
   /** One attempt; resolves to the parsed JSON body or throws RequestFailure. */
-  function attempt(texts: string[]): Promise<unknown> {
-    const body: Record<string, unknown> = { model, input: texts };
+  async function attempt(texts: string[]): Promise<unknown> {
+    const useNative = native;
+    const body: Record<string, unknown> = useNative
+      ? { inputs: texts, truncate: true, normalize: false }
+      : { model, input: texts };
     if (dimensions !== undefined) body.dimensions = dimensions;
     requests++;
-    return requestJson({
+    const answer = await requestJson({
       method: "POST",
-      url,
+      url: useNative ? nativeUrl : url,
       body,
+      onStatus: (status, text, excerpt) => {
+        if (status >= 400 && status < 500 && BATCH_REFUSED.test(text) && texts.length > 1)
+          throw new BatchTooLarge(excerpt);
+        if (!useNative && (status === 413 || status === 422) && TEI_TOO_LONG.test(text))
+          throw new InputTooLong(excerpt);
+      },
       key,
       timeout,
       redact,
@@ -233,6 +279,10 @@ export async function createHttpEmbedder(options: HttpEmbedderOptions): Promise<
         status: (status) => fixForStatus(status, keyEnv, key !== undefined, model),
       },
     });
+    // TEI's /embed answers a bare list of vectors, in input order.
+    return useNative && Array.isArray(answer)
+      ? { data: answer.map((embedding, index) => ({ index, embedding })) }
+      : answer;
   }
 
   /** One request with retries; places the vectors through `out`. */
@@ -260,6 +310,14 @@ export async function createHttpEmbedder(options: HttpEmbedderOptions): Promise<
       );
     } catch (e) {
       if (e instanceof RequestFailure) throw requestError("embedder", display, model, retries, e.failure);
+      if (e instanceof InputTooLong && !native) {
+        native = true;
+        warnOnce(
+          "truncate",
+          `${display}: the service refused an input as too long (${e.message}); sending to ${nativeUrl.toString()} with truncate: true from now on`,
+        );
+        return request(texts, out, dims);
+      }
       throw e;
     }
     try {
@@ -303,17 +361,31 @@ export async function createHttpEmbedder(options: HttpEmbedderOptions): Promise<
       const vectors = new Float32Array(texts.length * dims);
       const send: number[] = [];
       for (let i = 0; i < texts.length; i++) if (texts[i]!.trim() !== "") send.push(i);
-      const jobs: Promise<number>[] = [];
-      for (let b = 0; b < send.length; b += batchSize) {
-        const where = send.slice(b, b + batchSize);
-        jobs.push(
-          request(
+      const chunk = async (where: number[]): Promise<void> => {
+        try {
+          await request(
             where.map((i) => texts[i]!),
             (k, v) => writeNormalized(v, vectors, where[k]! * dims),
             dims,
-          ),
-        );
-      }
+          );
+        } catch (e) {
+          if (!(e instanceof BatchTooLarge)) throw e;
+          const half = Math.max(1, Math.floor(where.length / 2));
+          if (half < batch) {
+            batch = half;
+            warnOnce(
+              "batch",
+              `${display}: the service refused ${where.length} texts per request (${e.message}); sending ${batch} per request from now on (pass --batch-size ${batch} to start there)`,
+            );
+          }
+          const parts: Promise<void>[] = [];
+          for (let b = 0; b < where.length; b += batch) parts.push(chunk(where.slice(b, b + batch)));
+          const settled = await Promise.allSettled(parts);
+          for (const s of settled) if (s.status === "rejected") throw s.reason;
+        }
+      };
+      const jobs: Promise<void>[] = [];
+      for (let b = 0; b < send.length; b += batch) jobs.push(chunk(send.slice(b, b + batch)));
       // Wait for all so no request outlives a failed call, then report the first failure.
       const settled = await Promise.allSettled(jobs);
       for (const s of settled) if (s.status === "rejected") throw s.reason;

@@ -21,24 +21,30 @@ import type { EvalBackend, EvalExample, ExampleScore } from "./types.js";
  * (vLLM: `POST /v1/completions` with `echo: true`, `logprobs: 1`), the path for models too large for one
  * machine.
  *
- * Scoring sends `prompt` = the template's prompt text + the answer (+ `eosText`), `max_tokens` =
- * `echoMaxTokens` (default 1: recent vLLM rejects 0; the generated entries at the end of each choice are
- * dropped) and reads `choices[i].logprobs.{tokens, token_logprobs, text_offset}`. Offsets are measured
- * from the end of the echoed text, so a BOS string the server puts in front ("<s>") does not shift them;
- * an echoed token is an answer token when it ends after the last character of the prompt, so a token
- * that straddles the boundary (" Paris" after "Assistant:") is scored as an answer token. The loss of
- * an answer token is minus its log-probability (nats).
+ * Tokens, not characters: every example is tokenized by the server (`POST /tokenize`, vLLM's
+ * `TokenizeCompletionRequest` {model, prompt, add_special_tokens}) twice, the prompt text alone and the
+ * prompt + answer (+ `eosText`), both with the tokenizer's special tokens (BOS). The answer starts at the
+ * prompt's token count (the length of the common prefix of the two, so a token the tokenizer merges across
+ * the boundary counts as an answer token), and the scoring request sends the token ids themselves
+ * (`prompt: [[ids...], ...]`), so the server scores exactly those tokens and the boundary never depends on
+ * `text_offset`. (vLLM builds `text_offset` by adding up the lengths of per-token decoded strings,
+ * `_create_completion_logprobs` in vllm/entrypoints/openai/completion/serving.py; a SentencePiece
+ * tokenizer's decode of one token drops its leading space, so character offsets drift left of the text.)
+ * `max_tokens` = `echoMaxTokens` (default 1; current vLLM also accepts 0 with echo, see
+ * `echo_without_generation` in vllm/entrypoints/openai/completion/protocol.py, older servers may not); the
+ * generated entries at the end of each choice are dropped. The loss of an answer token is minus its
+ * log-probability (nats).
  *
- * Truncation: the server tokenizes, so the prompt is cut from the left by characters at the start of
- * an echoed token: when an example is longer than `maxLength` tokens, the first excess prompt tokens
- * (those inside the text, not a BOS) are dropped and the shorter text is scored again (at most 6
- * rounds; the tokenization of the shorter text is checked each time). When the server answers 400 for
- * a context-length reason the remaining prompt is halved and retried. An example whose answer cannot
- * fit, or whose first answer token has no log-probability, is unfit.
+ * Truncation is on token ids: when an example is longer than `maxLength` tokens the first prompt tokens
+ * after the special prefix (the tokens of `tokenize("")`, e.g. BOS) are dropped, never the answer; an
+ * example whose prefix + answer cannot fit with one position before the answer is unfit. When the server
+ * still answers 400 for a context-length reason, half of the remaining prompt is dropped and the example
+ * is sent again (at most 6 rounds).
  *
  * Requests carry up to `batchSize` prompts; at most `concurrency` are in flight; 429, 408, 5xx, timeouts
- * and network errors are retried with exponential backoff (Retry-After honoured). The key is read from
- * the environment variable `apiKeyEnv` and never appears in messages.
+ * and network errors other than a refused connection are retried with exponential backoff (Retry-After
+ * honoured); a refused connection fails at once. The key is read from the environment variable
+ * `apiKeyEnv` and never appears in messages.
  */
 export interface OpenAIBackendOptions {
   endpoint: string;
@@ -75,8 +81,8 @@ export const OPENAI_DEFAULTS = {
 
 const MAX_ROUNDS = 6;
 
-/** The completions URL (and the models URL) for an endpoint as the user gave it. */
-export function completionsUrl(endpoint: string): { completions: URL; models: URL } {
+/** The completions URL, the models URL and the tokenize URL (vLLM serves it at the root) for an endpoint as the user gave it. */
+export function completionsUrl(endpoint: string): { completions: URL; models: URL; tokenize: URL } {
   const url = parseEndpoint(
     endpoint,
     OPENAI_DEFAULTS.apiKeyEnv,
@@ -92,7 +98,9 @@ export function completionsUrl(endpoint: string): { completions: URL; models: UR
   completions.pathname = `${base}/completions`;
   const models = new URL(url);
   models.pathname = `${base}/models`;
-  return { completions, models };
+  const tokenize = new URL(url);
+  tokenize.pathname = `${base.replace(/\/v1$/, "")}/tokenize`;
+  return { completions, models, tokenize };
 }
 
 function checkInt(value: number, min: number, option: string): number {
@@ -102,17 +110,17 @@ function checkInt(value: number, min: number, option: string): number {
 /** The server refused the request because a prompt is too long for its context (HTTP 400). */
 class TooLong extends Error {}
 
-/** Number of Unicode code points (Python's len, which vLLM's text_offset counts). */
-function cpLength(s: string): number {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
+/** Length of the common prefix of two id lists. */
+export function commonPrefix(a: readonly number[], b: readonly number[]): number {
+  const n = Math.min(a.length, b.length);
+  let k = 0;
+  while (k < n && a[k] === b[k]) k++;
+  return k;
 }
 
 interface Logprobs {
   tokens: string[];
   logprobs: (number | null)[];
-  offsets: number[];
 }
 
 function parseChoices(body: unknown, count: number): { text: string; logprobs: Logprobs | null }[] {
@@ -129,50 +137,47 @@ function parseChoices(body: unknown, count: number): { text: string; logprobs: L
     if (out[index as number] !== undefined) throw new Error(`index ${index} appears twice`);
     if (typeof choice?.text !== "string") throw new Error(`choice ${k} has no "text"`);
     let logprobs: Logprobs | null = null;
-    const lp = choice.logprobs as {
-      tokens?: unknown;
-      token_logprobs?: unknown;
-      text_offset?: unknown;
-    } | null;
+    const lp = choice.logprobs as { tokens?: unknown; token_logprobs?: unknown } | null;
     if (lp !== null && lp !== undefined) {
-      const { tokens, token_logprobs: tl, text_offset: to } = lp;
-      if (!Array.isArray(tokens) || !Array.isArray(tl) || !Array.isArray(to))
-        throw new Error(`choice ${k}: logprobs needs tokens, token_logprobs and text_offset`);
-      if (tl.length !== tokens.length || to.length !== tokens.length)
-        throw new Error(`choice ${k}: tokens, token_logprobs and text_offset differ in length`);
-      for (let j = 0; j < tokens.length; j++) {
-        if (typeof tokens[j] !== "string") throw new Error(`choice ${k}: token ${j} is not text`);
+      const { tokens, token_logprobs: tl } = lp;
+      if (!Array.isArray(tokens) || !Array.isArray(tl))
+        throw new Error(`choice ${k}: logprobs needs tokens and token_logprobs`);
+      if (tl.length !== tokens.length)
+        throw new Error(`choice ${k}: tokens and token_logprobs differ in length`);
+      for (let j = 0; j < tl.length; j++) {
         if (tl[j] !== null && (typeof tl[j] !== "number" || !Number.isFinite(tl[j]) || tl[j] > 1e-6))
           throw new Error(
             `choice ${k}: token_logprobs[${j}] = ${JSON.stringify(tl[j])} is not a log-probability`,
           );
-        if (!Number.isSafeInteger(to[j])) throw new Error(`choice ${k}: text_offset[${j}] is not an integer`);
       }
-      logprobs = { tokens: tokens as string[], logprobs: tl as (number | null)[], offsets: to as number[] };
+      logprobs = { tokens: tokens as string[], logprobs: tl as (number | null)[] };
     }
     out[index as number] = { text: choice.text, logprobs };
   });
   return out;
 }
 
+/** One example, tokenized by the server. */
+interface Tokenized {
+  /** Special tokens in front (BOS), kept when the prompt is cut. */
+  prefix: number;
+  /** Prompt token ids after the prefix. */
+  prompt: number[];
+  /** Answer (+ EOS text) token ids. */
+  answer: number[];
+  /** The prompt alone as the server tokenizes it (prefix included), for generation. */
+  promptIds: number[];
+  /** The ids the prefix consists of. */
+  prefixIds: number[];
+}
+
 /** Per example state across scoring rounds. */
 interface Pending {
   i: number;
-  /** Prompt text as code points. */
-  prompt: string[];
-  /** Code points cut from the left of the prompt. */
+  tok: Tokenized;
+  /** Prompt tokens cut from the left. */
   cut: number;
-  tail: string;
   result?: ExampleScore;
-  /** For generation: where each text token of the kept prompt starts (code points into prompt), BOS entries before the text. */
-  promptStarts?: number[];
-  bos?: number;
-  /** The cut came from a context-length refusal (a character estimate), not from echoed tokens. */
-  coarse: boolean;
-  /** Largest cut the server refused as too long (-1: none). */
-  refusedCut: number;
-  /** A scored result kept while a longer prompt is tried after a coarse cut. */
-  best?: { result: ExampleScore; promptStarts: number[]; bos: number; cut: number };
 }
 
 export async function createOpenAIBackend(
@@ -190,7 +195,7 @@ export async function createOpenAIBackend(
       "--model",
       "pass the model name the server serves (GET /v1/models lists them)",
     );
-  const { completions, models } = completionsUrl(options.endpoint);
+  const { completions, models, tokenize } = completionsUrl(options.endpoint);
   const model = options.model;
   const batchSize = checkInt(options.batchSize ?? OPENAI_DEFAULTS.batchSize, 1, "--batch-size");
   const concurrency = checkInt(options.concurrency ?? OPENAI_DEFAULTS.concurrency, 1, "--concurrency");
@@ -217,17 +222,19 @@ export async function createOpenAIBackend(
 
   const slot = semaphore(concurrency);
 
-  function fixFor(status: number): string {
+  function fixFor(status: number, url: URL): string {
     if (status === 401 || status === 403)
       return key !== undefined
         ? `check the API key in $${keyEnv} (or name another variable with --api-key-env)`
         : `the server wants a key: export it in $${keyEnv} or name its variable with --api-key-env`;
+    if (status === 404 && url === tokenize)
+      return "the server must offer POST /tokenize (vLLM does) so prompts can be sent and scored as token ids";
     if (status === 404)
       return `check --endpoint (a completions API at .../v1/completions) and that --model ${model} is served there`;
     if (status === 429) return "the server is rate limiting: lower --concurrency or raise --retries";
     if (status >= 500)
       return "the server keeps failing: check its logs, lower --concurrency or --batch-size, or raise --retries";
-    return `check that the server supports echo with logprobs (vLLM does) and --model ${model}; try a lower --batch-size`;
+    return `check that the server supports echo with logprobs and token-id prompts (vLLM does) and --model ${model}; try a lower --batch-size`;
   }
 
   function attempt(method: "GET" | "POST", url: URL, body?: unknown): Promise<unknown> {
@@ -244,7 +251,7 @@ export async function createOpenAIBackend(
         unreachable:
           "check that the server is running and reachable at --endpoint (e.g. vllm serve MODEL --port 8000)",
         notJson: "check that --endpoint is an OpenAI-compatible completions API",
-        status: fixFor,
+        status: (status) => fixFor(status, url),
       },
       onStatus: (status, text, excerpt) => {
         if (status === 400 && /context|too long|maximum.*length|max_model_len|exceed/i.test(text))
@@ -253,8 +260,9 @@ export async function createOpenAIBackend(
     });
   }
 
-  /** One request with retries; throws TooLong at once, ArrangeError after the retries. */
+  /** One request with retries; throws TooLong at once, ArrangeError after the retries. Messages name `url`. */
   async function request(method: "GET" | "POST", url: URL, body?: unknown): Promise<unknown> {
+    const where = url.toString();
     try {
       return await withRetries(
         {
@@ -266,14 +274,14 @@ export async function createOpenAIBackend(
               stage: "evaluate:openai",
               done: tryNo,
               unit: "retries",
-              message: `warning: ${display}: ${last.what}; retry ${tryNo} of ${retries} in ${(wait / 1000).toFixed(1)} s`,
+              message: `warning: ${where}: ${last.what}; retry ${tryNo} of ${retries} in ${(wait / 1000).toFixed(1)} s`,
             }),
         },
         () => slot(() => attempt(method, url, body)),
       );
     } catch (e) {
       if (e instanceof RequestFailure)
-        throw requestError("service", redactUrl(url), model, retries, e.failure);
+        throw requestError("service", redactUrl(where), model, retries, e.failure);
       throw e;
     }
   }
@@ -313,114 +321,86 @@ export async function createOpenAIBackend(
       `pass --max-length ${serverContext - echoMaxTokens} or less`,
     );
 
-  const state = new Map<number, Pending>();
+  /** The server's token ids of a text (special tokens included). */
+  async function tokenizeText(text: string): Promise<number[]> {
+    const body = (await request("POST", tokenize, { model, prompt: text, add_special_tokens: true })) as {
+      tokens?: unknown;
+    } | null;
+    const ids = body?.tokens;
+    if (!Array.isArray(ids) || !ids.every((t) => Number.isSafeInteger(t) && (t as number) >= 0))
+      throw new ArrangeError(
+        "usage",
+        `${tokenize.toString()}: the answer has no "tokens" list of token ids`,
+        {
+          option: "--endpoint",
+          fix: "the server's POST /tokenize must answer {tokens: [ids]} (vLLM's does)",
+        },
+      );
+    return ids as number[];
+  }
 
-  function tooLong(p: Pending): void {
-    if (p.best !== undefined) {
-      // A longer prompt tried after a coarse cut was refused: keep the result of the shorter one.
-      Object.assign(p, {
-        cut: p.best.cut,
-        promptStarts: p.best.promptStarts,
-        bos: p.best.bos,
-        result: p.best.result,
-      });
-      return;
+  let prefixIds: Promise<number[]> | undefined;
+  const tokenized = new Map<string, Promise<Tokenized>>();
+
+  /** Prompt and prompt + answer tokenized by the server; the boundary is the prompt's token count. */
+  function tokenizeExample(prompt: string, tail: string): Promise<Tokenized> {
+    const k = JSON.stringify([prompt, tail]);
+    let t = tokenized.get(k);
+    if (t === undefined) {
+      t = (async () => {
+        prefixIds ??= tokenizeText("");
+        const [pre, promptIds, fullIds] = await Promise.all([
+          prefixIds,
+          tokenizeText(prompt),
+          tail === "" ? Promise.resolve(null) : tokenizeText(prompt + tail),
+        ]);
+        const full = fullIds ?? promptIds;
+        const prefix = commonPrefix(pre, full) === pre.length ? pre.length : 0;
+        const boundary = Math.max(prefix, commonPrefix(promptIds, full));
+        return {
+          prefix,
+          prefixIds: full.slice(0, prefix),
+          prompt: full.slice(prefix, boundary),
+          answer: full.slice(boundary),
+          promptIds,
+        };
+      })();
+      tokenized.set(k, t);
     }
-    const left = p.prompt.length - p.cut;
-    if (left === 0) {
-      p.result = unfitScore(p);
-      return;
-    }
-    p.refusedCut = p.cut;
-    p.coarse = true;
-    // The server cannot take the text at all. With a known limit keep at most as many prompt characters as
-    // there is room for tokens (a token holds at least one character, so this nearly always fits; the
-    // prompt is grown back by the echoed tokens' own length afterwards); without one halve what is left.
-    const keep = maxLength === null ? Math.floor(left / 2) : Math.max(0, maxLength - 1 - cpLength(p.tail));
-    p.cut = Math.min(p.prompt.length, Math.max(p.cut + 1, p.prompt.length - keep));
+    return t;
   }
 
   function unfitScore(p: Pending): ExampleScore {
     return { task: "", lossSum: null, tokens: 0, unfit: true, truncated: p.cut > 0 };
   }
 
-  /** Read one echoed choice: a result, or a further cut for the next round. */
-  function analyze(p: Pending, lp: Logprobs | null): void {
-    if (lp === null) throw new Error("a choice has no logprobs (the server ignored echo/logprobs)");
-    const n = lp.tokens.length - echoMaxTokens;
-    const full = p.prompt.slice(p.cut).join("") + p.tail;
-    if (n < 1) throw new Error(`a choice echoes ${lp.tokens.length} tokens for a non-empty prompt`);
-    const end = n < lp.tokens.length ? lp.offsets[n]! : lp.offsets[n - 1]! + cpLength(lp.tokens[n - 1]!);
-    const shift = end - cpLength(full);
-    const boundary = end - cpLength(p.tail);
-    const ends = (j: number) => (j + 1 < n ? lp.offsets[j + 1]! : end);
-    let k = 0;
-    while (k < n && ends(k) <= boundary) k++;
-    const answerTokens = n - k;
-    const textStarts: number[] = [];
-    let bos = 0;
-    for (let j = 0; j < k; j++) {
-      if (lp.offsets[j]! >= shift) textStarts.push(p.cut + lp.offsets[j]! - shift);
-      else bos++;
+  /** The ids sent for an example, or null when it cannot fit. */
+  function idsOf(p: Pending): number[] | null {
+    const { prefixIds: pre, prompt, answer } = p.tok;
+    if (answer.length === 0) return null;
+    if (maxLength !== null) {
+      const room = maxLength - pre.length - answer.length;
+      if (room < 0 || (room === 0 && pre.length === 0)) return null;
+      p.cut = Math.max(p.cut, prompt.length - room);
     }
-    if (answerTokens === 0 || (maxLength !== null && answerTokens + 1 > maxLength)) {
-      p.result = unfitScore(p);
-      return;
-    }
-    if (maxLength !== null && n > maxLength) {
-      // Exact token-level cut: the first excess prompt tokens go.
-      const drop = n - maxLength;
-      const next = drop < textStarts.length ? textStarts[drop]! : p.prompt.length;
-      p.cut = Math.max(p.cut + 1, Math.min(next, p.prompt.length));
-      p.coarse = false;
-      return;
-    }
-    let sum = 0;
-    for (let j = k; j < n; j++) {
-      const lpj = lp.logprobs[j];
-      if (lpj === null || lpj === undefined) {
-        p.result = unfitScore(p);
-        return;
-      }
-      sum -= lpj;
-    }
-    const result: ExampleScore = {
-      task: "",
-      lossSum: sum,
-      tokens: answerTokens,
-      unfit: false,
-      truncated: p.cut > 0,
-    };
-    if (
-      p.coarse &&
-      maxLength !== null &&
-      n < maxLength &&
-      p.cut > p.refusedCut + 1 &&
-      textStarts.length > 0
-    ) {
-      // The character estimate cut too much: grow the prompt back by the room left, at the kept prompt's
-      // characters per token, then let the exact cut above trim it.
-      const perToken = (p.prompt.length - p.cut) / textStarts.length;
-      const grown = Math.max(p.refusedCut + 1, p.cut - Math.floor((maxLength - n) * perToken));
-      if (grown < p.cut) {
-        p.best = { result, promptStarts: textStarts, bos, cut: p.cut };
-        p.cut = grown;
-        p.coarse = false;
-        return;
-      }
-    }
-    p.promptStarts = textStarts;
-    p.bos = bos;
-    p.result = result;
+    if (p.cut > prompt.length) return null;
+    if (p.cut === prompt.length && pre.length === 0) return null;
+    return [...pre, ...prompt.slice(p.cut), ...answer];
   }
 
   async function scoreBatch(batch: Pending[]): Promise<void> {
-    const prompts = batch.map((p) => p.prompt.slice(p.cut).join("") + p.tail);
+    const sent: { p: Pending; ids: number[] }[] = [];
+    for (const p of batch) {
+      const ids = idsOf(p);
+      if (ids === null) p.result = unfitScore(p);
+      else sent.push({ p, ids });
+    }
+    if (sent.length === 0) return;
     let body: unknown;
     try {
       body = await request("POST", completions, {
         model,
-        prompt: prompts,
+        prompt: sent.map((s) => s.ids),
         echo: true,
         logprobs: 1,
         max_tokens: echoMaxTokens,
@@ -428,27 +408,57 @@ export async function createOpenAIBackend(
       });
     } catch (e) {
       if (!(e instanceof TooLong)) throw e;
-      if (batch.length > 1) {
-        await Promise.all(batch.map((p) => scoreBatch([p])));
+      if (sent.length > 1) {
+        await Promise.all(sent.map((s) => scoreBatch([s.p])));
         return;
       }
-      tooLong(batch[0]!);
+      // The server's context is smaller than we know: drop half of the prompt that is left.
+      const p = sent[0]!.p;
+      const left = p.tok.prompt.length - p.cut;
+      if (left === 0) p.result = unfitScore(p);
+      else p.cut += Math.max(1, Math.ceil(left / 2));
       return;
     }
     try {
-      const choices = parseChoices(body, batch.length);
-      for (let k = 0; k < batch.length; k++) analyze(batch[k]!, choices[k]!.logprobs);
+      const choices = parseChoices(body, sent.length);
+      for (let k = 0; k < sent.length; k++) {
+        const { p, ids } = sent[k]!;
+        const lp = choices[k]!.logprobs;
+        if (lp === null) throw new Error("a choice has no logprobs (the server ignored echo/logprobs)");
+        if (lp.logprobs.length < ids.length)
+          throw new Error(
+            `a choice echoes ${lp.logprobs.length} tokens for a prompt of ${ids.length} token ids`,
+          );
+        const start = ids.length - p.tok.answer.length;
+        let sum = 0;
+        let ok = true;
+        for (let j = start; j < ids.length; j++) {
+          const v = lp.logprobs[j];
+          if (v === null || v === undefined) ok = false;
+          else sum -= v;
+        }
+        p.result = ok
+          ? { task: "", lossSum: sum, tokens: p.tok.answer.length, unfit: false, truncated: p.cut > 0 }
+          : unfitScore(p);
+      }
     } catch (e) {
       throw new ArrangeError(
         "service",
-        `${display}: unusable answer for ${batch.length} prompts (model ${model}): ${redact(errorText(e))}`,
+        `${display}: unusable answer for ${sent.length} prompts (model ${model}): ${redact(errorText(e))}`,
         {
           option: "--endpoint",
-          fix: "the server must return prompt log-probabilities for echo: true with logprobs (vLLM's completions API does)",
+          fix: "the server must return prompt log-probabilities for echo: true with logprobs and token-id prompts (vLLM's completions API does)",
           cause: e,
         },
       );
     }
+  }
+
+  /** Every example tokenized by the server (requests bounded by the concurrency slot). */
+  async function tokenizeAll(examples: readonly EvalExample[], withAnswer: boolean): Promise<Tokenized[]> {
+    return Promise.all(
+      examples.map((x) => tokenizeExample(promptText(x.instruction), withAnswer ? x.answer + eosText : "")),
+    );
   }
 
   return {
@@ -461,15 +471,8 @@ export async function createOpenAIBackend(
     maxLength,
     scoresEos: eosText !== "",
     async score(examples: readonly EvalExample[], onProgress?: ProgressSink): Promise<ExampleScore[]> {
-      const all: Pending[] = examples.map((x, i) => ({
-        i,
-        prompt: Array.from(promptText(x.instruction)),
-        cut: 0,
-        tail: x.answer + eosText,
-        coarse: false,
-        refusedCut: -1,
-      }));
-      for (const p of all) state.set(p.i, p);
+      const toks = await tokenizeAll(examples, true);
+      const all: Pending[] = toks.map((tok, i) => ({ i, tok, cut: 0 }));
       let done = 0;
       for (let round = 0; round < MAX_ROUNDS; round++) {
         const pending = all.filter((p) => p.result === undefined);
@@ -487,35 +490,33 @@ export async function createOpenAIBackend(
         const settled = await Promise.allSettled(jobs);
         for (const s of settled) if (s.status === "rejected") throw s.reason;
       }
-      return all.map((p, i) => ({
-        ...(p.result ?? p.best?.result ?? unfitScore(p)),
-        task: examples[i]!.task,
-      }));
+      return all.map((p, i) => ({ ...(p.result ?? unfitScore(p)), task: examples[i]!.task }));
     },
     async generate(
       examples: readonly EvalExample[],
       maxNewTokens: number,
       onProgress?: ProgressSink,
     ): Promise<string[]> {
-      const items = examples.map((x, i) => {
-        const prompt = Array.from(promptText(x.instruction));
-        const s = state.get(i);
-        let cut = 0;
-        // Room for the new tokens: drop the first prompt tokens the scoring pass saw, when it saw them.
-        if (maxLength !== null && s?.promptStarts !== undefined && s.prompt.join("") === prompt.join("")) {
-          const tokens = (s.bos ?? 0) + s.promptStarts.length;
-          const drop = tokens + maxNewTokens - (maxLength + echoMaxTokens);
-          if (drop > 0) cut = drop < s.promptStarts.length ? s.promptStarts[drop]! : prompt.length;
-        }
-        return { prompt, cut, text: undefined as string | undefined };
-      });
+      const toks = await tokenizeAll(examples, false);
+      // Room for the new tokens: the prompt ids cut from the left (special prefix kept) to the context.
+      const items = toks.map((tok) => ({ tok, cut: 0, text: undefined as string | undefined }));
+      const context = maxLength === null ? null : maxLength + echoMaxTokens;
+      const idsOf = (it: (typeof items)[number]): number[] | null => {
+        const { prefixIds: pre, prompt } = it.tok;
+        if (context !== null)
+          it.cut = Math.max(it.cut, pre.length + prompt.length - Math.max(1, context - maxNewTokens));
+        if (it.cut > prompt.length || (it.cut === prompt.length && pre.length === 0)) return null;
+        return [...pre, ...prompt.slice(it.cut)];
+      };
       let done = 0;
       const one = async (batch: typeof items): Promise<void> => {
         for (let round = 0; round < MAX_ROUNDS * 2; round++) {
+          const ids = batch.map(idsOf);
+          if (ids.some((x) => x === null)) break;
           try {
             const body = await request("POST", completions, {
               model,
-              prompt: batch.map((it) => it.prompt.slice(it.cut).join("")),
+              prompt: ids,
               max_tokens: maxNewTokens,
               temperature: 0,
             });
@@ -543,7 +544,7 @@ export async function createOpenAIBackend(
               return;
             }
             const it = batch[0]!;
-            const left = it.prompt.length - it.cut;
+            const left = it.tok.prompt.length - it.cut;
             if (left === 0) break;
             it.cut += Math.max(1, Math.ceil(left / 2));
           }
@@ -566,6 +567,7 @@ export async function createOpenAIBackend(
     details() {
       return {
         endpoint: display,
+        tokenize: tokenize.toString(),
         serverContext,
         eosText,
         echoMaxTokens,
