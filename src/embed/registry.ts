@@ -68,6 +68,8 @@ const BACKENDS: readonly BackendEntry[] = [
           maxTokens: o.maxTokens ?? 256,
           tokenBudget: o.tokenBudget,
           quantized: o.quantized,
+          threads: o.threads,
+          device: o.device,
           onProgress: o.onProgress,
         });
     },
@@ -88,6 +90,8 @@ const BACKENDS: readonly BackendEntry[] = [
           maxTokens: o.maxTokens,
           tokenBudget: o.tokenBudget,
           quantized: o.quantized,
+          threads: o.threads,
+          device: o.device,
           onProgress: o.onProgress,
         });
     },

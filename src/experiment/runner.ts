@@ -35,6 +35,8 @@ export interface ExperimentOptions {
   measure?: Measure;
   embedder?: string;
   ngramDims?: number;
+  /** use-lite: embedding worker threads of the arrangements (default: the cores available). */
+  embedThreads?: number;
   /** M of `budget: "M"` arms (default: the spec's, else half the training rows). */
   budget?: number;
   /** Groups of rounds of `rounds: { group }` arms (default: the spec's, else 3). */
@@ -365,6 +367,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     test: testPath,
     embedder,
     ngramDims: options.ngramDims,
+    threads: options.embedThreads,
   };
   const armError = (arm: ArmSpec, e: unknown): unknown => {
     if (e instanceof ArrangeError && e.code === "usage")

@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { basename, dirname, extname, join } from "node:path";
-import { arrangeEmbeddings } from "../arrange/index.js";
+import { arrangeEmbeddings, arrangeSchedule, needsVectors } from "../arrange/index.js";
 import type { ArrangeAlgoResult } from "../arrange/types.js";
 import { usageError } from "../core/errors.js";
 import { noProgress, type ProgressSink } from "../core/progress.js";
@@ -9,6 +9,7 @@ import { MEASURES, STRATEGIES } from "../core/types.js";
 import { readDataset } from "../data/read.js";
 import type { Dataset } from "../data/types.js";
 import { writeArranged } from "../data/write.js";
+import type { EmbedDevice } from "../embed/types.js";
 import { createGemm } from "../linalg/index.js";
 import { VERSION } from "../version.js";
 import { type EmbedderInfo, embedSets, type NpySummary } from "./embed-sets.js";
@@ -52,6 +53,10 @@ export interface ArrangeOptions extends EmbeddingServiceOptions {
   tokenBudget?: number;
   /** minilm / hf:<id>: the 8-bit model. */
   quantized?: boolean;
+  /** use-lite: worker threads; minilm / hf:<id>: onnxruntime CPU threads (default: the cores available). */
+  threads?: number;
+  /** minilm / hf:<id>: "cpu" (default) or "cuda". */
+  device?: EmbedDevice;
   /** Precomputed embeddings (.npy, float32, row i = input row i). */
   trainEmbeddings?: string;
   testEmbeddings?: string;
@@ -76,8 +81,9 @@ export interface MetadataRow {
   round?: number;
   value?: number;
   picked_by?: number;
-  nearest_test: number;
-  nearest_distance: number;
+  /** Absent when the strategy needed no embeddings (random, round-robin, cluster) and none were given. */
+  nearest_test?: number;
+  nearest_distance?: number;
   /** --select diverse: the row's 0-based position in the greedy selection order. */
   selected?: number;
 }
@@ -87,8 +93,15 @@ export interface ArrangeRun {
   order: number[];
   metadata: MetadataRow[];
   manifest: Manifest;
-  result: ArrangeAlgoResult;
+  /** Without embeddings (see `needsVectors`), the result has no nearest test rows. */
+  result: ArrangeAlgoResult | VectorlessResult;
 }
+
+/** The result of a strategy that needed no embeddings: the order only. */
+export type VectorlessResult = Omit<ArrangeAlgoResult, "nearestTest" | "nearestDistance"> & {
+  nearestTest?: undefined;
+  nearestDistance?: undefined;
+};
 
 export interface Manifest {
   tool: string;
@@ -239,6 +252,8 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
   const strategy = options.strategy ?? DEFAULTS.strategy;
   const seed = options.seed ?? DEFAULTS.seed;
   const precomputed = options.trainEmbeddings !== undefined && options.testEmbeddings !== undefined;
+  // random, round-robin and cluster order rows by task alone: nothing is embedded unless vectors are given.
+  const vectorless = !precomputed && !needsVectors({ strategy, select: options.select });
   const timings: Record<string, number> = {};
   const tick = (name: string, t0: number) => {
     timings[name] = round6((performance.now() - t0) / 1000);
@@ -254,7 +269,7 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
     template: options.template,
     taskField: options.taskField,
     skipInvalid: options.skipInvalid,
-    texts: !precomputed,
+    texts: !precomputed && !vectorless,
     onProgress: progress,
   };
   const train = await readDataset(options.train, { ...readOpts, label: "train" });
@@ -270,12 +285,6 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
     );
   }
 
-  t0 = performance.now();
-  const embedded = await embedSets(train, test, { ...options, onProgress: progress });
-  tick(precomputed ? "load-embeddings" : "embed", t0);
-  const { train: trainM, test: testM, truncated, npy } = embedded;
-  const embedderInfo = embedded.embedder;
-
   // The strategy's options, passed to the algorithm and recorded in the manifest as given.
   const strategyOptions = {
     strategy,
@@ -289,17 +298,35 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
     diversityWeight: options.diversityWeight,
     seed,
   };
-  const gemm = await createGemm({ engine: options.engine ?? "ort" });
-  let result: ArrangeAlgoResult;
-  try {
-    result = await arrangeEmbeddings(trainM, testM, train.tasks, {
-      ...strategyOptions,
-      gemm,
-      onProgress: progress,
-      memoryLimitBytes: options.memoryLimitGiB === undefined ? undefined : options.memoryLimitGiB * 2 ** 30,
-    });
-  } finally {
-    await gemm.dispose();
+  let result: ArrangeAlgoResult | VectorlessResult;
+  let embedderInfo: EmbedderInfo;
+  let truncated = { train: 0, test: 0 };
+  let npy: { train: NpySummary; test: NpySummary } | undefined;
+  let engine = "none";
+  if (vectorless) {
+    const why = `--strategy ${strategy} orders rows by task alone: nothing embedded, so the metadata has no nearest_test/nearest_distance`;
+    progress({ stage: "embed", done: 1, unit: "sets", message: why });
+    embedderInfo = { id: "none", dims: 0, reason: why };
+    result = arrangeSchedule(train.count, train.tasks, strategyOptions);
+  } else {
+    t0 = performance.now();
+    const embedded = await embedSets(train, test, { ...options, onProgress: progress });
+    tick(precomputed ? "load-embeddings" : "embed", t0);
+    const { train: trainM, test: testM } = embedded;
+    ({ truncated, npy } = embedded);
+    embedderInfo = embedded.embedder;
+    const gemm = await createGemm({ engine: options.engine ?? "ort" });
+    engine = gemm.name;
+    try {
+      result = await arrangeEmbeddings(trainM, testM, train.tasks, {
+        ...strategyOptions,
+        gemm,
+        onProgress: progress,
+        memoryLimitBytes: options.memoryLimitGiB === undefined ? undefined : options.memoryLimitGiB * 2 ** 30,
+      });
+    } finally {
+      await gemm.dispose();
+    }
   }
   for (const [k, v] of Object.entries(result.timings)) timings[`arrange:${k}`] = round6(v);
   for (const w of result.warnings ?? [])
@@ -318,8 +345,8 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
       round: result.round?.[k],
       value: result.value?.[k],
       picked_by: result.pickedBy === undefined ? undefined : test.refs.ordinal[result.pickedBy[k]!]!,
-      nearest_test: test.refs.ordinal[result.nearestTest[k]!]!,
-      nearest_distance: result.nearestDistance[k]!,
+      nearest_test: result.nearestTest === undefined ? undefined : test.refs.ordinal[result.nearestTest[k]!]!,
+      nearest_distance: result.nearestDistance?.[k],
       selected: result.selected?.[k],
     };
     metadata.push(row);
@@ -344,7 +371,7 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
       testEmbeddings: npy?.test,
     },
     embedder: embedderInfo,
-    engine: gemm.name,
+    engine,
     outputs: { out: options.out, metadata: options.metadata },
     counts: {
       train: {
