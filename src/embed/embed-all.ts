@@ -131,9 +131,9 @@ export async function embedAll(
       );
       if (estimate.seconds > ESTIMATE_MIN_SECONDS)
         progress?.({
+          // No total: a progress bar is not drawn for it; the line is printed above the embedding bar.
           stage: "embed:estimate",
           done: done + batch.length,
-          total: texts.length,
           unit: "texts",
           message: describeEstimate(estimate, embedder.id),
           estimate: { ...estimate, set: options.label ?? "texts", embedder: embedder.id },

@@ -42,5 +42,10 @@ describe("--quantized on the random BERT fixture", () => {
       expect(dot).toBeGreaterThan(0.98);
     }
     expect(differs).toBe(true);
+    // The backend reports what the estimate needs: its token limit, tokens read, characters they cover.
+    const r = await q8.embed(["the cat sat", "market"]);
+    expect(q8.maxTokens).toBe(256);
+    expect(r.tokens).toBe(5 + 3);
+    expect(r.tokenChars).toBe("the cat sat".length + "market".length);
   });
 });

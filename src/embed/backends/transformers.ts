@@ -196,6 +196,8 @@ export interface Tokenized {
   truncated: number;
   /** 1 for each text that was cut. */
   truncatedMask: Uint8Array;
+  /** Characters the kept word pieces cover (of a cut text, its length × the share of pieces kept). */
+  coveredChars: number;
 }
 
 /**
@@ -217,9 +219,11 @@ export function truncatingEncoder(
     );
   return (texts) => {
     let truncated = 0;
+    let coveredChars = 0;
     const truncatedMask = new Uint8Array(texts.length);
     const ids = texts.map((text, t) => {
       const pieces = tokenizer.encode(text, { add_special_tokens: false });
+      coveredChars += pieces.length > room ? (text.length * room) / pieces.length : text.length;
       if (pieces.length > room) {
         truncated++;
         truncatedMask[t] = 1;
@@ -231,7 +235,7 @@ export function truncatingEncoder(
       row.set(special.suffix, special.prefix.length + n);
       return row;
     });
-    return { ids, truncated, truncatedMask };
+    return { ids, truncated, truncatedMask, coveredChars };
   };
 }
 
@@ -485,11 +489,20 @@ async function start(
     dims,
     normalized: true,
     preferredBatchSize: TRANSFORMERS_BATCH_TEXTS,
+    maxTokens,
     async embed(texts: string[]): Promise<EmbedResult> {
       if (texts.length === 0) return { vectors: new Float32Array(0), truncated: 0 };
       const tok = tokenize(texts);
       const vectors = await withConsoleOnStderr(() => embedTokenized(tok, dims));
-      return { vectors, truncated: tok.truncated, truncatedMask: tok.truncatedMask };
+      let tokens = 0;
+      for (const row of tok.ids) tokens += row.length;
+      return {
+        vectors,
+        truncated: tok.truncated,
+        truncatedMask: tok.truncatedMask,
+        tokens,
+        tokenChars: Math.round(tok.coveredChars),
+      };
     },
     async dispose(): Promise<void> {
       await model.dispose();
