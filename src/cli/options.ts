@@ -34,7 +34,7 @@ export function numberOption(flag: string, example: string) {
 export function embedThreadsOption(flag: "--threads" | "--embed-threads" = "--threads"): Option {
   return new Option(
     `${flag} <n>`,
-    "use-lite: worker threads, each with its own model (~350 MiB each); minilm, hf: onnxruntime CPU threads (default: the cores available, os.availableParallelism())",
+    "use-lite: worker threads, each with its own model (about 300 MiB each); minilm, hf: onnxruntime CPU threads (default: the cores available, os.availableParallelism())",
   ).argParser(intOption(flag, 1, 2));
 }
 
