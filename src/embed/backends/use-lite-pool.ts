@@ -95,7 +95,7 @@ class Thread {
   constructor(script: string, settings: WorkerSettings) {
     // The thread's stdout goes to stderr: nothing a backend prints may land in the command's output.
     this.worker = new Worker(script, { workerData: settings, stdout: true });
-    this.worker.stdout.pipe(process.stderr);
+    this.worker.stdout.pipe(process.stderr, { end: false });
     this.worker.on("message", (reply: WorkerReply) => {
       const p = this.pending.get(reply.id);
       this.pending.delete(reply.id);
