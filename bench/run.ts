@@ -1,7 +1,7 @@
 /**
  * All benchmarks, each in its own process (so timings and peak memory are its own):
  *
- *   node dist/bench/run.js [part ...]     parts: gemm, euclidean, tma, arrange-1m, e2e, analyze, embed-cache, diversity, embed, train (default: all)
+ *   node dist/bench/run.js [part ...]     parts: gemm, euclidean, tma, arrange-1m, e2e, analyze, embed-cache, diversity, embed, use-lite-threads, quantized, train (default: all)
  *
  * Arguments after `--` go to every part, e.g. `node dist/bench/run.js tma -- --n 20000`.
  */
@@ -19,6 +19,8 @@ const PARTS = [
   "embed-cache",
   "diversity",
   "embed",
+  "use-lite-threads",
+  "quantized",
   "train",
 ] as const;
 

@@ -32,6 +32,10 @@ export interface AnalyzeOptions extends EmbeddingServiceOptions {
   tokenBudget?: number;
   /** minilm / hf:<id>: the 8-bit model. */
   quantized?: boolean;
+  /** use-lite: worker threads; minilm / hf:<id>: onnxruntime CPU threads (default: the cores available). */
+  threads?: number;
+  /** minilm / hf:<id>: "cpu" (default) or "cuda". */
+  device?: "cpu" | "cuda";
   /** Precomputed embeddings (.npy, float32, row i = input row i). */
   trainEmbeddings?: string;
   testEmbeddings?: string;

@@ -1,4 +1,5 @@
 export { arrangeEmbeddings } from "./arrange-embeddings.js";
+export { arrangeSchedule, needsVectors, type ScheduleResult } from "./arrange-schedule.js";
 export { checkBudget, selectPositions } from "./budget.js";
 export { arrangeCluster } from "./cluster.js";
 export { arrangeSequence, type NearestFirstSequence } from "./nearest-first.js";

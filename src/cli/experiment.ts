@@ -12,7 +12,7 @@ import {
   runExperiment,
 } from "../experiment/index.js";
 import { onlyIfCommand } from "./experiment-onlyif.js";
-import { intOption, overlapOptions, similarityOption } from "./options.js";
+import { embedThreadsOption, intOption, overlapOptions, similarityOption } from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
 import { addTrainingOptions, type TrainingFlags, trainingOptions } from "./train.js";
 
@@ -28,6 +28,7 @@ interface RunFlags extends TrainingFlags {
   measure: Measure;
   embedder: string;
   ngramDims?: number;
+  embedThreads?: number;
   budget?: number;
   roundGroups?: number;
   withinRound?: WithinRound;
@@ -127,6 +128,7 @@ function runCommand(): Command {
       "ngram: hashed feature dimensions (default 1024)",
       intOption("--ngram-dims", 16, 16),
     )
+    .addOption(embedThreadsOption("--embed-threads"))
     .option(
       "--budget <M>",
       'budget M of arms with budget "M" (fig14; default: the spec\'s, else half the training rows)',
@@ -172,6 +174,7 @@ function runCommand(): Command {
           measure: flags.measure,
           embedder: flags.embedder,
           ngramDims: flags.ngramDims,
+          embedThreads: flags.embedThreads,
           budget: flags.budget,
           roundGroups: flags.roundGroups,
           withinRound: flags.withinRound,

@@ -1,6 +1,7 @@
 import { Option } from "commander";
 import { usageError } from "../core/errors.js";
 import { checkEmbedderName, EMBEDDERS, MINILM_MODEL } from "../embed/index.js";
+import { EMBED_DEVICES } from "../embed/types.js";
 
 /** Parser for an integer flag >= min; a bad value is a usage error whose fix shows `example`. */
 export function intOption(flag: string, min: number, example = Math.max(min, 1)) {
@@ -28,11 +29,22 @@ export function numberOption(flag: string, example: string) {
 }
 
 /**
+ * The embedder's thread count. `experiment` names it `--embed-threads`, as its `--threads` are the trainer's.
+ */
+export function embedThreadsOption(flag: "--threads" | "--embed-threads" = "--threads"): Option {
+  return new Option(
+    `${flag} <n>`,
+    "use-lite: worker threads, each with its own model (about 300 MiB each); minilm, hf: onnxruntime CPU threads (default: the cores available, os.availableParallelism())",
+  ).argParser(intOption(flag, 1, 2));
+}
+
+/**
  * The embedding flags shared by commands that embed a training and a test set. `batchFlag` names the
  * embedding batch size (`analyze` keeps `--batch-size` for training steps).
  */
 export function embeddingOptions(batchFlag: "--batch-size" | "--embed-batch-size"): Option[] {
   return [
+    embedThreadsOption(),
     new Option("--embedder <name>", `embedding backend: ${EMBEDDERS.join(", ")}`)
       .argParser(checkEmbedderName)
       .default("use-lite"),
@@ -52,6 +64,10 @@ export function embeddingOptions(batchFlag: "--batch-size" | "--embed-batch-size
       "minilm, hf: largest padded batch in tokens (texts × longest text; default 2048)",
     ).argParser(intOption("--token-budget", 1, 2048)),
     new Option("--quantized", "minilm, hf: use the 8-bit model (onnx/model_quantized.onnx)"),
+    new Option(
+      "--device <name>",
+      "minilm, hf: cpu (default) or cuda (onnxruntime-node's CUDA execution provider, where it is installed)",
+    ).choices(EMBED_DEVICES),
     new Option(
       `${batchFlag} <n>`,
       "texts per embedding batch (default 64; minilm, hf: 256; http: 32, halved when the service refuses it)",

@@ -12,6 +12,16 @@ export interface ProgressEvent {
   unit: string;
   /** Free-form note (e.g. the detected layout of a file). */
   message?: string;
+  /** stage "embed:estimate": the embedding run's size and estimated time (--log-json carries it). */
+  estimate?: {
+    set: string;
+    embedder: string;
+    texts: number;
+    tokens: number;
+    seconds: number;
+    concurrency: number;
+    tokensPerSecond: number;
+  };
 }
 
 export type ProgressSink = (event: ProgressEvent) => void;

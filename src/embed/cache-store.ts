@@ -12,7 +12,10 @@ import { ArrangeError } from "../core/errors.js";
 export interface KeyValueStore {
   /** Values of `keys` (undefined where absent), read from one snapshot. */
   getMany(keys: readonly Buffer[]): (Buffer | undefined)[];
-  /** Write all entries in one transaction; resolves once it is committed. */
+  /**
+   * Write all entries in one transaction; resolves once it is committed. The commit starts on the next turn
+   * of the event loop and then proceeds on LMDB's own write thread.
+   */
   putAll(entries: readonly (readonly [Buffer, Buffer])[]): Promise<void>;
   close(): Promise<void>;
 }
@@ -67,7 +70,10 @@ export async function openStore(cacheDir: string): Promise<KeyValueStore> {
     async putAll(entries) {
       if (entries.length === 0) return;
       try {
-        await db.transaction(() => {
+        // batch, not transaction: an async transaction's callback runs only when this thread is idle, so a
+        // backend computing on this thread would hold it back; batched puts go to LMDB's write thread as they
+        // are, and commit there (in one transaction) while this thread computes.
+        await db.batch(() => {
           for (const [k, v] of entries) db.put(k, v);
         });
       } catch (cause) {

@@ -183,6 +183,8 @@ function cached(inner: Embedder, store: KeyValueStore, dir: string, writes: Pend
       } else missing.push(i);
     }
     hits += texts.length - missing.length;
+    let tokens: number | undefined;
+    let tokenChars: number | undefined;
     if (missing.length > 0) {
       const r = await inner.embed(missing.map((i) => texts[i]!));
       const flags = r.truncatedMask ?? (await truncationFlags(inner, missing, texts, r.truncated));
@@ -200,8 +202,14 @@ function cached(inner: Embedder, store: KeyValueStore, dir: string, writes: Pend
       }
       writes.add(store.putAll(entries));
       misses += missing.length;
+      tokens = r.tokens;
+      tokenChars = r.tokenChars;
+      // Let the event loop start the commit now: a backend that computes on this thread without yielding
+      // (promises that resolve at once) would otherwise hold every commit back until the run ends, and a
+      // killed run would keep nothing. Once started, LMDB commits on its own thread.
+      await new Promise<void>((done) => setImmediate(done));
     }
-    return { vectors, truncated };
+    return { vectors, truncated, tokens, tokenChars };
   };
   const wrapped: CachedEmbedder = Object.create(inner, {
     embed: { value: embed },

@@ -14,12 +14,71 @@ export interface EmbedAllOptions {
    * that pad a batch to its longest text (use-lite) waste less work. Rows still come back in input order.
    */
   sortByLength?: boolean;
+  /** Seconds since some fixed point (default: performance.now() / 1000); tests pass their own clock. */
+  clock?: () => number;
 }
+
+/** The estimate `embedAll` gives after the first batch of a run that looks longer than a minute. */
+export interface EmbedEstimate {
+  texts: number;
+  /** Tokens the model will read, from the first batch's tokens per character (capped at the token limit). */
+  tokens: number;
+  /** Estimated seconds for the whole run at the first batch's speed. */
+  seconds: number;
+  /** Batches in flight at once (threads of a pool, requests of a service). */
+  concurrency: number;
+  /** Tokens per second of the first batch, times the concurrency. */
+  tokensPerSecond: number;
+}
+
+/** Runs shorter than this get no estimate line. */
+export const ESTIMATE_MIN_SECONDS = 60;
+/** Runs longer than this also get the faster choices. */
+export const ESTIMATE_SUGGEST_SECONDS = 600;
 
 export interface EmbedAllResult {
   matrix: Matrix;
   /** Texts the backend truncated to its input limit. */
   truncated: number;
+  /** The time estimate made after the first batch, when the backend reported its tokens. */
+  estimate?: EmbedEstimate;
+}
+
+function minutes(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+/**
+ * The estimate from the first computed batch: its tokens per second (times the batches in flight) over the
+ * tokens of all texts, those of the unread ones taken from the batch's tokens per character (capped at the
+ * backend's token limit). Texts the cache already holds count as work too, so with a warm cache it is high.
+ */
+export function estimateRun(
+  texts: readonly string[],
+  first: { tokens: number; tokenChars: number; seconds: number },
+  maxTokens: number | undefined,
+  concurrency: number,
+): EmbedEstimate {
+  const perChar = first.tokenChars > 0 ? first.tokens / first.tokenChars : 0.25;
+  const cap = maxTokens ?? Number.POSITIVE_INFINITY;
+  let tokens = 0;
+  for (const t of texts) tokens += Math.min(cap, Math.max(1, Math.ceil(t.length * perChar)));
+  const tokensPerSecond = (first.tokens / Math.max(first.seconds, 1e-6)) * concurrency;
+  return { texts: texts.length, tokens, seconds: tokens / tokensPerSecond, concurrency, tokensPerSecond };
+}
+
+/** The line(s) a user reads about an estimate; the second names the faster choices. */
+export function describeEstimate(e: EmbedEstimate, embedderId: string): string {
+  const head =
+    `embedding ${e.texts} texts, about ${e.tokens} tokens, with ${embedderId}: about ${minutes(e.seconds)} ` +
+    `(first batch: ${Math.round(e.tokensPerSecond)} tokens/s on ${e.concurrency} ${e.concurrency === 1 ? "thread" : "threads"})`;
+  if (e.seconds <= ESTIMATE_SUGGEST_SECONDS) return head;
+  return (
+    `${head}\nfaster: --embedder ngram (lexical, seconds), --embedder http --endpoint URL (an embedding service on a GPU), ` +
+    `precomputed .npy (instruct-arrange embed once, then --train-embeddings/--test-embeddings), or --threads N on more cores`
+  );
 }
 
 export const DEFAULT_BATCH_SIZE = 64;
@@ -45,6 +104,11 @@ export async function embedAll(
     );
   const dims = embedder.dims;
   const stage = `embed:${options.label ?? "texts"}`;
+  const clock = options.clock ?? (() => performance.now() / 1000);
+  const inFlight = Math.max(1, Math.min(embedder.concurrency ?? 1, Math.ceil(texts.length / batchSize)));
+  // Load the model first (in every thread that will run), so the first batch's time is all embedding.
+  if (texts.length > 0) await embedder.warmUp?.(inFlight);
+  let estimate: EmbedEstimate | undefined;
   const progress = options.onProgress;
   const data = new Float32Array(texts.length * dims);
   let truncated = 0;
@@ -55,7 +119,26 @@ export async function embedAll(
     const end = Math.min(texts.length, start + batchSize);
     const batch: string[] = [];
     for (let k = start; k < end; k++) batch.push(texts[order === undefined ? k : order[k]!]!);
+    const began = clock();
     const result = await embedder.embed(batch);
+    const seconds = clock() - began;
+    if (estimate === undefined && result.tokens !== undefined && result.tokens > 0) {
+      estimate = estimateRun(
+        texts,
+        { tokens: result.tokens, tokenChars: result.tokenChars ?? 0, seconds },
+        embedder.maxTokens,
+        inFlight,
+      );
+      if (estimate.seconds > ESTIMATE_MIN_SECONDS)
+        progress?.({
+          // No total: a progress bar is not drawn for it; the line is printed above the embedding bar.
+          stage: "embed:estimate",
+          done: done + batch.length,
+          unit: "texts",
+          message: describeEstimate(estimate, embedder.id),
+          estimate: { ...estimate, set: options.label ?? "texts", embedder: embedder.id },
+        });
+    }
     if (result.vectors.length !== batch.length * dims)
       throw new ArrangeError(
         "internal",
@@ -84,7 +167,6 @@ export async function embedAll(
       }
     }
   };
-  const workers = Math.max(1, Math.min(embedder.concurrency ?? 1, Math.ceil(texts.length / batchSize)));
-  await Promise.all(Array.from({ length: workers }, worker));
-  return { matrix: { data, rows: texts.length, cols: dims }, truncated };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  return { matrix: { data, rows: texts.length, cols: dims }, truncated, estimate };
 }

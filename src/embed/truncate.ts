@@ -12,6 +12,8 @@ export interface TokenPrefix {
   ids: number[];
   /** True when the text had more than `maxTokens` tokens. */
   truncated: boolean;
+  /** Characters of `text` the kept tokens cover (all of it when the text fits; up to the cut otherwise). */
+  chars: number;
 }
 
 /**
@@ -34,13 +36,13 @@ export function encodeWords(
     if (to > from) {
       const piece = encodeWord(text.slice(from, to));
       for (const id of piece) {
-        if (ids.length === maxTokens) return { ids, truncated: true };
+        if (ids.length === maxTokens) return { ids, truncated: true, chars: from };
         ids.push(id);
       }
     }
     from = to + 1;
   }
-  return { ids, truncated: false };
+  return { ids, truncated: false, chars: text.length };
 }
 
 /** Memoize a word encoder; the cache is emptied when it reaches `maxEntries` words. */

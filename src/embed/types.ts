@@ -7,6 +7,10 @@ export interface EmbedResult {
   truncated: number;
   /** Optional: 1 for each text that was truncated (caches record it per text). */
   truncatedMask?: Uint8Array;
+  /** Optional: tokens the model read for this batch (after truncation), for the time estimate. */
+  tokens?: number;
+  /** Optional: characters of input those tokens cover (a truncated text counts up to its cut). */
+  tokenChars?: number;
 }
 
 /**
@@ -36,9 +40,20 @@ export interface Embedder {
   dispose?(): Promise<void>;
   /** How many `embed` calls the backend serves at once (default 1); `embedAll` keeps that many batches in flight. */
   readonly concurrency?: number;
+  /** Tokens kept of each text, when the backend truncates (for the time estimate). */
+  readonly maxTokens?: number;
+  /**
+   * Optional: load the model now (for a pool, in as many threads as `batches` batches can use), so the first
+   * batch's time, which the estimate comes from, does not include loading.
+   */
+  warmUp?(batches?: number): Promise<void>;
 }
 
 export interface EmbedderOptions {
+  /** use-lite: worker threads, each with its own model (default: os.availableParallelism()). */
+  threads?: number;
+  /** minilm / hf:<id>: "cpu" (default) or "cuda" (onnxruntime-node's CUDA execution provider). */
+  device?: EmbedDevice;
   /** ngram: number of hashed feature dimensions (default 1024). */
   ngramDims?: number;
   /** use-lite, minilm, hf:<id>: truncate texts to this many tokens (default 256; hf: the model's own limit). */
@@ -55,6 +70,9 @@ export interface EmbedderOptions {
   /** http: the service and how to call it (see backends/http.ts). */
   http?: HttpOptions;
 }
+
+export const EMBED_DEVICES = ["cpu", "cuda"] as const;
+export type EmbedDevice = (typeof EMBED_DEVICES)[number];
 
 /** Options of the `http` backend (the service URL, model, key variable, request limits). */
 export interface HttpOptions {

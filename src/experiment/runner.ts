@@ -37,6 +37,8 @@ export interface ExperimentOptions {
   measure?: Measure;
   embedder?: string;
   ngramDims?: number;
+  /** use-lite: embedding worker threads of the arrangements (default: the cores available). */
+  embedThreads?: number;
   /** M of `budget: "M"` arms (default: the spec's, else half the training rows). */
   budget?: number;
   /** Groups of rounds of `rounds: { group }` arms (default: the spec's, else 3). */
@@ -411,6 +413,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     ngramDims: options.ngramDims,
     overlap: overlapMode,
     decontaminate: options.decontaminate,
+    threads: options.embedThreads,
   };
   const armError = (arm: ArmSpec, e: unknown): unknown => {
     if (e instanceof ArrangeError && e.code === "usage")

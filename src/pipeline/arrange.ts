@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { basename, dirname, extname, join } from "node:path";
-import { arrangeEmbeddings } from "../arrange/index.js";
+import { arrangeEmbeddings, arrangeSchedule, needsVectors } from "../arrange/index.js";
 import { resolveOptions } from "../arrange/resolve-options.js";
 import { type TaskMix, taskMix } from "../arrange/task-mix.js";
 import type { ArrangeAlgoResult } from "../arrange/types.js";
@@ -46,6 +46,7 @@ import {
 } from "../data/sources.js";
 import type { Dataset } from "../data/types.js";
 import { writeArranged } from "../data/write.js";
+import type { EmbedDevice } from "../embed/types.js";
 import { createGemm } from "../linalg/index.js";
 import { trainTestAggregates } from "../similarity/train-test-aggregates.js";
 import { runEnvironment, VERSION } from "../version.js";
@@ -111,6 +112,10 @@ export interface ArrangeOptions extends EmbeddingServiceOptions {
   tokenBudget?: number;
   /** minilm / hf:<id>: the 8-bit model. */
   quantized?: boolean;
+  /** use-lite: worker threads; minilm / hf:<id>: onnxruntime CPU threads (default: the cores available). */
+  threads?: number;
+  /** minilm / hf:<id>: "cpu" (default) or "cuda". */
+  device?: EmbedDevice;
   /** Precomputed embeddings (.npy, float32, row i = input row i). */
   trainEmbeddings?: string;
   testEmbeddings?: string;
@@ -135,8 +140,9 @@ export interface MetadataRow {
   round?: number;
   value?: number;
   picked_by?: number;
-  nearest_test: number;
-  nearest_distance: number;
+  /** Absent when the strategy needed no embeddings (random, round-robin, cluster) and none were given. */
+  nearest_test?: number;
+  nearest_distance?: number;
   /** --select diverse: the row's 0-based position in the greedy selection order. */
   selected?: number;
   /** 64-bit hash of the row's embedded text (whitespace-normalized), 16 hex digits: ties metadata to its data. */
@@ -148,8 +154,15 @@ export interface ArrangeRun {
   order: number[];
   metadata: MetadataRow[];
   manifest: Manifest;
-  result: ArrangeAlgoResult;
+  /** Without embeddings (see `needsVectors`), the result has no nearest test rows. */
+  result: ArrangeAlgoResult | VectorlessResult;
 }
+
+/** The result of a strategy that needed no embeddings: the order only. */
+export type VectorlessResult = Omit<ArrangeAlgoResult, "nearestTest" | "nearestDistance"> & {
+  nearestTest?: undefined;
+  nearestDistance?: undefined;
+};
 
 export interface Manifest {
   tool: string;
@@ -337,6 +350,8 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
   const seed = options.seed ?? DEFAULTS.seed;
   const overlapMode = checkOverlapMode(options.overlap);
   const precomputed = options.trainEmbeddings !== undefined && options.testEmbeddings !== undefined;
+  // random, round-robin and cluster order rows by task alone: nothing is embedded unless vectors are given.
+  const vectorless = !precomputed && !needsVectors({ strategy, select: options.select });
   const timings: Record<string, number> = {};
   const tick = (name: string, t0: number) => {
     timings[name] = round6((performance.now() - t0) / 1000);
@@ -356,7 +371,7 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
     template: options.template,
     taskField: options.taskField,
     skipInvalid: options.skipInvalid,
-    texts: !precomputed,
+    texts: !precomputed && !vectorless,
     onProgress: progress,
   };
   let train =
@@ -422,21 +437,6 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
     );
   }
 
-  t0 = performance.now();
-  const embedded = await embedSets(train, test, { ...options, onProgress: progress });
-  tick(precomputed ? "load-embeddings" : "embed", t0);
-  let trainM = embedded.train;
-  const { test: testM, truncated, npy } = embedded;
-  const embedderInfo = embedded.embedder;
-  const embedderName = precomputed ? "precomputed" : (options.embedder ?? DEFAULTS.embedder);
-  if (overlap.exact.dropped > 0) {
-    trainM = matrixWithoutRows(trainM, exact.trainRows);
-    train = withoutRows(train, exact.trainRows);
-  }
-
-  const gemm = await createGemm({ engine: options.engine ?? "ort" });
-  let result: ArrangeAlgoResult;
-  let resolved: ReturnType<typeof resolveOptions>;
   // The strategy's options as given, passed to the algorithm.
   const strategyOptions = {
     strategy,
@@ -450,65 +450,104 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
     diversityWeight: options.diversityWeight,
     seed,
   };
-  try {
-    // --decontaminate: leave out rows too similar to a test row before arranging.
-    if (options.decontaminate !== undefined) {
-      t0 = performance.now();
-      const agg = await trainTestAggregates(
-        trainM,
-        testM,
-        { nearest: true },
-        { gemm, onProgress: progress, stage: "decontaminate" },
+  const embedderName = vectorless
+    ? "none"
+    : precomputed
+      ? "precomputed"
+      : (options.embedder ?? DEFAULTS.embedder);
+  let result: ArrangeAlgoResult | VectorlessResult;
+  let resolved: ReturnType<typeof resolveOptions>;
+  let embedderInfo: EmbedderInfo;
+  let truncated = { train: 0, test: 0 };
+  let npy: { train: NpySummary; test: NpySummary } | undefined;
+  let engine = "none";
+  if (vectorless) {
+    if (options.decontaminate !== undefined)
+      throw usageError(
+        `--decontaminate needs vectors, and --strategy ${strategy} embeds nothing`,
+        "--decontaminate",
+        "use --overlap drop for exact copies, or a similarity strategy (tma, rank) with --decontaminate",
       );
-      const rows: number[] = [];
-      const listed: { train: string; test: string; similarity: number }[] = [];
-      for (let i = 0; i < train.count; i++) {
-        const sim = -agg.nearestDistance![i]!;
-        if (sim >= options.decontaminate) {
-          rows.push(i);
-          if (listed.length < 10_000)
-            listed.push({
-              train: rowPlace(train, i),
-              test: rowPlace(test, agg.nearestTest![i]!),
-              similarity: Math.round(sim * 1e4) / 1e4,
-            });
-        }
-      }
-      overlap.decontaminated = { threshold: options.decontaminate, count: rows.length, rows: listed };
-      if (rows.length === train.count)
-        throw usageError(
-          `every training row is at or above --decontaminate ${options.decontaminate}: nothing is left to arrange`,
-          "--decontaminate",
-          "raise the threshold (see the README's values per embedder)",
-        );
-      if (rows.length > 0) {
-        const drop = Int32Array.from(rows);
-        trainM = matrixWithoutRows(trainM, drop);
-        train = withoutRows(train, drop);
-      }
-      progress({
-        stage: "decontaminate",
-        done: rows.length,
-        unit: "rows",
-        message: `--decontaminate ${options.decontaminate}: left out ${rows.length} training row${rows.length === 1 ? "" : "s"} at or above that similarity to a test row (listed in the manifest)`,
-      });
-      if (options.budget !== undefined && options.budget > train.count)
-        throw usageError(
-          `--budget ${options.budget} is larger than the training set after --decontaminate (${train.count} rows)`,
-          "--budget",
-          `pass --budget ${train.count} or less, or raise --decontaminate`,
-        );
-      tick("decontaminate", t0);
-    }
+    if (overlap.exact.dropped > 0) train = withoutRows(train, exact.trainRows);
+    const why = `--strategy ${strategy} orders rows by task alone: nothing embedded, so the metadata has no nearest_test/nearest_distance`;
+    progress({ stage: "embed", done: 1, unit: "sets", message: why });
+    embedderInfo = { id: "none", dims: 0, reason: why };
     resolved = resolveOptions(strategyOptions, train.count);
-    result = await arrangeEmbeddings(trainM, testM, train.tasks, {
-      ...strategyOptions,
-      gemm,
-      onProgress: progress,
-      memoryLimitBytes: options.memoryLimitGiB === undefined ? undefined : options.memoryLimitGiB * 2 ** 30,
-    });
-  } finally {
-    await gemm.dispose();
+    result = arrangeSchedule(train.count, train.tasks, strategyOptions);
+  } else {
+    t0 = performance.now();
+    const embedded = await embedSets(train, test, { ...options, onProgress: progress });
+    tick(precomputed ? "load-embeddings" : "embed", t0);
+    let trainM = embedded.train;
+    const testM = embedded.test;
+    ({ truncated, npy } = embedded);
+    embedderInfo = embedded.embedder;
+    if (overlap.exact.dropped > 0) {
+      trainM = matrixWithoutRows(trainM, exact.trainRows);
+      train = withoutRows(train, exact.trainRows);
+    }
+    const gemm = await createGemm({ engine: options.engine ?? "ort" });
+    engine = gemm.name;
+    try {
+      // --decontaminate: leave out rows too similar to a test row before arranging.
+      if (options.decontaminate !== undefined) {
+        t0 = performance.now();
+        const agg = await trainTestAggregates(
+          trainM,
+          testM,
+          { nearest: true },
+          { gemm, onProgress: progress, stage: "decontaminate" },
+        );
+        const rows: number[] = [];
+        const listed: { train: string; test: string; similarity: number }[] = [];
+        for (let i = 0; i < train.count; i++) {
+          const sim = -agg.nearestDistance![i]!;
+          if (sim >= options.decontaminate) {
+            rows.push(i);
+            if (listed.length < 10_000)
+              listed.push({
+                train: rowPlace(train, i),
+                test: rowPlace(test, agg.nearestTest![i]!),
+                similarity: Math.round(sim * 1e4) / 1e4,
+              });
+          }
+        }
+        overlap.decontaminated = { threshold: options.decontaminate, count: rows.length, rows: listed };
+        if (rows.length === train.count)
+          throw usageError(
+            `every training row is at or above --decontaminate ${options.decontaminate}: nothing is left to arrange`,
+            "--decontaminate",
+            "raise the threshold (see the README's values per embedder)",
+          );
+        if (rows.length > 0) {
+          const drop = Int32Array.from(rows);
+          trainM = matrixWithoutRows(trainM, drop);
+          train = withoutRows(train, drop);
+        }
+        progress({
+          stage: "decontaminate",
+          done: rows.length,
+          unit: "rows",
+          message: `--decontaminate ${options.decontaminate}: left out ${rows.length} training row${rows.length === 1 ? "" : "s"} at or above that similarity to a test row (listed in the manifest)`,
+        });
+        if (options.budget !== undefined && options.budget > train.count)
+          throw usageError(
+            `--budget ${options.budget} is larger than the training set after --decontaminate (${train.count} rows)`,
+            "--budget",
+            `pass --budget ${train.count} or less, or raise --decontaminate`,
+          );
+        tick("decontaminate", t0);
+      }
+      resolved = resolveOptions(strategyOptions, train.count);
+      result = await arrangeEmbeddings(trainM, testM, train.tasks, {
+        ...strategyOptions,
+        gemm,
+        onProgress: progress,
+        memoryLimitBytes: options.memoryLimitGiB === undefined ? undefined : options.memoryLimitGiB * 2 ** 30,
+      });
+    } finally {
+      await gemm.dispose();
+    }
   }
   for (const [k, v] of Object.entries(result.timings)) timings[`arrange:${k}`] = round6(v);
   for (const w of result.warnings ?? []) warn(w);
@@ -516,16 +555,12 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
   // Near copies among the rows that will be trained on.
   const threshold =
     options.nearDuplicateThreshold ?? options.decontaminate ?? nearDuplicateDefault(embedderName);
-  const near = nearDuplicates(
-    train,
-    test,
-    result.order,
-    result.nearestTest,
-    result.nearestDistance,
-    threshold,
-  );
-  overlap.nearDuplicates = near;
-  if (near.count > 0) {
+  const near =
+    result.nearestTest === undefined || result.nearestDistance === undefined
+      ? undefined
+      : nearDuplicates(train, test, result.order, result.nearestTest, result.nearestDistance, threshold);
+  if (near !== undefined) overlap.nearDuplicates = near;
+  if (near !== undefined && near.count > 0) {
     const tasks = near.byTestTask
       .slice(0, 3)
       .map(
@@ -568,8 +603,8 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
       round: result.round?.[k],
       value: result.value?.[k],
       picked_by: result.pickedBy === undefined ? undefined : test.refs.ordinal[result.pickedBy[k]!]!,
-      nearest_test: test.refs.ordinal[result.nearestTest[k]!]!,
-      nearest_distance: result.nearestDistance[k]!,
+      nearest_test: result.nearestTest === undefined ? undefined : test.refs.ordinal[result.nearestTest[k]!]!,
+      nearest_distance: result.nearestDistance?.[k],
       selected: result.selected?.[k],
       text_hash: textHashHex(train, i),
     };
@@ -609,7 +644,7 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
       testEmbeddings: npy?.test,
     },
     embedder: embedderInfo,
-    engine: gemm.name,
+    engine,
     outputs: { out: options.out, metadata: options.metadata },
     counts: {
       train: {

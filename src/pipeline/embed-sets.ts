@@ -7,6 +7,7 @@ import { readNpy } from "../data/npy.js";
 import type { Dataset } from "../data/types.js";
 import type { CacheReport } from "../embed/cache.js";
 import { embedAll } from "../embed/index.js";
+import type { EmbedDevice } from "../embed/types.js";
 import { checkSidecar, readSidecar } from "./embeddings-sidecar.js";
 import { describeCache, type EmbeddingServiceOptions, startEmbedder } from "./start-embedder.js";
 
@@ -23,6 +24,10 @@ export interface EmbedSetsOptions extends EmbeddingServiceOptions {
   tokenBudget?: number;
   /** minilm / hf:<id>: the 8-bit model. */
   quantized?: boolean;
+  /** use-lite: worker threads; minilm / hf:<id>: onnxruntime CPU threads. */
+  threads?: number;
+  /** minilm / hf:<id>: "cpu" or "cuda". */
+  device?: EmbedDevice;
   /** Precomputed embeddings (.npy, float32, row i = input row i). Both or neither. */
   trainEmbeddings?: string;
   testEmbeddings?: string;
@@ -40,7 +45,9 @@ export interface NpySummary {
 
 export type EmbedderInfo =
   | { id: string; version: string; dims: number; normalized?: boolean; cache?: CacheReport }
-  | { id: "precomputed"; dims: number };
+  | { id: "precomputed"; dims: number }
+  /** arrange with a strategy that needs no vectors (random, round-robin, cluster): nothing was embedded. */
+  | { id: "none"; dims: 0; reason: string };
 
 export interface EmbeddedSets {
   train: Matrix;

@@ -2,6 +2,7 @@ import { usageError } from "../core/errors.js";
 import type { ProgressSink } from "../core/progress.js";
 import { type CachedEmbedder, type CacheReport, openEmbeddingCache, uncached } from "../embed/cache.js";
 import { createEmbedder } from "../embed/index.js";
+import type { EmbedDevice } from "../embed/types.js";
 
 /** Options of the http backend and of the embedding cache, shared by arrange, analyze and embed. */
 export interface EmbeddingServiceOptions {
@@ -36,6 +37,10 @@ export interface BackendChoice extends EmbeddingServiceOptions {
   tokenBudget?: number;
   /** minilm / hf:<id>: use the 8-bit quantized ONNX model. */
   quantized?: boolean;
+  /** use-lite: worker threads; minilm / hf:<id>: onnxruntime CPU threads (default: the cores available). */
+  threads?: number;
+  /** minilm / hf:<id>: "cpu" (default) or "cuda". */
+  device?: EmbedDevice;
   onProgress?: ProgressSink;
 }
 
@@ -66,7 +71,22 @@ export async function startEmbedder(o: BackendChoice): Promise<StartedEmbedder> 
           flag,
           `drop ${flag} or pass --embedder http`,
         );
+  const onnx = name === "minilm" || name.startsWith("hf:");
+  if (o.threads !== undefined && name !== "use-lite" && !onnx)
+    throw usageError(
+      `--threads applies to --embedder use-lite, minilm or hf:<id>, not ${name}`,
+      "--threads",
+      name === "http" ? "drop --threads (use --concurrency for requests in flight)" : "drop --threads",
+    );
+  if (o.device !== undefined && !onnx)
+    throw usageError(
+      `--device applies to --embedder minilm or hf:<id>, not ${name}`,
+      "--device",
+      "drop --device, or pass --embedder minilm --device cuda",
+    );
   const backend = await createEmbedder(name, {
+    threads: o.threads,
+    device: o.device,
     ngramDims: o.ngramDims,
     maxTokens: o.maxTokens,
     batchSize: o.batchSize,

@@ -49,7 +49,10 @@ export interface OnnxGraph {
   /** Append one node; its output is named `t<k>`. */
   op(opType: string, input: string[], attribute?: Record<string, Attribute>): string;
   layerNorm(x: string, prefix: string, width: number, epsilon: number): string;
-  /** x · W + b with W of `weightScale` and b of `biasScale`. */
+  /**
+   * x · W + b with W of `weightScale` and b of `biasScale`. In a graph made with `quantize`, W is stored as
+   * int8 and the product is dynamically quantized, as onnxruntime's `quantize_dynamic` rewrites a MatMul.
+   */
   linear(
     x: string,
     prefix: string,
@@ -79,12 +82,17 @@ export interface OnnxGraph {
   encode(graphName: string, inputs: TensorSpec[], outputs: TensorSpec[]): Uint8Array;
 }
 
-/** A fresh graph whose random weights come from `seed`; `defaultScale` is the scale `rand` uses when none is given. */
-export async function onnxGraph(seed: number, defaultScale: number): Promise<OnnxGraph> {
+/**
+ * A fresh graph whose random weights come from `seed`; `defaultScale` is the scale `rand` uses when none is given.
+ * With `quantize`, every `linear` layer is 8-bit (see `linear`); the random draws are the same, so the weights
+ * are the int8 rounding of the float graph's.
+ */
+export async function onnxGraph(seed: number, defaultScale: number, quantize = false): Promise<OnnxGraph> {
   const { default: onnxProto } = await import("onnx-proto");
   const { onnx } = onnxProto;
   const F = onnx.TensorProto.DataType.FLOAT;
   const I64 = onnx.TensorProto.DataType.INT64;
+  const I8 = onnx.TensorProto.DataType.INT8;
   const A = onnx.AttributeProto.AttributeType;
   const state = { s: (seed * 2654435761) >>> 0 || 1 };
   const initializer: InstanceType<typeof onnx.TensorProto>[] = [];
@@ -140,6 +148,47 @@ export async function onnxGraph(seed: number, defaultScale: number): Promise<Onn
     );
     return out;
   };
+  /**
+   * x · W as onnxruntime's dynamic quantization computes it: W symmetric per-tensor int8 (scale max|W| / 127,
+   * zero point 0); x quantized per call by DynamicQuantizeLinear (uint8, scale and zero point from its range);
+   * MatMulInteger, then the int32 product scaled back to float.
+   */
+  const quantizedMatMul = (x: string, name: string, dims: number[], weightScale: number): string => {
+    const w = randomFloats(dims[0]! * dims[1]!, weightScale, state);
+    let max = 0;
+    for (const v of w) max = Math.max(max, Math.abs(v));
+    const scale = max > 0 ? max / 127 : 1;
+    const q = Int8Array.from(w, (v) => Math.max(-127, Math.min(127, Math.round(v / scale))));
+    initializer.push(
+      onnx.TensorProto.create({
+        name: `${name}_quantized`,
+        dims,
+        dataType: I8,
+        rawData: new Uint8Array(q.buffer),
+      }),
+    );
+    initializer.push(
+      onnx.TensorProto.create({
+        name: `${name}_zero_point`,
+        dims: [],
+        dataType: I8,
+        rawData: new Uint8Array(1),
+      }),
+    );
+    f32(`${name}_scale`, [], new Float32Array([scale]));
+    const base = `t${counter++}`;
+    const [xq, xs, xz] = [`${base}_q`, `${base}_scale`, `${base}_zero_point`];
+    node.push(
+      onnx.NodeProto.create({
+        opType: "DynamicQuantizeLinear",
+        input: [x],
+        output: [xq, xs, xz],
+        name: `DynamicQuantizeLinear_${counter}`,
+      }),
+    );
+    const product = op("MatMulInteger", [xq, `${name}_quantized`, xz, `${name}_zero_point`]);
+    return op("Mul", [op("Cast", [product], { to: { i: F } }), op("Mul", [xs, `${name}_scale`])]);
+  };
   const linear = (
     x: string,
     prefix: string,
@@ -149,7 +198,9 @@ export async function onnxGraph(seed: number, defaultScale: number): Promise<Onn
     biasScale: number,
   ) =>
     op("Add", [
-      op("MatMul", [x, rand(`${prefix}.weight`, [inDim, outDim], weightScale)]),
+      quantize
+        ? quantizedMatMul(x, `${prefix}.weight`, [inDim, outDim], weightScale)
+        : op("MatMul", [x, rand(`${prefix}.weight`, [inDim, outDim], weightScale)]),
       rand(`${prefix}.bias`, [outDim], biasScale),
     ]);
   const constants = () => {

@@ -3,7 +3,7 @@ import type { ArrangeError } from "../../src/core/errors.js";
 import { createEmbedder } from "../../src/embed/registry.js";
 
 // Simulates a missing runtime: importing the backend module fails.
-vi.mock("../../src/embed/backends/use-lite.js", () => {
+vi.mock("../../src/embed/backends/use-lite-pool.js", () => {
   throw new Error("Cannot find package '@energetic-ai/embeddings'");
 });
 

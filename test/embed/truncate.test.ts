@@ -13,15 +13,23 @@ describe("collapseWhitespace", () => {
 
 describe("encodeWords", () => {
   it("concatenates the pieces of each word and keeps short texts whole", () => {
-    expect(encodeWords("aa b cccc", encodeWord, 10)).toEqual({ ids: [2, 1, 4, 0], truncated: false });
-    expect(encodeWords("", encodeWord, 10)).toEqual({ ids: [], truncated: false });
+    expect(encodeWords("aa b cccc", encodeWord, 10)).toEqual({
+      ids: [2, 1, 4, 0],
+      truncated: false,
+      chars: 9,
+    });
+    expect(encodeWords("", encodeWord, 10)).toEqual({ ids: [], truncated: false, chars: 0 });
   });
 
   it("flags a text with maxTokens + 1 pieces, not one with exactly maxTokens", () => {
-    expect(encodeWords("a b cccc", encodeWord, 4)).toEqual({ ids: [1, 1, 4, 0], truncated: false });
-    expect(encodeWords("a b cccc d", encodeWord, 4)).toEqual({ ids: [1, 1, 4, 0], truncated: true });
+    expect(encodeWords("a b cccc", encodeWord, 4)).toEqual({ ids: [1, 1, 4, 0], truncated: false, chars: 8 });
+    expect(encodeWords("a b cccc d", encodeWord, 4)).toEqual({
+      ids: [1, 1, 4, 0],
+      truncated: true,
+      chars: 9,
+    });
     // The budget can end inside a word.
-    expect(encodeWords("a b cccc", encodeWord, 3)).toEqual({ ids: [1, 1, 4], truncated: true });
+    expect(encodeWords("a b cccc", encodeWord, 3)).toEqual({ ids: [1, 1, 4], truncated: true, chars: 4 });
   });
 
   it("stops reading a long text once the budget is spent", () => {

