@@ -2,10 +2,14 @@ import { readFile } from "node:fs/promises";
 import { ArrangeError, inputError } from "../core/errors.js";
 
 export interface RoundMetadata {
-  /** TMA round of each training row, in output (file) order. */
+  /** TMA round of each training row, in output (file) order (empty when the rows carry no round). */
   round: Int32Array;
   /** TMA distance (`value`) of each training row. */
   value: Float64Array;
+  /** Whether the rows carry TMA rounds (an arrangement by another strategy has none). */
+  hasRounds: boolean;
+  /** Each row's training task, when every row names one (`arrange --metadata` writes it). */
+  task?: string[];
 }
 
 /** Read `arrange --metadata` JSONL: one object per training row, in output order, with `round` and `value`. */
@@ -23,24 +27,36 @@ export async function readRoundMetadata(path: string, expectedRows: number): Pro
   }
   const round: number[] = [];
   const value: number[] = [];
+  const task: (string | undefined)[] = [];
+  let withRound = 0;
   const lines = text.split("\n");
   for (let l = 0; l < lines.length; l++) {
     const line = lines[l]!.trim();
     if (line === "") continue;
     const fix =
-      "each line must be a JSON object with an integer `round` and a numeric `value`, as `arrange --strategy tma --metadata` writes";
+      "each line must be a JSON object as `arrange --metadata` writes: a `position` and a `task`, and for TMA an integer `round` and a numeric `value`";
     let row: unknown;
     try {
       row = JSON.parse(line);
     } catch {
       throw inputError("not a JSON object", path, l + 1, fix);
     }
-    const r = (row as { round?: unknown } | null)?.round;
-    const v = (row as { value?: unknown } | null)?.value;
-    if (typeof r !== "number" || !Number.isSafeInteger(r) || typeof v !== "number" || !Number.isFinite(v))
+    if (typeof row !== "object" || row === null || Array.isArray(row))
+      throw inputError("not a JSON object", path, l + 1, fix);
+    const r = (row as { round?: unknown }).round;
+    const v = (row as { value?: unknown }).value;
+    const t = (row as { task?: unknown }).task;
+    // Rows without a round (an arrangement by rank, say) still name their task; with a round, a value too.
+    if (r !== undefined) {
+      if (!Number.isSafeInteger(r) || typeof v !== "number" || !Number.isFinite(v))
+        throw inputError("missing or invalid `round`/`value`", path, l + 1, fix);
+      withRound++;
+    } else if (!Number.isSafeInteger((row as { position?: unknown }).position) || typeof t !== "string")
+      // Not a row of arrange's metadata at all (which has a position and a task, and a round for TMA).
       throw inputError("missing or invalid `round`/`value`", path, l + 1, fix);
-    round.push(r);
-    value.push(v);
+    round.push(typeof r === "number" ? r : 0);
+    value.push(typeof v === "number" ? v : 0);
+    task.push(typeof t === "string" ? t : undefined);
   }
   if (round.length !== expectedRows)
     throw inputError(
@@ -49,7 +65,20 @@ export async function readRoundMetadata(path: string, expectedRows: number): Pro
       undefined,
       "pass the metadata written together with this training file (one line per row, same order)",
     );
-  return { round: Int32Array.from(round), value: Float64Array.from(value) };
+  if (withRound > 0 && withRound !== round.length)
+    throw inputError(
+      `${withRound} of ${round.length} metadata rows have a TMA round`,
+      path,
+      undefined,
+      "pass the metadata written together with this training file",
+    );
+  const tasks = task.every((t) => t !== undefined) ? (task as string[]) : undefined;
+  return {
+    round: Int32Array.from(round),
+    value: Float64Array.from(value),
+    hasRounds: withRound > 0,
+    ...(tasks !== undefined ? { task: tasks } : {}),
+  };
 }
 
 /** Round numbers (ascending), their sizes and mean `value`. */
