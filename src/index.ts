@@ -88,6 +88,13 @@ export { type EmbedFileOptions, type EmbedFileRun, embedFile } from "./pipeline/
 export type { EmbeddingsSidecar } from "./pipeline/embeddings-sidecar.js";
 export type { EmbeddingServiceOptions } from "./pipeline/start-embedder.js";
 export {
+  type ModelReport,
+  type PredictOptions,
+  type PredictPoint,
+  type PredictResult,
+  predict,
+} from "./predict/predict.js";
+export {
   type ReportChart,
   type ReportData,
   type ReportDiversity,

@@ -15,7 +15,7 @@ import { prefixBigramKl, windowBigramKl } from "./bigram-kl.js";
 import { checkpointExamples, checkpointSteps } from "./checkpoints.js";
 import { histogram } from "./histogram.js";
 import { loadInputs } from "./load.js";
-import { roundSummary } from "./metadata.js";
+import { type RoundMetadata, roundSummary } from "./metadata.js";
 import { type EmbeddingCurves, prefixDistances } from "./prefix-distances.js";
 import { evenlySpaced, pca2d } from "./projection.js";
 import { roundedJson } from "./round-json.js";
@@ -107,6 +107,21 @@ function curveSet(e: EmbeddingCurves, kl: number[]): CurveSet {
   };
 }
 
+/** Task names in order of first appearance and each row's index into them. */
+function taskIndex(tasks: readonly string[]): { names: string[]; taskOf: Int32Array } {
+  const ids = new Map<string, number>();
+  const taskOf = new Int32Array(tasks.length);
+  tasks.forEach((t, i) => {
+    let id = ids.get(t);
+    if (id === undefined) {
+      id = ids.size;
+      ids.set(t, id);
+    }
+    taskOf[i] = id;
+  });
+  return { names: [...ids.keys()], taskOf };
+}
+
 /** Order-independent identity of a training set: SHA-256 of its rows' sorted SHA-256 hashes. */
 export function contentHash(texts: readonly string[]): string {
   const rows = texts.map((t) => createHash("sha256").update(t).digest("hex")).sort();
@@ -165,7 +180,7 @@ export function composition(
 export const MAX_ROUND_STARTS = 1000;
 
 /** Round sizes and distances, and the round starts within the analyzed prefix when there are not too many. */
-function tmaSummary(meta: { round: Int32Array; value: Float64Array }, rows: number, batchSize: number) {
+function tmaSummary(meta: RoundMetadata, rows: number, batchSize: number) {
   const starts = roundStarts(meta.round, rows, batchSize);
   return {
     ...roundSummary(meta),
@@ -231,6 +246,9 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
     throw usageError(`the test set ${test.path} has no rows`, "--test", "pass a non-empty test set");
   tick("load");
 
+  // The training task of each row: the metadata's (arrange writes one file whose rows lost their task
+  // file), else the training set's own.
+  const trainTasks = meta?.task ? taskIndex(meta.task) : train.tasks;
   const warnings: string[] = [...loaded.warnings];
   if (meta !== undefined && meta.unchecked > 0)
     warnings.push(
@@ -294,7 +312,7 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
         train: row,
         distance,
         similarity: -distance,
-        ...(row >= 0 ? { task: train.tasks.names[train.tasks.taskOf[row]!]! } : {}),
+        ...(row >= 0 ? { task: trainTasks.names[trainTasks.taskOf[row]!]! } : {}),
       });
     }
     const isFlagged = nearest.length > 0 && nearest[0]!.similarity >= o.contamination;
@@ -319,9 +337,9 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
       x: proj.x[s]!,
       y: proj.y[s]!,
       position: i,
-      task: train.tasks.names[train.tasks.taskOf[i]!]!,
+      task: trainTasks.names[trainTasks.taskOf[i]!]!,
     };
-    if (meta) p.round = meta.round[i]!;
+    if (meta?.hasRounds) p.round = meta.round[i]!;
     points.push(p);
   });
   for (let j = 0; j < m; j++) {
@@ -374,9 +392,9 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
       wsd: prefixMeans(wsd.values, examples, false),
       window: { overall: curveSet(dist.window, windowKl), wsd: prefixMeans(wsd.values, examples, true) },
     },
-    composition: composition(train.tasks.names, train.tasks.taskOf, examples, o.batchSize),
+    composition: composition(trainTasks.names, trainTasks.taskOf, examples, o.batchSize),
     coverage: { k, threshold: o.contamination, rows: coverageRows, perTask: perTaskCoverage, flagged },
-    ...(meta ? { tma: tmaSummary(meta, examples.at(-1) ?? 0, o.batchSize) } : {}),
+    ...(meta?.hasRounds ? { tma: tmaSummary(meta, examples.at(-1) ?? 0, o.batchSize) } : {}),
     wsd: { weight: wsd.weight, histogram: histogram(wsd.values, o.wsdBins) },
     projection: { explainedVariance: proj.explainedVariance, trainSampled: sample.length, points },
     ...(warnings.length > 0 ? { warnings } : {}),

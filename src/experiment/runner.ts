@@ -495,7 +495,8 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
         run = await arrange({
           ...baseArrange,
           out: file,
-          ...(arm.strategy === "tma" ? { metadata: file.replace(/\.jsonl$/, ".meta.jsonl") } : {}),
+          // Rounds and each row's task, for the arm's analysis.
+          metadata: file.replace(/\.jsonl$/, ".meta.jsonl"),
           strategy: arm.strategy,
           measure: arm.strategy === "rank" ? (arm.measure ?? measure) : undefined,
           order: arm.order,

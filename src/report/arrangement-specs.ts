@@ -653,7 +653,7 @@ export function batchTasksSpec(data: Data, options: Partial<ChartOptions> = {}):
   return stepPanelsSpec({
     data,
     options: { ...o, width: o.width },
-    title: `Distinct training tasks per optimizer batch of ${bs} rows (mean over each checkpoint interval)`,
+    title: `Distinct training tasks per batch of ${bs} rows`,
     values,
     rules: roundRuleRows(data, o),
     panels: [

@@ -1,4 +1,7 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { analyze } from "../../src/analyze/analyze.js";
 import type { Analysis } from "../../src/analyze/types.js";
 import { ArrangeError } from "../../src/core/errors.js";
 import {
@@ -100,6 +103,29 @@ describe("analysis: per-interval measures, task mix, round starts, neighbours' t
     // One content hash for the same rows in two orders, another for other rows.
     expect(a.inputs.train.contentHash).toMatch(/^[0-9a-f]{64}$/);
     expect(f.fftAnalysis.inputs.train.contentHash).toBe(a.inputs.train.contentHash);
+  });
+
+  it("takes the training tasks from arrange's metadata (one arranged file has lost its task files)", async () => {
+    const meta = join(f.dir, "fft.rank.meta.jsonl");
+    const tasks = ["T0", "T1", "T0", "T1", "T2"];
+    await writeFile(
+      meta,
+      tasks.map((task, position) => `${JSON.stringify({ position, task, value: 0 })}\n`).join(""),
+    );
+    const a = await analyze({
+      train: join(f.dir, "fft.jsonl"),
+      trainEmbeddings: join(f.dir, "fft.npy"),
+      test: join(f.dir, "test"),
+      testEmbeddings: join(f.dir, "test.npy"),
+      batchSize: 1,
+      saveSteps: 2,
+      engine: "ts",
+      metadata: meta,
+    });
+    expect(a.tma).toBeUndefined();
+    expect(a.composition!.tasks).toEqual(["T0", "T1", "T2"]);
+    expect(a.composition!.counts[2]).toEqual([2, 1]);
+    for (const r of a.coverage.rows) for (const n of r.nearest) expect(n.task).toBe(tasks[n.train]);
   });
 });
 

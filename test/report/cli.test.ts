@@ -141,7 +141,7 @@ describe("instruct-arrange report", () => {
     ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(
-      /report with 9 charts \(curves, task-curves, wsd, rounds, projection, coverage, diversity-overall, diversity-tasks, diversity-clusters\), 3 manifests/,
+      /report with 12 charts \(curves, window-curves, task-curves, composition, batch-tasks, wsd, rounds, projection, coverage, diversity-overall, diversity-tasks, diversity-clusters\), 3 manifests/,
     );
     const html = await readFile(out, "utf8");
     expect(html).toContain("<title>Example: NFT vs FFT</title>");
@@ -158,10 +158,12 @@ describe("instruct-arrange report", () => {
     // Per-task curves: euc-min of 4 of the example's 15 test tasks, the page saying so.
     const tasks = JSON.parse(await readFile(nft, "utf8")).inputs.test.tasks as string[];
     expect(tasks).toHaveLength(15);
-    expect(html).toContain("4 of 15 test tasks shown");
+    expect(html).toContain("4 of 15 shown");
     expect(html).toContain("Similarity curves per test task (euc-min)");
     const taskPanels = new Set(
-      (specs["task-curves"].data[0].values as { panel: string }[]).map((v) => v.panel.replace(/ \(.*/, "")),
+      (specs["task-curves"].data[0].values as { panel?: string }[])
+        .filter((v) => v.panel !== undefined)
+        .map((v) => v.panel!.replace(/ \(.*/, "")),
     );
     expect(taskPanels.size).toBe(4);
     for (const t of taskPanels) expect(tasks).toContain(t);
@@ -174,6 +176,8 @@ describe("instruct-arrange report", () => {
     for (const t of Object.keys(train.perTask)) expect(perTask).toContain(`"${t}"`);
     const svgs = (await readdir(join(dir, "svg"))).filter((n) => n.endsWith(".svg"));
     expect(svgs.sort()).toEqual([
+      "batch-tasks.svg",
+      "composition.svg",
       "coverage.svg",
       "curves.svg",
       "diversity-clusters.svg",
@@ -182,11 +186,12 @@ describe("instruct-arrange report", () => {
       "projection.svg",
       "rounds.svg",
       "task-curves.svg",
+      "window-curves.svg",
       "wsd.svg",
     ]);
     if (hasFont)
       expect((await readdir(join(dir, "png"))).sort()).toEqual(
-        svgs.map((s) => s.replace(".svg", ".png")).sort(),
+        svgs.flatMap((s) => [s.replace(".svg", ".png"), s.replace(".svg", ".csv")]).sort(),
       );
     // No temporary files left behind.
     expect((await readdir(join(dir, "report"))).sort()).toEqual(["index.html"]);
