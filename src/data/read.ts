@@ -113,11 +113,20 @@ export async function readDataset(path: string, options: ReadOptions = {}): Prom
 
   const collector = new DatasetCollector(path, isDirectory, options, template);
   for (const file of files) {
-    collector.beginFile(file);
+    collector.beginFile({ ...file, bytes: await sizeOf(file.path) });
     const stats = await READERS[file.format](file.path, collector);
     collector.endFile(stats);
   }
   return collector.finish(ignoredFiles);
+}
+
+/** A file's size, or undefined when it cannot be read (the reader then reports the error). */
+async function sizeOf(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return undefined;
+  }
 }
 
 async function isFile(entry: Dirent, path: string): Promise<boolean> {

@@ -20,6 +20,11 @@ export interface ReadOptions {
   label?: string;
   /** Keep every kept row's parsed record in `Dataset.records` (exports need them). Default false. */
   keepRecords?: boolean;
+  /**
+   * A 64-bit hash of each kept row's embedded text, stored in `Dataset.textHashes` (8 bytes per row) as the
+   * rows are read, so that texts can be compared (e.g. for exact overlap) without keeping them in memory.
+   */
+  hashText?: (text: string) => bigint;
 }
 
 export interface DatasetFile {
@@ -48,10 +53,14 @@ export interface SkippedRow {
   reason: string;
 }
 
-/** Where every kept row lives, so output can copy its original bytes. Parallel arrays indexed by row. */
+/**
+ * Where every kept row lives, so output can copy its original bytes. Parallel typed arrays indexed by row:
+ * per-row state is kept in these (about 29 bytes a row), never as one JS object per row, so tens of
+ * millions of rows fit in memory.
+ */
 export interface RowRefs {
-  /** Index into Dataset.files. */
-  file: Int32Array;
+  /** Index into Dataset.files (the narrowest integer array that holds the number of files). */
+  file: Uint8Array | Uint16Array | Int32Array;
   /** 1-based line (jsonl), element number (json, 1-based), record number (csv, 1-based, header excluded), row (parquet, 1-based). */
   line: Int32Array;
   /** Byte offset of the row's raw text in its file (jsonl, json, csv); -1 for parquet. */
@@ -91,4 +100,6 @@ export interface Dataset {
   taskSource: TaskSource;
   /** The parsed record of every kept row, in row order (only with ReadOptions.keepRecords). */
   records?: Record<string, unknown>[];
+  /** ReadOptions.hashText of every kept row's embedded text, in row order (only with that option). */
+  textHashes?: BigUint64Array;
 }
