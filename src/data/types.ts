@@ -61,7 +61,7 @@ export interface SkippedRow {
 export interface RowRefs {
   /** Index into Dataset.files (the narrowest integer array that holds the number of files). */
   file: Uint8Array | Uint16Array | Int32Array;
-  /** 1-based line (jsonl), element number (json, 1-based), record number (csv, 1-based, header excluded), row (parquet, 1-based). */
+  /** 1-based line (jsonl; csv: the text line where the record starts, header = line 1), element number (json, 1-based), row (parquet, 1-based). */
   line: Int32Array;
   /** Byte offset of the row's raw text in its file (jsonl, json, csv); -1 for parquet. */
   start: Float64Array;
