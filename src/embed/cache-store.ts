@@ -1,4 +1,4 @@
-import { mkdir, rename } from "node:fs/promises";
+import { mkdir, rename, statfs } from "node:fs/promises";
 import { join } from "node:path";
 import { ArrangeError } from "../core/errors.js";
 import { checkStore, markVerified } from "./cache-check.js";
@@ -26,6 +26,12 @@ export interface StoreOptions {
   onWarning?: (message: string) => void;
 }
 
+/**
+ * Least free space on the cache's filesystem to open the store. LMDB writes its lock file through a memory
+ * map: on a full filesystem touching that page kills the process with SIGBUS, so a store is not opened there.
+ */
+const MIN_FREE_BYTES = 64 << 10;
+
 /** How long `close` waits for a store whose writes failed (LMDB may never settle them). */
 const BROKEN_CLOSE_MS = 2000;
 
@@ -49,6 +55,13 @@ export async function openStore(cacheDir: string, options: StoreOptions = {}): P
       fix,
       cause,
     });
+  }
+  const free = await freeBytes(path);
+  if (free !== undefined && free < MIN_FREE_BYTES) {
+    warn(
+      `cannot write to the embedding cache ${path}: its filesystem has only ${free} bytes free; going on without the cache (vectors are computed as usual): free disk space, or ${fix}`,
+    );
+    return noStore();
   }
   const problem = await checkStore(path);
   if (problem !== undefined) {
@@ -183,6 +196,15 @@ async function commitErrorOf(cause: unknown): Promise<string> {
     }
   }
   return String((cause as Error)?.message ?? cause);
+}
+
+async function freeBytes(path: string): Promise<number | undefined> {
+  try {
+    const st = await statfs(path);
+    return st.bavail * st.bsize;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A store that holds nothing and writes nothing: the run goes on without a cache. */
