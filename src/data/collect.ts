@@ -5,7 +5,15 @@ import { type Growable, growBigUint64, growFloat64, growInt32 } from "./growable
 import { detectLayout, TextExtractor, unknownLayoutProblem } from "./layout.js";
 import { RowProblem } from "./row-problem.js";
 import { lookupField, type Template } from "./template.js";
-import type { Dataset, DatasetFile, FileFormat, ReadOptions, SkippedRow, TaskSource } from "./types.js";
+import type {
+  Dataset,
+  DatasetFile,
+  FileFormat,
+  ReadOptions,
+  RowRefs,
+  SkippedRow,
+  TaskSource,
+} from "./types.js";
 
 /** What a format reader hands on: parsed records, records that could not be parsed, and blank lines. */
 export interface RecordSink {
@@ -34,6 +42,29 @@ export interface FileStart {
 }
 
 const SKIPPED_KEPT = 1000;
+const EMPTY_ORDINALS = new Int32Array(0);
+
+/**
+ * With nothing skipped, row i is input row i: `refs.ordinal` is then built on first use only (4 bytes a
+ * row that most runs never need at their peak).
+ */
+function identityOrdinals(refs: RowRefs, count: number): void {
+  let built: Int32Array | undefined;
+  Object.defineProperty(refs, "ordinal", {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      if (built === undefined) {
+        built = new Int32Array(count);
+        for (let i = 0; i < count; i++) built[i] = i;
+      }
+      return built;
+    },
+    set: (v: Int32Array) => {
+      built = v;
+    },
+  });
+}
 /** Rows of a file read before its row count is estimated from its size and room is reserved for them. */
 const RESERVE_AFTER = 4096;
 const PROGRESS_EVERY = 10_000;
@@ -58,7 +89,8 @@ export class DatasetCollector implements RecordSink {
   private readonly refLine = growInt32();
   private readonly refStart = growFloat64();
   private readonly refEnd = growFloat64();
-  private readonly refOrdinal = growInt32();
+  /** Input ordinals, stored only once a record was skipped (until then ordinal = row index). */
+  private refOrdinal: Growable<Int32Array> | undefined;
   private readonly taskOf: Growable<Int32Array> = growInt32();
   private readonly hashes: Growable<BigUint64Array> | undefined;
   private readonly taskIds = new Map<string, number>();
@@ -146,7 +178,7 @@ export class DatasetCollector implements RecordSink {
     this.refLine.push(line);
     this.refStart.push(start);
     this.refEnd.push(end);
-    this.refOrdinal.push(ordinal);
+    this.refOrdinal?.push(ordinal);
     this.fileRows++;
     if (this.fileRows === RESERVE_AFTER) this.reserveForFile(end);
     if (++this.count % PROGRESS_EVERY === 0)
@@ -221,7 +253,7 @@ export class DatasetCollector implements RecordSink {
         line: this.refLine.toArray(),
         start: this.refStart.toArray(),
         end: this.refEnd.toArray(),
-        ordinal: this.refOrdinal.toArray(),
+        ordinal: EMPTY_ORDINALS,
       },
       skipped: this.skipped,
       skippedCount: this.skippedCount,
@@ -229,6 +261,8 @@ export class DatasetCollector implements RecordSink {
       blankLines: this.blankLines,
       taskSource: this.taskSource ?? "single",
     };
+    if (this.refOrdinal !== undefined) dataset.refs.ordinal = this.refOrdinal.toArray();
+    else identityOrdinals(dataset.refs, this.count);
     if (this.records !== undefined) dataset.records = this.records;
     if (this.hashes !== undefined) dataset.textHashes = this.hashes.toArray();
     const header = this.files.find((f) => f.csvHeader !== undefined)?.csvHeader;
@@ -247,6 +281,14 @@ export class DatasetCollector implements RecordSink {
     const estimate = this.count + 1 + Math.ceil(((bytes - end) / end) * this.fileRows * 1.02);
     for (const g of [this.refLine, this.refStart, this.refEnd, this.refOrdinal, this.taskOf, this.hashes])
       g?.reserve(estimate);
+  }
+
+  /** From the first skipped record on, ordinals differ from row indices: store them (identity so far). */
+  private storeOrdinals(): void {
+    if (this.refOrdinal !== undefined) return;
+    this.refOrdinal = growInt32();
+    this.refOrdinal.reserve(Math.max(1024, this.count * 1.25));
+    for (let i = 0; i < this.count; i++) this.refOrdinal.push(i);
   }
 
   /** The file of every row, in the narrowest integer type that holds the file count. */
@@ -297,6 +339,7 @@ export class DatasetCollector implements RecordSink {
   private skip(line: number, problem: RowProblem): void {
     const file = this.current!.path;
     if (this.options.skipInvalid !== true) throw inputError(problem.message, file, line, problem.fix);
+    this.storeOrdinals();
     this.skippedCount++;
     this.fileSkipped++;
     this.firstProblem ??= { line, problem };
