@@ -6,7 +6,15 @@ import { detectLayout, TextExtractor, unknownLayoutProblem } from "./layout.js";
 import { RowProblem } from "./row-problem.js";
 import { lookupField, type Template } from "./template.js";
 import { textHash } from "./text-hash.js";
-import type { Dataset, DatasetFile, FileFormat, ReadOptions, SkippedRow, TaskSource } from "./types.js";
+import type {
+  Dataset,
+  DatasetFile,
+  FileFormat,
+  ReadOptions,
+  RowRefs,
+  SkippedRow,
+  TaskSource,
+} from "./types.js";
 
 /** What a format reader hands on: parsed records, records that could not be parsed, and blank lines. */
 export interface RecordSink {
@@ -30,9 +38,36 @@ export interface FileStart {
   format: FileFormat;
   /** Default task: the file name without extension. */
   task: string;
+  /** Size of the file in bytes when known: lets the row store reserve room for the rows at once. */
+  bytes?: number;
 }
 
 const SKIPPED_KEPT = 1000;
+const EMPTY_ORDINALS = new Int32Array(0);
+
+/**
+ * With nothing skipped, row i is input row i: `refs.ordinal` is then built on first use only (4 bytes a
+ * row that most runs never need at their peak).
+ */
+function identityOrdinals(refs: RowRefs, count: number): void {
+  let built: Int32Array | undefined;
+  Object.defineProperty(refs, "ordinal", {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      if (built === undefined) {
+        built = new Int32Array(count);
+        for (let i = 0; i < count; i++) built[i] = i;
+      }
+      return built;
+    },
+    set: (v: Int32Array) => {
+      built = v;
+    },
+  });
+}
+/** Rows of a file read before its row count is estimated from its size and room is reserved for them. */
+const RESERVE_AFTER = 4096;
 const PROGRESS_EVERY = 10_000;
 
 const EMPTY_FIX: Record<FileFormat, string> = {
@@ -51,11 +86,13 @@ export class DatasetCollector implements RecordSink {
   private readonly files: DatasetFile[] = [];
   private readonly texts: string[] | undefined;
   private readonly records: Record<string, unknown>[] | undefined;
-  private readonly refFile = growInt32();
+  /** Row index of each file's first row: refs.file is built from these at the end (rows of a file are contiguous). */
+  private readonly fileFirstRow: number[] = [];
   private readonly refLine = growInt32();
   private readonly refStart = growFloat64();
   private readonly refEnd = growFloat64();
-  private readonly refOrdinal = growInt32();
+  /** Input ordinals, stored only once a record was skipped (until then ordinal = row index). */
+  private refOrdinal: Growable<Int32Array> | undefined;
   private readonly taskOf: Growable<Int32Array> = growInt32();
   private readonly hashes = growUint32();
   private readonly hashPair = new Uint32Array(2);
@@ -109,6 +146,7 @@ export class DatasetCollector implements RecordSink {
     this.fileSkipped = 0;
     this.fileBlank = 0;
     this.firstProblem = undefined;
+    this.fileFirstRow.push(this.count);
   }
 
   blank(): void {
@@ -153,12 +191,12 @@ export class DatasetCollector implements RecordSink {
     this.texts?.push(text);
     this.records?.push(value);
     this.taskOf.push(task);
-    this.refFile.push(this.files.length);
     this.refLine.push(line);
     this.refStart.push(start);
     this.refEnd.push(end);
-    this.refOrdinal.push(ordinal);
+    this.refOrdinal?.push(ordinal);
     this.fileRows++;
+    if (this.fileRows === RESERVE_AFTER) this.reserveForFile(end);
     if (++this.count % PROGRESS_EVERY === 0)
       this.progress({ stage: this.stage, done: this.count, unit: "rows" });
   }
@@ -229,11 +267,11 @@ export class DatasetCollector implements RecordSink {
       textHashes: this.hashes.toArray(),
       tasks: { taskOf: this.taskOf.toArray(), names: this.taskNames },
       refs: {
-        file: this.refFile.toArray(),
+        file: this.fileIndex(),
         line: this.refLine.toArray(),
         start: this.refStart.toArray(),
         end: this.refEnd.toArray(),
-        ordinal: this.refOrdinal.toArray(),
+        ordinal: EMPTY_ORDINALS,
       },
       skipped: this.skipped,
       skippedCount: this.skippedCount,
@@ -241,11 +279,48 @@ export class DatasetCollector implements RecordSink {
       blankLines: this.blankLines,
       taskSource: this.taskSource ?? "single",
     };
+    if (this.refOrdinal !== undefined) dataset.refs.ordinal = this.refOrdinal.toArray();
+    else identityOrdinals(dataset.refs, this.count);
     if (this.records !== undefined) dataset.records = this.records;
     if (this.otherLayouts !== undefined) dataset.otherLayouts = this.otherLayouts;
     const header = this.files.find((f) => f.csvHeader !== undefined)?.csvHeader;
     if (header !== undefined) dataset.csvHeader = header;
     return dataset;
+  }
+
+  /**
+   * After the first rows of a large file, estimate its rows from its size and the bytes per row so far, and
+   * reserve room in every per-row array: one allocation instead of a series of growing copies (which would
+   * hold old and new buffers together, 2.5 times the final size at the worst moment).
+   */
+  private reserveForFile(end: number): void {
+    const bytes = this.current?.bytes;
+    if (bytes === undefined || end <= 0 || bytes <= end * 2) return;
+    const estimate = this.count + 1 + Math.ceil(((bytes - end) / end) * this.fileRows * 1.02);
+    for (const g of [this.refLine, this.refStart, this.refEnd, this.refOrdinal, this.taskOf])
+      g?.reserve(estimate);
+    // Two 32-bit halves of the text hash per row.
+    this.hashes.reserve(2 * estimate);
+  }
+
+  /** From the first skipped record on, ordinals differ from row indices: store them (identity so far). */
+  private storeOrdinals(): void {
+    if (this.refOrdinal !== undefined) return;
+    this.refOrdinal = growInt32();
+    this.refOrdinal.reserve(Math.max(1024, this.count * 1.25));
+    for (let i = 0; i < this.count; i++) this.refOrdinal.push(i);
+  }
+
+  /** The file of every row, in the narrowest integer type that holds the file count. */
+  private fileIndex(): Uint8Array | Uint16Array | Int32Array {
+    const n = this.count;
+    const files = this.files.length;
+    const out = files <= 0xff ? new Uint8Array(n) : files <= 0xffff ? new Uint16Array(n) : new Int32Array(n);
+    for (let f = 0; f < files; f++) {
+      const to = f + 1 < files ? this.fileFirstRow[f + 1]! : n;
+      out.fill(f, this.fileFirstRow[f]!, to);
+    }
+    return out;
   }
 
   /** A single file names its tasks when its first record has a string `task` or `task_name` field. */
@@ -284,6 +359,7 @@ export class DatasetCollector implements RecordSink {
   private skip(line: number, problem: RowProblem): void {
     const file = this.current!.path;
     if (this.options.skipInvalid !== true) throw inputError(problem.message, file, line, problem.fix);
+    this.storeOrdinals();
     this.skippedCount++;
     this.fileSkipped++;
     this.firstProblem ??= { line, problem };

@@ -40,11 +40,15 @@ export async function readCsv(path: string, sink: RecordSink): Promise<FileStats
   let header: string[] | undefined;
   let csvHeader: string | undefined;
   let prevEnd = -1;
-  let recordNo = 0;
+  // Text line (1-based) where the next record starts: records may span lines, so messages and row
+  // references name this, not the record's ordinal number.
+  let nextLine = 1;
   try {
     for await (const item of parser as AsyncIterable<ParsedRecord>) {
       const start = prevEnd < 0 ? bom : prevEnd;
       prevEnd = item.info.bytes;
+      const recordLine = nextLine;
+      nextLine += lineBreaks(item.raw);
       const content = withoutTerminator(item.raw);
       const end = start + Buffer.byteLength(content);
       if (content.trim() === "") {
@@ -72,10 +76,9 @@ export async function readCsv(path: string, sink: RecordSink): Promise<FileStats
         }
         continue;
       }
-      recordNo++;
       if (badUtf8) {
         sink.invalid(
-          recordNo,
+          recordLine,
           new RowProblem(
             "record is not valid UTF-8",
             "convert the file to UTF-8, or pass --skip-invalid to skip such records",
@@ -86,7 +89,7 @@ export async function readCsv(path: string, sink: RecordSink): Promise<FileStats
       const fields = item.record;
       if (fields.length !== header.length) {
         sink.invalid(
-          recordNo,
+          recordLine,
           new RowProblem(
             `record has ${fields.length} fields but the header has ${header.length}`,
             'quote fields that contain the delimiter or line breaks ("a, b"), or pass --skip-invalid to skip such records',
@@ -96,17 +99,28 @@ export async function readCsv(path: string, sink: RecordSink): Promise<FileStats
       }
       const record: Record<string, unknown> = Object.create(null);
       for (let c = 0; c < fields.length; c++) record[header[c]!] = fields[c];
-      sink.record(record, recordNo, start, end);
+      sink.record(record, recordLine, start, end);
     }
     await feeding;
   } catch (e) {
     if (e instanceof CsvError) {
+      const from = prevEnd < 0 ? bom : prevEnd;
+      if (e.code === "CSV_QUOTE_NOT_CLOSED") {
+        // csv-parse names the end of the file; the user needs the line where the quote opens.
+        const open = (await unclosedQuoteLine(fh, from, nextLine)) ?? nextLine;
+        throw inputError(
+          `CSV syntax error: a quote opened on line ${open} is never closed (the rest of the file became one field)`,
+          path,
+          open,
+          `close the quote on line ${open}, or double a quote that is part of the text ("say ""hi""") and wrap that field in quotes`,
+        );
+      }
       const at = (e as CsvError & { lines?: number }).lines;
       throw inputError(
         `CSV syntax error: ${e.message}`,
         path,
-        recordNo + 1,
-        `check the quoting${at !== undefined ? ` around text line ${at}` : ""}: a field with quotes must be wrapped in quotes and its quotes doubled ("say ""hi""")`,
+        at ?? nextLine,
+        `check the quoting on line ${at ?? nextLine} (the record starts on line ${nextLine}): a field with quotes must be wrapped in quotes and its quotes doubled ("say ""hi""")`,
       );
     }
     throw e;
@@ -155,6 +169,70 @@ function drained(parser: Parser): Promise<void> {
     parser.on("drain", done);
     parser.on("close", done);
   });
+}
+
+/** Line breaks in a record's raw text (\r\n, \n or a lone \r count once each). */
+function lineBreaks(raw: string): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === 0x0a) n++;
+    else if (c === 0x0d && raw.charCodeAt(i + 1) !== 0x0a) n++;
+  }
+  return n;
+}
+
+/**
+ * The line on which the quote left open at the end of the file opens: scans from the start of the record
+ * that was being parsed (byte `from`, line `line`) to the end of the file, chunk by chunk, following the
+ * quoting rules (a field that starts with a quote runs to the next lone quote; `""` inside is one quote).
+ */
+async function unclosedQuoteLine(fh: FileHandle, from: number, line: number): Promise<number | undefined> {
+  const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  let inQuote = false;
+  let fieldStart = true;
+  let quoteLine = 0;
+  let pendingQuote = false; // inside a quote, the previous byte was a quote (closing, or the first of "")
+  let prevCr = false;
+  let at = from;
+  for (;;) {
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await fh.read(buf, 0, buf.length, at));
+    } catch {
+      return undefined;
+    }
+    if (bytesRead === 0) break;
+    at += bytesRead;
+    for (let i = 0; i < bytesRead; i++) {
+      const b = buf[i]!;
+      if (pendingQuote) {
+        pendingQuote = false;
+        if (b === 0x22) continue; // "" inside quotes
+        inQuote = false; // the quote closed the field; b is handled below
+      }
+      if (b === 0x0a && prevCr) {
+        prevCr = false;
+        continue;
+      }
+      prevCr = b === 0x0d;
+      const newline = b === 0x0a || b === 0x0d;
+      if (inQuote) {
+        if (b === 0x22) pendingQuote = true;
+        else if (newline) line++;
+        continue;
+      }
+      if (newline) {
+        line++;
+        fieldStart = true;
+      } else if (b === 0x2c) fieldStart = true;
+      else if (b === 0x22 && fieldStart) {
+        inQuote = true;
+        quoteLine = line;
+      } else fieldStart = false;
+    }
+  }
+  return inQuote && !pendingQuote ? quoteLine : undefined;
 }
 
 function withoutTerminator(raw: string): string {

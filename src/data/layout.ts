@@ -111,6 +111,12 @@ export class TextExtractor {
         SKIP_FIX,
       );
     }
+    if (list.length === 0) {
+      throw new RowProblem(
+        `"${field}" is an empty array: the conversation has no turns`,
+        `give the conversation at least one turn with text, remove the row, or pass --skip-invalid to skip (and count) such rows`,
+      );
+    }
     const parts: string[] = [];
     for (let t = 0; t < list.length; t++) {
       const turn: unknown = list[t];
@@ -120,7 +126,14 @@ export class TextExtractor {
       const value = (turn as Record<string, unknown>)[textKey];
       parts.push(this.answer(turnText(value, field, t, textKey)));
     }
-    return joinParts(parts);
+    const text = joinParts(parts);
+    if (text === "") {
+      throw new RowProblem(
+        `none of the ${list.length} turns of "${field}" holds any text`,
+        `give the conversation at least one turn with text, remove the row, or pass --skip-invalid to skip (and count) such rows`,
+      );
+    }
+    return text;
   }
 }
 

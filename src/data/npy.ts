@@ -154,6 +154,7 @@ export async function readNpy(path: string): Promise<NpyMatrix> {
     }
     if (dtype === "<f4") {
       await readExactly(fh, new Uint8Array(data.buffer, data.byteOffset, data.byteLength), dataStart, path);
+      checkFinite(data, rows, cols, path);
       return { data, rows, cols };
     }
     const item = ITEM_BYTES[dtype];
@@ -169,9 +170,36 @@ export async function readNpy(path: string): Promise<NpyMatrix> {
         for (let i = 0; i < n; i++) data[at + i] = halfToFloat(src[i]!);
       }
     }
+    checkFinite(data, rows, cols, path);
     return { data, rows, cols, converted: dtype };
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * Refuses a matrix holding NaN or ±Infinity (a distance to such a row is NaN, which every ordering, k-means
+ * and eigenvalue step would silently mishandle), naming the .npy file and the row (1-based; row i of the
+ * file belongs to input row i).
+ */
+export function checkFinite(data: Float32Array, rows: number, cols: number, path: string): void {
+  for (let i = 0; i < rows; i++) {
+    const off = i * cols;
+    let z = 0;
+    for (let k = 0; k < cols; k++) z += data[off + k]! * 0; // NaN iff some value is NaN or ±Infinity
+    if (z === 0) continue;
+    let col = 0;
+    while (Number.isFinite(data[off + col]!)) col++;
+    const v = data[off + col]!;
+    throw new ArrangeError(
+      "embeddings",
+      `embedding row ${i + 1} (index ${i}) holds ${Number.isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity"} at column ${col}`,
+      {
+        file: path,
+        line: i + 1,
+        fix: `re-embed the data (row ${i + 1} of ${path} belongs to input row ${i + 1}; check that example and the model's output), or drop that example and its row`,
+      },
+    );
   }
 }
 

@@ -160,7 +160,7 @@ export function withoutRows(ds: Dataset, rows: Int32Array): Dataset {
   const keep = ds.count - rows.length;
   const pick = new Int32Array(keep);
   for (let i = 0, k = 0; i < ds.count; i++) if (drop[i] === 0) pick[k++] = i;
-  const take32 = (a: Int32Array) => Int32Array.from(pick, (i) => a[i]!);
+  const take32 = (a: ArrayLike<number>) => Int32Array.from(pick, (i) => a[i]!);
   const take64 = (a: Float64Array) => Float64Array.from(pick, (i) => a[i]!);
   const hashes = new Uint32Array(2 * keep);
   for (let k = 0; k < keep; k++) {

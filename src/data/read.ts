@@ -1,5 +1,5 @@
 import { closeSync, openSync, writeSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ArrangeError, isArrangeError, usageError } from "../core/errors.js";
@@ -92,7 +92,7 @@ export async function readDataset(source: DataSource, options: ReadOptions = {})
   }
   const collector = new DatasetCollector(label, resolved.multiFile, options, template);
   for (const file of resolved.files) {
-    collector.beginFile(file);
+    collector.beginFile({ ...file, bytes: await sizeOf(file.path) });
     const stats = await READERS[file.format](file.path, collector);
     collector.endFile(stats);
   }
@@ -100,6 +100,15 @@ export async function readDataset(source: DataSource, options: ReadOptions = {})
   ds.paths = resolved.specs;
   ds.skippedFiles = resolved.skipped;
   return ds;
+}
+
+/** A file's size, or undefined when it cannot be read (the reader then reports the error). */
+async function sizeOf(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return undefined;
+  }
 }
 
 function listNames(names: string[]): string {

@@ -42,6 +42,19 @@ export interface KMeansResult {
   inertia: number;
 }
 
+/** Refused draws in a row with no pending center before k-means++ seeding stops (see the loop). */
+const MAX_REJECTIONS = 10_000;
+
+function nonFiniteRows(stale: Float64Array, n: number): ArrangeError {
+  let row = 0;
+  while (row < n && Number.isFinite(stale[row]!)) row++;
+  return new ArrangeError(
+    "embeddings",
+    `row ${row + 1} (index ${row}) has no finite distance to the other rows: its embedding holds NaN or Infinity`,
+    { line: row + 1, fix: "re-embed the data, or drop the rows whose embeddings hold NaN or Infinity" },
+  );
+}
+
 /** A uniform double in [0, 1) with 53 random bits. */
 function uniform(rng: Rng): number {
   return (rng.int(2 ** 26) * 2 ** 27 + rng.int(2 ** 27)) / 2 ** 53;
@@ -110,6 +123,8 @@ export async function kMeansPlusPlus(
   await apply();
   let rejections = 0;
   while (chosen.length < k && total > 0) {
+    // A NaN or infinite D² (a row with NaN or ±Infinity) keeps `total` infinite: the loop could never end.
+    if (!Number.isFinite(total)) throw nonFiniteRows(stale, n);
     const r = uniform(rng) * total;
     let lo = 0;
     let hi = n - 1;
@@ -133,6 +148,10 @@ export async function kMeansPlusPlus(
     } else if (++rejections > 64 && chosen.length > pendingFrom) {
       rejections = 0;
       await apply();
+    } else if (rejections > MAX_REJECTIONS) {
+      // Nothing is pending, so D² is exact and a draw can only be refused through round-off on rows that
+      // coincide with a center: the rows left are (numerically) the centers. Never spin.
+      break;
     }
   }
   return chosen;

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { type KeyValueStore, openStore } from "./cache-store.js";
+import { type KeyValueStore, openStore, type StoreOptions } from "./cache-store.js";
 import type { Embedder, EmbedResult } from "./types.js";
 
 /**
@@ -35,10 +35,18 @@ export interface CacheReport {
   namespace?: string;
   hits: number;
   misses: number;
+  /** Entries that failed their checksum and were computed again (counted in misses too). */
+  damaged?: number;
 }
 
-const HEADER_BYTES = 4;
-const FORMAT = 1;
+/** Entry: format byte, truncation flag, two zero bytes, a 4-byte checksum of the vector bytes, the vector. */
+const HEADER_BYTES = 8;
+const FORMAT = 2;
+
+/** First 4 bytes of sha256 of the vector bytes: a damaged entry is recomputed, never used. */
+function checksum(bytes: Uint8Array): number {
+  return createHash("sha256").update(bytes).digest().readUInt32LE(0);
+}
 
 function sha256(text: string): Buffer {
   return createHash("sha256").update(text, "utf8").digest();
@@ -53,20 +61,27 @@ function encode(vector: Float32Array, truncated: boolean): Buffer {
   const out = Buffer.alloc(HEADER_BYTES + vector.byteLength);
   out[0] = FORMAT;
   out[1] = truncated ? 1 : 0;
-  Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).copy(out, HEADER_BYTES);
+  const bytes = Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
+  out.writeUInt32LE(checksum(bytes), 4);
+  bytes.copy(out, HEADER_BYTES);
   return out;
 }
 
-/** Decode into `dst` at `at`; false when the entry does not have the expected shape (then it is recomputed). */
+/**
+ * Decode into `dst` at `at`; not ok when the entry does not have the expected shape (an older format: it is
+ * recomputed) or fails its checksum (`damaged`: recomputed and counted).
+ */
 function decodeInto(
   value: Buffer,
   dims: number,
   dst: Float32Array,
   at: number,
-): { ok: boolean; truncated: boolean } {
+): { ok: boolean; truncated: boolean; damaged?: boolean } {
   if (value.length !== HEADER_BYTES + dims * 4 || value[0] !== FORMAT) return { ok: false, truncated: false };
+  const payload = value.subarray(HEADER_BYTES);
+  if (checksum(payload) !== value.readUInt32LE(4)) return { ok: false, truncated: false, damaged: true };
   const bytes = new Uint8Array(dst.buffer, dst.byteOffset + at * 4, dims * 4);
-  value.copy(bytes, 0, HEADER_BYTES);
+  payload.copy(bytes);
   return { ok: true, truncated: value[1] === 1 };
 }
 
@@ -87,8 +102,11 @@ export interface CachedEmbedder extends Embedder {
   report(): CacheReport;
 }
 
-export async function openEmbeddingCache(dir: string = defaultCacheDir()): Promise<EmbeddingCache> {
-  const store = await openStore(dir);
+export async function openEmbeddingCache(
+  dir: string = defaultCacheDir(),
+  options: StoreOptions = {},
+): Promise<EmbeddingCache> {
+  const store = await openStore(dir, options);
   const writes = new PendingWrites();
   return {
     dir,
@@ -167,6 +185,7 @@ function cached(inner: Embedder, store: KeyValueStore, dir: string, writes: Pend
   const dims = inner.dims;
   let hits = 0;
   let misses = 0;
+  let damaged = 0;
   let described = false;
   const embed = async (texts: string[]): Promise<EmbedResult> => {
     writes.check();
@@ -180,7 +199,10 @@ function cached(inner: Embedder, store: KeyValueStore, dir: string, writes: Pend
       const d = v === undefined ? undefined : decodeInto(v, dims, vectors, i * dims);
       if (d?.ok) {
         if (d.truncated) truncated++;
-      } else missing.push(i);
+      } else {
+        if (d?.damaged) damaged++;
+        missing.push(i);
+      }
     }
     hits += texts.length - missing.length;
     let tokens: number | undefined;
@@ -214,7 +236,14 @@ function cached(inner: Embedder, store: KeyValueStore, dir: string, writes: Pend
   const wrapped: CachedEmbedder = Object.create(inner, {
     embed: { value: embed },
     report: {
-      value: (): CacheReport => ({ state: "on", dir, namespace: ns.toString("hex"), hits, misses }),
+      value: (): CacheReport => ({
+        state: "on",
+        dir,
+        namespace: ns.toString("hex"),
+        hits,
+        misses,
+        ...(damaged > 0 ? { damaged } : {}),
+      }),
     },
   });
   return wrapped;

@@ -150,9 +150,10 @@ export interface MetadataRow {
 }
 
 export interface ArrangeRun {
-  /** Input-row indices (0-based, across files in sorted name order) in output order. */
-  order: number[];
-  metadata: MetadataRow[];
+  /** Input-row indices (0-based, across files in sorted name order) in output order (built on first access). */
+  readonly order: number[];
+  /** One row per output row (built on first access; `result` holds the same in typed arrays). */
+  readonly metadata: MetadataRow[];
   manifest: Manifest;
   /** Without embeddings (see `needsVectors`), the result has no nearest test rows. */
   result: ArrangeAlgoResult | VectorlessResult;
@@ -590,11 +591,11 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
     );
   }
 
-  const order = Array.from(result.order, (i) => train.refs.ordinal[i]!);
-  const metadata: MetadataRow[] = [];
-  for (let k = 0; k < result.order.length; k++) {
+  // One metadata row is built at a time, from the typed arrays of the result and the row store, when it
+  // is written or asked for: a JS object per row would cost ~200 bytes a row for the whole run.
+  const metadataRow = (k: number): MetadataRow => {
     const i = result.order[k]!;
-    const row: MetadataRow = {
+    return {
       position: k,
       index: train.refs.ordinal[i]!,
       task: train.tasks.names[train.tasks.taskOf[i]!]!,
@@ -608,8 +609,7 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
       selected: result.selected?.[k],
       text_hash: textHashHex(train, i),
     };
-    metadata.push(row);
-  }
+  };
 
   const manifest: Manifest = {
     tool: "instruct-arrange",
@@ -686,7 +686,7 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
       const written = await writeArranged(train, result.order, outTmp);
       manifest.outputs.format = written.format;
       if (options.metadata !== undefined) {
-        await writeLines(staged.path(options.metadata), metadataLines(metadata));
+        await writeLines(staged.path(options.metadata), metadataLines(result.order.length, metadataRow));
       }
       tick("write", t0);
       timings.total = round6((performance.now() - started) / 1000);
@@ -701,7 +701,30 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
   } else {
     timings.total = round6((performance.now() - started) / 1000);
   }
-  return { order, metadata, manifest, result };
+  return lazyRun(result, manifest, train, metadataRow);
+}
+
+/** The run's `order` and `metadata` arrays, each built on first access only (callers of the library). */
+function lazyRun(
+  result: ArrangeAlgoResult | VectorlessResult,
+  manifest: Manifest,
+  train: Dataset,
+  metadataRow: (k: number) => MetadataRow,
+): ArrangeRun {
+  let order: number[] | undefined;
+  let metadata: MetadataRow[] | undefined;
+  return {
+    get order() {
+      order ??= Array.from(result.order, (i) => train.refs.ordinal[i]!);
+      return order;
+    },
+    get metadata() {
+      metadata ??= Array.from({ length: result.order.length }, (_, k) => metadataRow(k));
+      return metadata;
+    },
+    manifest,
+    result,
+  };
 }
 
 /** Default similarity at which near copies of test rows are reported, by embedder (measured on P3; README). */
@@ -808,6 +831,6 @@ export function describeDataset(label: string, ds: Dataset): string {
   return parts.join(", ");
 }
 
-function* metadataLines(rows: MetadataRow[]): Generator<string> {
-  for (const r of rows) yield `${JSON.stringify(r)}\n`;
+function* metadataLines(n: number, row: (k: number) => MetadataRow): Generator<string> {
+  for (let k = 0; k < n; k++) yield `${JSON.stringify(row(k))}\n`;
 }

@@ -107,7 +107,11 @@ export async function startEmbedder(o: BackendChoice): Promise<StartedEmbedder> 
   if (o.cache === false) return { embedder: uncached(backend), close: async () => backend.dispose?.() };
   let cache: Awaited<ReturnType<typeof openEmbeddingCache>>;
   try {
-    cache = await openEmbeddingCache(o.cacheDir);
+    const progress = o.onProgress;
+    cache = await openEmbeddingCache(o.cacheDir, {
+      onWarning: (message) =>
+        progress?.({ stage: "embed", done: 0, unit: "rows", message: `warning: ${message}` }),
+    });
   } catch (e) {
     await backend.dispose?.();
     throw e;
@@ -129,5 +133,9 @@ export function describeCache(r: CacheReport): string {
   if (r.state === "off") return "embedding cache: off (--no-cache)";
   if (r.state === "bypassed")
     return "embedding cache: not used (this backend is fitted on the corpus, so its vectors depend on every text)";
-  return `embedding cache: ${r.hits} hits, ${r.misses} computed (${r.dir})`;
+  const damaged =
+    r.damaged === undefined
+      ? ""
+      : `; warning: ${r.damaged} damaged entries (bad checksum) were computed again`;
+  return `embedding cache: ${r.hits} hits, ${r.misses} computed (${r.dir})${damaged}`;
 }

@@ -15,7 +15,8 @@ describe("readDataset: CSV", () => {
     expect(ds.texts).toEqual(['Say "hi" hi', "multi\r\nline in out, with comma", "last é 🙂"]);
     expect(ds.csvHeader).toBe("instruction,input,output");
     expect(ds.files[0]!.csvHeader).toBe("instruction,input,output");
-    expect(Array.from(ds.refs.line)).toEqual([1, 2, 3]);
+    // Text lines where the records start (header = line 1; the second record spans lines 3-4, line 5 is blank).
+    expect(Array.from(ds.refs.line)).toEqual([2, 3, 6]);
     const bytes = await readFile(path);
     const spans = [0, 1, 2].map((i) => bytes.subarray(ds.refs.start[i], ds.refs.end[i]).toString("utf8"));
     expect(spans).toEqual(['"Say ""hi""",,hi', '"multi\r\nline",in,"out, with comma"', "last,é,🙂"]);
@@ -43,19 +44,19 @@ describe("readDataset: CSV", () => {
     expect([e.code, e.file, e.line, e.message]).toEqual([
       "input",
       path,
-      2,
+      3,
       "record has 3 fields but the header has 2",
     ]);
     const ds = await readDataset(path, { skipInvalid: true });
     expect(ds.texts).toEqual(["a b", "f g"]);
-    expect(Array.from(ds.refs.line)).toEqual([1, 3]);
+    expect(Array.from(ds.refs.line)).toEqual([2, 4]);
   });
 
   it("reports a record that is not UTF-8", async () => {
     const bytes = Buffer.concat([Buffer.from("text\nok\ncaf"), Buffer.from([0xe9]), Buffer.from("\n")]);
     const path = await put(dir, "e.csv", bytes);
     const e = await rejection(readDataset(path));
-    expect([e.line, e.message]).toEqual([2, "record is not valid UTF-8"]);
+    expect([e.line, e.message]).toEqual([3, "record is not valid UTF-8"]);
     // A real U+FFFD in the data is fine.
     const ok = await readDataset(await put(dir, "f.csv", "text\nreplacement \uFFFD char\n"));
     expect(ok.texts).toEqual(["replacement \uFFFD char"]);
@@ -63,8 +64,8 @@ describe("readDataset: CSV", () => {
 
   it("reports CSV syntax errors and duplicate columns", async () => {
     let e = await rejection(readDataset(await put(dir, "g.csv", 'text\nok\n"unclosed\n')));
-    expect([e.code, e.line]).toEqual(["input", 2]);
-    expect(e.message).toMatch(/CSV syntax error/);
+    expect([e.code, e.line]).toEqual(["input", 3]);
+    expect(e.message).toMatch(/CSV syntax error: a quote opened on line 3 is never closed/);
     e = await rejection(readDataset(await put(dir, "h.csv", "text,text\na,b\n")));
     expect(e.message).toMatch(/twice/);
   });
