@@ -69,6 +69,7 @@ describe("train into an existing run directory", () => {
       ctx.skip();
       return;
     }
+    const python: string = TORCH_PYTHON;
     const run = await oldRun();
     const r = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
       const child = spawn(
@@ -93,7 +94,7 @@ describe("train into an existing run directory", () => {
           "--threads",
           "1",
           "--python",
-          TORCH_PYTHON,
+          python,
           "--overwrite",
           "--log-json",
         ],
