@@ -2,7 +2,7 @@
 
 /** Strip anything that looks like `user:pass@` from a string that failed to parse as a URL. */
 export function redactUrlText(text: string): string {
-  return text.replace(/\/\/[^/@\s]*@/, "//***@");
+  return text.replace(/\/\/[^/?#@\s]*@/, "//***@");
 }
 
 /**
@@ -10,26 +10,8 @@ export function redactUrlText(text: string): string {
  * becomes `***` (keys stay: `?api-key=***`), since Azure-style endpoints carry the key in the query.
  */
 export function redactUrl(url: string | URL): string {
-  let u: URL;
-  try {
-    u = new URL(url.toString());
-  } catch {
-    return redactUrlText(url.toString()).replace(/([?&][^=&#\s]*=)[^&#\s]*/g, "$1***");
-  }
-  if (u.username !== "" || u.password !== "") {
-    u.username = "***";
-    u.password = "";
-  }
-  if (u.search === "") return u.toString();
-  const query = u.search
-    .slice(1)
-    .split("&")
-    .map((pair) => {
-      const eq = pair.indexOf("=");
-      return eq === -1 ? pair : `${pair.slice(0, eq)}=***`;
-    })
-    .join("&");
-  return `${u.origin.replace("//", u.username === "" ? "//" : "//***@")}${u.pathname}?${query}${u.hash}`;
+  // Textual, so a URL without secrets is shown exactly as given (no added "/" or re-encoding).
+  return redactUrlText(url.toString()).replace(/([?&][^=&#\s]*=)[^&#\s]*/g, "$1***");
 }
 
 /** `text` with every http(s) URL in it redacted as `redactUrl` does (for command lines and messages). */

@@ -1,6 +1,7 @@
 import type { SchemaElement } from "hyparquet";
 import { parquetWriteFile } from "hyparquet-writer";
 import { ArrangeError } from "../core/errors.js";
+import { ioError } from "../data/io.js";
 import { recordJson } from "./json.js";
 
 /** The Parquet type of a column (or nested field), inferred from every value in it. */
@@ -154,7 +155,9 @@ export function writeParquetShard(
   try {
     parquetWriteFile({ filename: path, schema: table.schema, columnData, rowGroupSize: 100_000 });
   } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code !== undefined) throw cause;
+    // A file-system error (a full disk) names the user's path and the fix, as every other write does.
+    if ((cause as NodeJS.ErrnoException).code !== undefined)
+      throw ioError(path, cause, "write the Parquet shard");
     throw new ArrangeError("internal", `cannot write the Parquet shard: ${(cause as Error).message}`, {
       file: path,
       fix: "export with --to trl or --to axolotl (JSONL) meanwhile, and report this",

@@ -1,4 +1,4 @@
-import { jsonLines } from "./json.js";
+import { jsonLines, recordJson } from "./json.js";
 import { linesFile, type TargetContext, type TargetOutput, textFile } from "./output.js";
 import { type ArrangedRows, rowProblem } from "./source.js";
 
@@ -17,9 +17,20 @@ const ROLES: Readonly<Record<string, string>> = {
 /**
  * The rows as TRL reads them: conversations as `messages` [{role, content}], alpaca as `prompt`/`completion`;
  * prompt-completion, messages and text rows as they are. Every original field is kept beside the added ones.
- * Returns the rows and the columns the trainer uses.
+ * Every row is checked first (a bad row fails before anything is written); the converted rows are then made
+ * one at a time while the file is written (`records` can be iterated again), so memory stays that of the input.
  */
-export function trlRows(rows: ArrangedRows): { records: Record<string, unknown>[]; columns: string[] } {
+export function trlRows(rows: ArrangedRows): {
+  records: Iterable<Record<string, unknown>>;
+  columns: string[];
+  /** The JSONL lines of `records`, where a faster way to write them exists. */
+  lines?: () => Iterable<string>;
+} {
+  const lazy = (convert: (r: Record<string, unknown>, k: number) => Record<string, unknown>) => ({
+    *[Symbol.iterator]() {
+      for (let k = 0; k < rows.records.length; k++) yield convert(rows.records[k]!, k);
+    },
+  });
   switch (rows.layout) {
     case "messages":
       return { records: rows.records, columns: ["messages"] };
@@ -28,30 +39,44 @@ export function trlRows(rows: ArrangedRows): { records: Record<string, unknown>[
     case "text":
       return { records: rows.records, columns: ["text"] };
     case "sharegpt":
+      for (let k = 0; k < rows.records.length; k++) toMessages(rows, k, rows.records[k]!.conversations);
       return {
-        records: rows.records.map((r, k) => ({ ...r, messages: toMessages(rows, k, r.conversations) })),
+        records: lazy((r, k) => ({ ...r, messages: toMessages(rows, k, r.conversations) })),
         columns: ["messages"],
       };
     case "alpaca":
-      return {
-        records: rows.records.map((r, k) => {
-          for (const field of ["prompt", "completion"]) {
-            if (Object.hasOwn(r, field)) {
-              throw rowProblem(
-                rows,
-                k,
-                `the alpaca row already has a "${field}" field, which the TRL prompt-completion layout would overwrite`,
-                `rename the row's "${field}" field, or convert the rows to prompt/completion yourself and export those`,
-              );
-            }
+      for (let k = 0; k < rows.records.length; k++) {
+        const r = rows.records[k]!;
+        for (const field of ["prompt", "completion"]) {
+          if (Object.hasOwn(r, field)) {
+            throw rowProblem(
+              rows,
+              k,
+              `the alpaca row already has a "${field}" field, which the TRL prompt-completion layout would overwrite`,
+              `rename the row's "${field}" field, or convert the rows to prompt/completion yourself and export those`,
+            );
           }
-          const input = r.input === undefined || r.input === null ? "" : String(r.input);
-          const prompt = input.trim() === "" ? String(r.instruction) : `${String(r.instruction)}\n\n${input}`;
-          return { ...r, prompt, completion: String(r.output) };
-        }),
+        }
+      }
+      return {
+        records: lazy((r) => ({ ...r, ...alpacaPromptCompletion(r) })),
         columns: ["prompt", "completion"],
+        // The same bytes as jsonLines(records), without building a copy of each row.
+        lines: function* () {
+          for (const r of rows.records) {
+            const { prompt, completion } = alpacaPromptCompletion(r);
+            const head = recordJson(r);
+            yield `${head === "{}" ? "{" : `${head.slice(0, -1)},`}"prompt":${JSON.stringify(prompt)},"completion":${JSON.stringify(completion)}}\n`;
+          }
+        },
       };
   }
+}
+
+function alpacaPromptCompletion(r: Record<string, unknown>): { prompt: string; completion: string } {
+  const input = r.input === undefined || r.input === null ? "" : String(r.input);
+  const prompt = input.trim() === "" ? String(r.instruction) : `${String(r.instruction)}\n\n${input}`;
+  return { prompt, completion: String(r.output) };
 }
 
 function toMessages(rows: ArrangedRows, k: number, turns: unknown): { role: string; content: unknown }[] {
@@ -189,7 +214,7 @@ if __name__ == "__main__":
 /** TRL (SFTTrainer): a messages / prompt-completion / text JSONL and a Python script that keeps the order. */
 export function trl(ctx: TargetContext): TargetOutput {
   const file = `${ctx.name}.jsonl`;
-  const { records, columns } = trlRows(ctx.rows);
+  const { records, columns, lines } = trlRows(ctx.rows);
   const readme = [
     "## TRL (SFTTrainer)",
     "",
@@ -205,7 +230,7 @@ export function trl(ctx: TargetContext): TargetOutput {
   ].join("\n");
   return {
     files: [
-      linesFile(file, () => jsonLines(records)),
+      linesFile(file, lines ?? (() => jsonLines(records))),
       textFile("train_trl.py", pythonSnippet(file, columns, ctx)),
     ],
     readme,

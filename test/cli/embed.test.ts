@@ -469,7 +469,10 @@ describe("instruct-arrange embed", () => {
       expect(r.stderr).toContain(
         `${server.url}/v1/embeddings (model tiny) failed after 3 attempts: HTTP 503`,
       );
-      expect(r.stderr).toContain("fix:");
+      // Under --log-json the final error is a JSON line with its fix.
+      const last = JSON.parse(r.stderr.trim().split("\n").at(-1)!) as { event: string; fix?: string };
+      expect(last.event).toBe("error");
+      expect(last.fix).toBeTruthy();
     });
 
     it("arrange embeds through the service and records the cache in the manifest", async () => {

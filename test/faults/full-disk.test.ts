@@ -199,4 +199,35 @@ describe("a full disk on a real tmpfs", () => {
       fs.unmount();
     }
   });
+
+  it("export --to hf-dataset (Parquet shards) exits 1 naming the user's path, no temporary file", async (ctx) => {
+    const fs = mountTmpfs(24);
+    if ("skip" in fs) {
+      console.warn(`skipped the tmpfs test: ${fs.skip}`);
+      ctx.skip();
+      return;
+    }
+    try {
+      const out = join(fs.dir, "hf");
+      const r = await runCli([
+        "export",
+        "--input",
+        join(fixtures, "arr.jsonl"),
+        "--metadata",
+        join(fixtures, "meta.jsonl"),
+        "--to",
+        "hf-dataset",
+        "--out",
+        out,
+      ]);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/no space left on device/);
+      expect(r.stderr).toContain(out);
+      expect(r.stderr).not.toMatch(/\.staged|\.tmp\b|internal error/);
+      expect(tempFiles(listFiles(fs.dir))).toEqual([]);
+      expect(listFiles(fs.dir).filter((f) => f.endsWith(".parquet"))).toEqual([]);
+    } finally {
+      fs.unmount();
+    }
+  });
 });
