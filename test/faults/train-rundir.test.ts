@@ -70,7 +70,6 @@ describe("train into an existing run directory", () => {
       ctx.skip();
       return;
     }
-    const python: string = TORCH_PYTHON;
     const run = await oldRun();
     const r = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
       const child = spawn(
