@@ -2,9 +2,9 @@ import { ArrangeError } from "../core/errors.js";
 import type { ProgressSink } from "../core/progress.js";
 import type { Matrix } from "../core/types.js";
 import { gatherUnitRows, normalizeRows, rowScales, unitRowsBlock } from "../linalg/normalize-rows.js";
+import { selectKth } from "../linalg/select-kth.js";
 import { createSortPairsScratch, type SortPairsScratch, sortPairsByKey } from "../linalg/sort-pairs.js";
 import type { GemmEngine } from "../linalg/types.js";
-import { foldBlockNearest } from "../similarity/block-nearest.js";
 import { defaultBlockRows } from "../similarity/block-rows.js";
 import type { TmaRun, TmaStats } from "./tma-engine.js";
 
@@ -38,6 +38,8 @@ export interface StreamTmaStats extends TmaStats {
   /** Seconds of the first pass (distances and first lists) and of the rounds with their refill passes. */
   firstPassSeconds: number;
   roundsSeconds: number;
+  /** Seconds of the refill passes (part of roundsSeconds). */
+  refillSeconds: number;
 }
 
 export interface StreamTmaResult {
@@ -53,9 +55,9 @@ export const STORE_BYTES_PER_SLOT = 12;
 /**
  * Per test point, a buffer holding its smallest (key, unit) pairs seen so far: pairs arrive in
  * ascending unit order and are appended while their key is below the threshold; when the buffer is
- * full it is sorted and cut to `cap` pairs, the threshold becoming the largest kept key. A stable sort
- * by key keeps equal keys in arrival (= ascending unit) order, so the kept pairs are exactly the cap
- * smallest by (key, unit) — and a later pair with an equal key never displaces one (its unit is larger).
+ * full it is cut to its `cap` smallest pairs by (key, unit) (a quickselect for the threshold, then one
+ * stable compaction), the threshold becoming the largest kept key — a later pair with an equal key
+ * never displaces a kept one (its unit is larger). The list is sorted once, when the pass ends.
  */
 class Candidates {
   readonly keys: Float32Array[];
@@ -66,6 +68,7 @@ class Candidates {
   readonly cap: Int32Array;
   readonly tau: Float32Array;
   private readonly sort: SortPairsScratch = createSortPairsScratch();
+  private scratch = new Float32Array(1024);
 
   constructor(m: number, first: number) {
     this.keys = new Array(m);
@@ -89,6 +92,14 @@ class Candidates {
     }
     this.count[j] = 0;
     this.tau[j] = Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * Lowers j's threshold before a pass (only an optimization: a list that ends with fewer than cap
+   * pairs is still every pair below its threshold, closed under (key, unit) order).
+   */
+  presetThreshold(j: number, tau: number): void {
+    this.tau[j] = tau;
   }
 
   /**
@@ -122,14 +133,69 @@ class Candidates {
     this.count[j] = c;
   }
 
+  /**
+   * fold for the first pass (units from + t) that also folds the distances into every unit's nearest
+   * test point (strict < over ascending j keeps the lowest test point on ties), in the same read.
+   */
+  foldFirst(
+    j: number,
+    out: Float32Array,
+    off: number,
+    cols: number,
+    sign: number,
+    from: number,
+    minDist: Float32Array,
+    argMin: Int32Array,
+  ): void {
+    const keys = this.keys[j]!;
+    const ids = this.ids[j]!;
+    const room = keys.length;
+    let tau = this.tau[j]!;
+    let c = this.count[j]!;
+    for (let t = 0; t < cols; t++) {
+      const dist = out[off + t]!;
+      if (dist < minDist[from + t]!) {
+        minDist[from + t] = dist;
+        argMin[from + t] = j;
+      }
+      const v = sign * dist;
+      if (!(v < tau)) continue;
+      keys[c] = v;
+      ids[c] = from + t;
+      if (++c === room) {
+        c = this.cut(j, c);
+        tau = this.tau[j]!;
+      }
+    }
+    this.count[j] = c;
+  }
+
+  /**
+   * Cuts j's buffer of c pairs to its cap smallest by (key, unit), in place and stably. The buffer is in
+   * ascending unit order (pairs arrive so, and cuts keep the order), so among keys equal to the cap-th
+   * smallest the first ones met are the lowest units.
+   */
   private cut(j: number, c: number): number {
     const keep = this.cap[j]!;
-    sortPairsByKey(this.keys[j]!, this.ids[j]!, c, this.sort);
-    if (c > keep) {
-      this.tau[j] = this.keys[j]![keep - 1]!;
-      return keep;
+    if (c <= keep) return c;
+    const keys = this.keys[j]!;
+    const ids = this.ids[j]!;
+    if (this.scratch.length < c) this.scratch = new Float32Array(Math.max(c, 2 * this.scratch.length));
+    const tau = selectKth(keys, c, keep - 1, this.scratch);
+    let below = 0;
+    for (let p = 0; p < c; p++) if (keys[p]! < tau) below++;
+    let ties = keep - below;
+    let w = 0;
+    for (let p = 0; p < c; p++) {
+      const v = keys[p]!;
+      if (v < tau || (v === tau && ties-- > 0)) {
+        keys[w] = v;
+        ids[w] = ids[p]!;
+        w++;
+      }
     }
-    return c;
+    this.tau[j] = tau;
+    return w;
   }
 
   /**
@@ -138,9 +204,71 @@ class Candidates {
    */
   finish(j: number): void {
     const c = this.cut(j, this.count[j]!);
+    // Stable: equal keys stay in ascending unit order.
+    sortPairsByKey(this.keys[j]!, this.ids[j]!, c, this.sort);
     this.count[j] = c;
     this.keys[j] = this.keys[j]!.slice(0, c);
     this.ids[j] = this.ids[j]!.slice(0, c);
+  }
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** The smallest float32 above v (v finite). */
+function nextUp(v: number): number {
+  if (v === 0) return 2 ** -149;
+  f32[0] = v;
+  u32[0] = v > 0 ? u32[0]! + 1 : u32[0]! - 1;
+  return f32[0]!;
+}
+
+/** Sample pairs below the threshold per list; the sample is sized so that each list expects this many. */
+const SAMPLE_HITS = 64;
+/** Pairs a list should accept in a pass, relative to its cap: a few more than it keeps, rarely a cut. */
+const ACCEPT_FACTOR = 1.25;
+
+/**
+ * Presets the thresholds of lists `who` for a pass over `count` units (units[0..count) or 0..count):
+ * the keys of an evenly spaced sample of the units, by one small product, give each list the key below
+ * which about ACCEPT_FACTOR × cap of the units fall. Without it a list accepts far more pairs early on,
+ * while its threshold is still loose, and spends its time cutting its buffer.
+ */
+async function presetThresholds(
+  lists: Candidates,
+  who: Int32Array | null,
+  m: number,
+  a: Float32Array,
+  data: Float32Array,
+  units: Int32Array | null,
+  count: number,
+  d: number,
+  scales: Float64Array,
+  sign: number,
+  gemm: GemmEngine,
+): Promise<void> {
+  const r = who === null ? m : who.length;
+  let smallest = Number.POSITIVE_INFINITY;
+  for (let t = 0; t < r; t++) smallest = Math.min(smallest, lists.cap[who === null ? t : who[t]!]!);
+  const size = Math.ceil((SAMPLE_HITS * count) / (ACCEPT_FACTOR * smallest));
+  if (size * 4 > count) return;
+  const pick = new Int32Array(size);
+  for (let t = 0; t < size; t++) {
+    const p = Math.floor(((t + 0.5) * count) / size);
+    pick[t] = units === null ? p : units[p]!;
+  }
+  const rows = gatherUnitRows(data, pick, 0, size, d, scales, new Float32Array(size * d));
+  const out = new Float32Array(r * size);
+  await gemm.multiplyNT(a, r, rows, size, d, -1, out);
+  const keys = new Float32Array(size);
+  const scratch = new Float32Array(size);
+  for (let t = 0; t < r; t++) {
+    const j = who === null ? t : who[t]!;
+    const q = Math.floor((ACCEPT_FACTOR * lists.cap[j]! * size) / count);
+    if (q >= size) continue;
+    for (let c = 0; c < size; c++) keys[c] = sign * out[t * size + c]!;
+    // Just above the q-th sample key, so at least q + 1 sampled units (all in the pass) are accepted.
+    lists.presetThreshold(j, nextUp(selectKth(keys, size, q, scratch)));
   }
 }
 
@@ -190,6 +318,7 @@ export async function streamTma(
     largestList: 0,
     firstPassSeconds: 0,
     roundsSeconds: 0,
+    refillSeconds: 0,
   };
   const t0 = performance.now();
 
@@ -201,14 +330,15 @@ export async function streamTma(
     const buf = new Float32Array(block * m);
     const unitScratch = new Float32Array(block * d);
     for (let j = 0; j < m; j++) lists.reset(j);
+    await presetThresholds(lists, null, m, testN, units.data, null, n, d, scales, sign, gemm);
     const stage = options.stage ?? "distances";
     for (let r0 = 0; r0 < n; r0 += block) {
       const rows = Math.min(block, n - r0);
       const out = rows === block ? buf : buf.subarray(0, rows * m);
       const b = unitRowsBlock(units.data, r0, rows, d, unitScratch, scales);
       await gemm.multiplyNT(testN, m, b, rows, d, -1, out);
-      foldBlockNearest(out, m, rows, r0, nearestDistance, nearestTest);
-      for (let j = 0; j < m; j++) lists.fold(j, out, j * rows, rows, sign, null, r0);
+      for (let j = 0; j < m; j++)
+        lists.foldFirst(j, out, j * rows, rows, sign, r0, nearestDistance, nearestTest);
       options.onProgress?.({ stage, done: r0 + rows, total: n, unit: "rows" });
     }
     for (let j = 0; j < m; j++) {
@@ -230,9 +360,15 @@ export async function streamTma(
   const alive = new Int32Array(n); // untaken units, ascending, rebuilt by each refill pass
   let takenCount = 0;
 
+  // A refilled list holds a multiple of the untaken units' fair share per test point, the multiple
+  // doubling every time the list runs dry (a test point whose neighbours are contested gets more).
+  const fairShare = (u: number): number => options.initialCapacity ?? Math.max(64, Math.ceil((32 * u) / m));
+  const growth = new Int32Array(m).fill(1);
+
   /** One blocked pass over the untaken units that reloads the lists of test points `who` (ascending). */
   const refillPass = async (who: Int32Array): Promise<void> => {
     const r = who.length;
+    const started = performance.now();
     let u = 0;
     for (let i = 0; i < n; i++) if (taken[i] === 0) alive[u++] = i;
     stats.passes++;
@@ -244,9 +380,10 @@ export async function streamTma(
     for (let t = 0; t < r; t++) a.set(testN.subarray(who[t]! * d, (who[t]! + 1) * d), t * d);
     for (let t = 0; t < r; t++) {
       const j = who[t]!;
-      lists.cap[j] = Math.min(maxCap, 2 * lists.cap[j]!);
+      lists.cap[j] = Math.max(1, Math.min(maxCap, u, fairShare(u) * growth[j]!));
       lists.reset(j);
     }
+    await presetThresholds(lists, who, m, a, units.data, alive, u, d, scales, sign, gemm);
     const block = Math.max(1, Math.min(u, defaultBlockRows(r)));
     const buf = new Float32Array(block * r);
     const gathered = new Float32Array(block * d);
@@ -263,6 +400,7 @@ export async function streamTma(
       head[j] = 0;
       stats.largestList = Math.max(stats.largestList, lists.count[j]!);
     }
+    stats.refillSeconds += (performance.now() - started) / 1000;
   };
 
   /** The test points to reload with the dry ones: every list with fewer than half its entries untaken. */
@@ -315,6 +453,7 @@ export async function streamTma(
       else pick(j);
     }
     if (dry.length > 0) {
+      for (const j of dry) growth[j] = Math.min(growth[j]! * 2, 1 << 20);
       await refillPass(refillSet(dry));
       for (const j of dry) {
         if (lists.count[j] === 0)
