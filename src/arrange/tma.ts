@@ -9,7 +9,8 @@ import { runTma, type TmaKeys, type TmaRun } from "./tma-engine.js";
 import { STORE_BYTES_PER_SLOT, streamTma } from "./tma-stream.js";
 
 const GiB = 2 ** 30;
-const fmtGiB = (bytes: number) => `${(bytes / GiB).toFixed(bytes < GiB ? 3 : 1)} GiB`;
+const fmtGiB = (bytes: number) =>
+  bytes < 2 ** 20 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / GiB).toFixed(bytes < GiB ? 3 : 1)} GiB`;
 
 /**
  * Test-centric Multi-turn Arrangement (section 4, Algorithm 1) on cosine distance. The nearest-first
