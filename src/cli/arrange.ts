@@ -3,6 +3,7 @@ import { usageError } from "../core/errors.js";
 import { MEASURES, STRATEGIES } from "../core/types.js";
 import { EXPORT_TARGETS, type ExportTarget, exportArranged } from "../export/index.js";
 import { type ArrangeOptions, arrange } from "../pipeline/arrange.js";
+import { planArrange } from "../pipeline/arrange-plan.js";
 import { exportSummary } from "./export.js";
 import {
   embeddingOptions,
@@ -29,6 +30,7 @@ type ArrangeFlags = Omit<
     exportDir?: string;
     exportBatchSize?: number;
     exportSaveSteps?: number;
+    dryRun?: boolean;
   };
 
 export function arrangeCommand(): Command {
@@ -117,6 +119,10 @@ export function arrangeCommand(): Command {
       "--export-save-steps <n>",
       "--export: optimizer steps between checkpoints (default 10)",
       intOption("--export-save-steps", 1),
+    )
+    .option(
+      "--dry-run",
+      "print what would be read, the memory each stage needs and a time estimate from a short probe; write nothing",
     );
   for (const option of [
     ...embeddingOptions("--batch-size"),
@@ -134,6 +140,7 @@ export function arrangeCommand(): Command {
       exportDir,
       exportBatchSize,
       exportSaveSteps,
+      dryRun,
       ...rest
     } = flags;
     if (exportTo !== undefined && exportDir === undefined)
@@ -148,6 +155,11 @@ export function arrangeCommand(): Command {
         "--export",
         `add --export TARGET (${EXPORT_TARGETS.join(", ")})`,
       );
+    if (dryRun === true) {
+      const plan = await planArrange({ ...rest, memoryLimitGiB: memoryLimit });
+      process.stdout.write(`${plan.lines.join("\n")}\n`);
+      return;
+    }
     const mode = pickProgressMode(flags, process.stderr);
     const renderer = createProgressRenderer(mode);
     const options: ArrangeOptions = {
