@@ -13,10 +13,10 @@ function peakMiB(): number {
 const [train, test, trainEmbeddings, testEmbeddings, out] = process.argv.slice(2);
 if (train === "--product") {
   // The baseline: one bare matrix product of the same shapes (see bareProduct), in its own process.
-  const a = await readNpy(test!);
-  const b = await readNpy(trainEmbeddings!);
+  const tr = await readNpy(trainEmbeddings!);
+  const te = await readNpy(testEmbeddings!);
   const gemm = await createGemm();
-  const seconds = await bareProduct(gemm, a.data, a.rows, b.data, b.rows, a.cols);
+  const seconds = await bareProduct(gemm, tr.data, tr.rows, te.data, te.rows, tr.cols);
   await gemm.dispose();
   console.log(JSON.stringify({ seconds, peakMiB: peakMiB(), rows: 0 }));
   process.exit(0);
