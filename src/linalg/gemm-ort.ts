@@ -13,6 +13,9 @@ export interface OrtGemmOptions {
   device?: "cpu" | "cuda";
 }
 
+/** Terminal colour codes that onnxruntime puts in its messages. */
+const ANSI_COLOR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
+
 const CUDA_FIX =
   "use --engine ort (the CPU); or, on a machine with an NVIDIA GPU, its driver and CUDA 12, fetch onnxruntime-node's CUDA binaries " +
   "(onnxruntime-node/script/install.js): ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node (the variable overrides the project's .npmrc skip)";
@@ -132,7 +135,7 @@ export async function createOrtGemm(options: OrtGemmOptions = {}): Promise<GemmE
     await session(1);
   } catch (e) {
     if (!cuda) throw e;
-    const why = (e instanceof Error ? e.message : String(e)).split("\n")[0]!.replace(/\u001b\[[0-9;]*m/g, "");
+    const why = (e instanceof Error ? e.message : String(e)).split("\n")[0]!.replace(ANSI_COLOR, "");
     throw new ArrangeError("usage", `--engine ort-cuda: onnxruntime-node cannot use CUDA here (${why})`, {
       option: "--engine",
       fix: CUDA_FIX,

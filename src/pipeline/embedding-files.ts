@@ -130,7 +130,7 @@ export async function loadEmbeddings(spec: string, ds: Dataset, option: string):
     return read(infos, [], s);
   }
   if (withSidecar > 0 && withSidecar < paths.length) {
-    const k = sidecars.findIndex((s) => s === undefined);
+    const k = sidecars.indexOf(undefined);
     throw new ArrangeError(
       "embeddings",
       `${paths[k]} has no sidecar (${sidecarPath(paths[k]!)}) but other files of ${spec} do: a mixed set`,

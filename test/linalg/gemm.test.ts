@@ -119,7 +119,9 @@ describe("createGemm", () => {
     await ort.dispose();
   });
   it("refuses an unknown engine", async () => {
-    await expect(createGemm({ engine: "blas" as "ts" })).rejects.toThrow(/expected "ort", "ort-cuda" or "ts"/);
+    await expect(createGemm({ engine: "blas" as "ts" })).rejects.toThrow(
+      /expected "ort", "ort-cuda" or "ts"/,
+    );
   });
 });
 
