@@ -31,7 +31,7 @@ export interface ResolvedOptions {
   seed: number;
   memoryLimitBytes: number;
   blockRows: number | undefined;
-  tmaEngine: "stream" | "matrix";
+  tmaEngine: "auto" | "stream" | "matrix";
   tmaInitialCapacity: number | undefined;
 }
 
@@ -186,7 +186,7 @@ export function resolveOptions(options: ArrangeAlgoOptions, trainRows: number): 
     seed: options.seed,
     memoryLimitBytes: limit,
     blockRows: options.blockRows,
-    tmaEngine: options.tmaEngine ?? "stream",
+    tmaEngine: options.tmaEngine ?? "auto",
     tmaInitialCapacity: options.tmaInitialCapacity,
   };
 }

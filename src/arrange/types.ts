@@ -54,10 +54,11 @@ export interface ArrangeAlgoOptions {
   /** Training rows per streamed block of distances (default: about 2M distances per block). */
   blockRows?: number;
   /**
-   * tma: "stream" (default): candidate lists refilled by blocked passes, no distance matrix;
-   * "matrix": the full n × m matrix in memory (kept for comparison; same result).
+   * tma: "stream": candidate lists refilled by blocked passes, no distance matrix; "matrix": the full
+   * n × m matrix in memory (same result); "auto" (default): matrix when it takes at most
+   * MATRIX_ENGINE_MAX_BYTES and fits the memory limit (measured faster there: bench/tma.ts), else stream.
    */
-  tmaEngine?: "stream" | "matrix";
+  tmaEngine?: "auto" | "stream" | "matrix";
   /** tma stream engine: first candidate-list size per test point (default max(64, 32 n / m)). */
   tmaInitialCapacity?: number;
 }

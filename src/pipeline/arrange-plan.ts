@@ -1,5 +1,5 @@
 import { DEFAULT_MEMORY_LIMIT_BYTES } from "../arrange/resolve-options.js";
-import { streamPlan } from "../arrange/tma.js";
+import { MATRIX_ENGINE_MAX_BYTES, streamPlan } from "../arrange/tma.js";
 import { STORE_BYTES_PER_SLOT, streamTma } from "../arrange/tma-stream.js";
 import { usageError } from "../core/errors.js";
 import type { Matrix } from "../core/types.js";
@@ -111,9 +111,15 @@ export async function planArrange(options: ArrangeOptions): Promise<ArrangePlan>
     const first = Math.min(n, Math.max(64, Math.ceil((32 * n) / m)));
     const store = Math.min(plan.storeBytes, m * first * STORE_BYTES_PER_SLOT);
     tmaBytes = plan.blockBytes + store + TMA_ROW_BYTES * n;
-    tmaNote =
-      `streaming TMA: one block of ${plan.blockRows} rows (${fmt(plan.blockBytes)}), candidate lists of ${first} rows per test row ` +
-      `(${fmt(store)}; they may grow up to ${fmt(plan.storeBytes)} = --memory-limit less the block), ${TMA_ROW_BYTES} bytes per training row`;
+    const matrixBytes = 4 * n * m;
+    if (matrixBytes <= Math.min(MATRIX_ENGINE_MAX_BYTES, limit)) {
+      tmaBytes = matrixBytes + TMA_ROW_BYTES * n;
+      tmaNote = `full-matrix TMA: the n × m distance matrix (${fmt(matrixBytes)}, under ${fmt(MATRIX_ENGINE_MAX_BYTES)}), ${TMA_ROW_BYTES} bytes per training row`;
+    } else {
+      tmaNote =
+        `streaming TMA: one block of ${plan.blockRows} rows (${fmt(plan.blockBytes)}), candidate lists of ${first} rows per test row ` +
+        `(${fmt(store)}; they may grow up to ${fmt(plan.storeBytes)} = --memory-limit less the block), ${TMA_ROW_BYTES} bytes per training row`;
+    }
     const sample = Math.min(n, PROBE_ROWS);
     const gemm = await createGemm({ engine: options.engine ?? "ort" });
     try {

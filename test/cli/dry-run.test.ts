@@ -26,9 +26,27 @@ describe("arrange --dry-run", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("nothing will be written");
     expect(r.stdout).toMatch(/train data: 49 files/);
-    expect(r.stdout).toMatch(/distances\+tma +[\d.]+ MiB +[\d.]+ s +streaming TMA/);
+    expect(r.stdout).toMatch(/distances\+tma +[\d.]+ MiB +[\d.]+ s +full-matrix TMA/);
     expect(r.stdout).toMatch(/probe: streaming TMA on 1200 training rows × 152 test rows/);
     expect(r.stdout).toMatch(/peak memory ≈/);
+    expect(existsSync(join(dir, "sub"))).toBe(false);
+    // A memory limit under the matrix: the plan is the streaming engine's, bounded by the limit.
+    const s = cli([
+      "arrange",
+      "--train",
+      EXAMPLE_TRAIN,
+      "--test",
+      EXAMPLE_TEST,
+      "--out",
+      out,
+      "--embedder",
+      "ngram",
+      "--memory-limit",
+      "0.0005",
+      "--dry-run",
+    ]);
+    expect(s.code).toBe(0);
+    expect(s.stdout).toMatch(/streaming TMA: one block of \d+ rows/);
     expect(existsSync(join(dir, "sub"))).toBe(false);
   });
 });
