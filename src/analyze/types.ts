@@ -67,7 +67,7 @@ export interface AnalyzeOptions extends EmbeddingServiceOptions {
    * 0 keeps no text in the analysis.
    */
   snippetChars?: number;
-  engine?: "ort" | "ts";
+  engine?: "ort" | "ort-cuda" | "ts";
   onProgress?: ProgressSink;
 }
 

@@ -31,6 +31,8 @@ export interface ResolvedOptions {
   seed: number;
   memoryLimitBytes: number;
   blockRows: number | undefined;
+  tmaEngine: "auto" | "stream" | "matrix";
+  tmaInitialCapacity: number | undefined;
 }
 
 const SIMILARITY_ORDERS: readonly Order[] = ["nearest-first", "farthest-first", "random"];
@@ -185,6 +187,8 @@ export function resolveOptions(options: ArrangeAlgoOptions, trainRows: number): 
     seed: options.seed,
     memoryLimitBytes: limit,
     blockRows: options.blockRows,
+    tmaEngine: options.tmaEngine ?? "auto",
+    tmaInitialCapacity: options.tmaInitialCapacity,
   };
 }
 

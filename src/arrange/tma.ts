@@ -1,23 +1,34 @@
 import { usageError } from "../core/errors.js";
 import type { Matrix } from "../core/types.js";
+import { defaultBlockRows } from "../similarity/block-rows.js";
 import { cosineDistanceColumns } from "../similarity/distance-columns.js";
 import { nearestCandidates } from "../similarity/nearest-candidates.js";
 import { type SimilarityOutcome, type StrategyContext, time } from "./context.js";
 import { expandUnits, taskEmbeddings } from "./task-units.js";
 import { runTma, type TmaKeys, type TmaRun } from "./tma-engine.js";
+import { STORE_BYTES_PER_SLOT, streamTma } from "./tma-stream.js";
 
 const GiB = 2 ** 30;
-const fmtGiB = (bytes: number) => `${(bytes / GiB).toFixed(bytes < GiB ? 3 : 1)} GiB`;
+/**
+ * Largest distance matrix the "auto" engine holds: below it the full-matrix engine was measured faster
+ * (100k × 1k × 384, 400 MB: 6.3 s vs 6.7 s clustered, 6.9 s vs 10.8 s near-duplicate test points, under
+ * load); above it the streaming engine keeps memory at the embeddings plus the candidate store.
+ */
+export const MATRIX_ENGINE_MAX_BYTES = GiB;
+const fmtGiB = (bytes: number) =>
+  bytes < 2 ** 20 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / GiB).toFixed(bytes < GiB ? 3 : 1)} GiB`;
 
 /**
  * Test-centric Multi-turn Arrangement (section 4, Algorithm 1) on cosine distance. The nearest-first
  * sequence is rounds 1..N with ascending rows inside each round; the order and budget are applied by
  * the caller. With pick "farthest", every test point takes its farthest remaining point instead.
  *
- * Instance granularity holds the n × m distance matrix (test-major), or — with a budget and select
- * "min" — only each test point's M nearest rows (m × M × 8 bytes), which is exact because the first
- * rounds up to M picks never look past a test point's M-th nearest row. Task granularity runs on the
- * task mean embeddings and expands each task's examples in input order.
+ * With tmaEngine "stream" (the default once the matrix would pass MATRIX_ENGINE_MAX_BYTES) no distance
+ * matrix is held: each test point keeps its best candidates, refilled by blocked passes over the
+ * untaken rows (see streamTma), within --memory-limit. The "matrix" engine holds the n × m distance matrix (test-major), or — with a budget
+ * and select "min" — only each test point's M nearest rows (m × M × 8 bytes); both give the same
+ * result. Task granularity runs on the task mean embeddings and expands each task's examples in
+ * input order.
  */
 export async function tmaSequence(ctx: StrategyContext): Promise<SimilarityOutcome> {
   const { options } = ctx;
@@ -72,8 +83,35 @@ async function runOnUnits(
 ): Promise<UnitRun> {
   const { options, gemm, onProgress } = ctx;
   const n = units.rows;
-  const m = ctx.test.rows;
+  const what = units === ctx.train ? "training rows" : "tasks";
+  const onRound = roundProgress(onProgress, n, stopAfter, what);
   const farthest = options.pick === "farthest";
+  const engine =
+    options.tmaEngine !== "auto"
+      ? options.tmaEngine
+      : n * ctx.test.rows * 4 <= Math.min(MATRIX_ENGINE_MAX_BYTES, options.memoryLimitBytes)
+        ? "matrix"
+        : "stream";
+  if (engine === "stream") {
+    const plan = streamPlan(n, ctx.test.rows, units.cols, options.memoryLimitBytes, options.blockRows);
+    const r = await streamTma(units, ctx.test, {
+      gemm,
+      similarity: farthest,
+      storeBytes: plan.storeBytes,
+      blockRows: plan.blockRows,
+      onProgress,
+      stage,
+      onRound,
+      ...(stopAfter === undefined ? {} : { stopAfter }),
+      ...(options.tmaInitialCapacity === undefined ? {} : { initialCapacity: options.tmaInitialCapacity }),
+    });
+    ctx.timings.distances = (ctx.timings.distances ?? 0) + r.run.stats.firstPassSeconds;
+    ctx.timings.tma = (ctx.timings.tma ?? 0) + r.run.stats.roundsSeconds;
+    const distance = new Float64Array(r.run.key.length);
+    for (let p = 0; p < distance.length; p++) distance[p] = farthest ? -r.run.key[p]! : r.run.key[p]!;
+    return { run: r.run, distance, nearestTest: r.nearestTest, nearestDistance: r.nearestDistance };
+  }
+  const m = ctx.test.rows;
   const stream = {
     gemm,
     onProgress,
@@ -83,7 +121,6 @@ async function runOnUnits(
   };
   const matrixBytes = n * m * 4;
   const candidateBytes = stopAfter === undefined ? Number.POSITIVE_INFINITY : m * stopAfter * 8;
-  const what = units === ctx.train ? "training rows" : "tasks";
   let keys: TmaKeys;
   let nearestTest: Int32Array;
   let nearestDistance: Float32Array;
@@ -92,8 +129,8 @@ async function runOnUnits(
       throw usageError(
         `TMA with --budget ${stopAfter} needs each of the ${m} test rows' ${stopAfter} nearest ${what}: ` +
           `${m} × ${stopAfter} × 8 bytes = ${fmtGiB(candidateBytes)}, over the memory limit of ${fmtGiB(options.memoryLimitBytes)}`,
-        "--budget",
-        "Use fewer test rows (sample the test set), a smaller --budget, or raise --memory-limit (GiB).",
+        "--memory-limit",
+        "Raise --memory-limit (GiB), or use the streaming engine (the default).",
       );
     }
     const c = await time(ctx, "distances", () => nearestCandidates(units, ctx.test, stopAfter!, stream));
@@ -103,12 +140,10 @@ async function runOnUnits(
   } else {
     if (matrixBytes > options.memoryLimitBytes) {
       throw usageError(
-        `TMA needs the full cosine distance matrix of ${n} ${what} × ${m} test rows: ` +
+        `the matrix TMA engine needs the full cosine distance matrix of ${n} ${what} × ${m} test rows: ` +
           `${fmtGiB(matrixBytes)} (n × m × 4 bytes), over the memory limit of ${fmtGiB(options.memoryLimitBytes)}`,
-        "--budget",
-        `Use fewer test rows (sample the test set), or keep only the nearest rows with --budget M --select min ` +
-          `(needs m × M × 8 bytes, e.g. --budget ${Math.max(1, Math.floor(options.memoryLimitBytes / (8 * m)))} fits), ` +
-          "or raise --memory-limit (GiB) if the machine has the memory.",
+        "--memory-limit",
+        "Use the streaming engine (the default), or raise --memory-limit (GiB).",
       );
     }
     const c = await time(ctx, "distances", () => cosineDistanceColumns(units, ctx.test, stream));
@@ -116,27 +151,78 @@ async function runOnUnits(
     nearestTest = c.nearestTest;
     nearestDistance = c.nearestDistance;
   }
-  let last = 0;
   const run = await time(ctx, "tma", () =>
-    runTma(keys, {
-      ...(stopAfter === undefined ? {} : { stopAfter }),
-      onRound: (round, taken) => {
-        const now = performance.now();
-        if (now - last < 100 && taken < (stopAfter ?? n)) return;
-        last = now;
-        // Progress counts rows placed (the total is known; the number of rounds is not).
-        const end = stopAfter ?? n;
-        onProgress({
-          stage: "tma",
-          done: Math.min(taken, end),
-          total: end,
-          unit: what,
-          ...(taken >= end ? { message: `tma: ${round} rounds placed ${taken} ${what}` } : {}),
-        });
-      },
-    }),
+    runTma(keys, { ...(stopAfter === undefined ? {} : { stopAfter }), onRound }),
   );
   const distance = new Float64Array(run.key.length);
   for (let p = 0; p < distance.length; p++) distance[p] = farthest ? -run.key[p]! : run.key[p]!;
   return { run, distance, nearestTest, nearestDistance };
+}
+
+/** Progress after TMA rounds: rows placed out of those the run will place (the number of rounds is not known). */
+function roundProgress(
+  onProgress: StrategyContext["onProgress"],
+  n: number,
+  stopAfter: number | undefined,
+  what: string,
+): (round: number, taken: number) => void {
+  let last = 0;
+  const end = stopAfter ?? n;
+  return (round, taken) => {
+    const now = performance.now();
+    if (now - last < 100 && taken < end) return;
+    last = now;
+    onProgress({
+      stage: "tma",
+      done: Math.min(taken, end),
+      total: end,
+      unit: what,
+      ...(taken >= end ? { message: `tma: ${round} rounds placed ${taken} ${what}` } : {}),
+    });
+  };
+}
+
+export interface StreamPlan {
+  /** Units per block of the first pass. */
+  blockRows: number;
+  /** Bytes of one block: distances (rows × m) and normalized rows (rows × d), float32. */
+  blockBytes: number;
+  /** Bytes left for the candidate store. */
+  storeBytes: number;
+}
+
+/** Smallest block the streaming engine uses when the memory limit is tight. */
+const MIN_BLOCK_ROWS = 64;
+
+/**
+ * How the streaming engine splits --memory-limit: one block of distances (at most half the limit, at
+ * least MIN_BLOCK_ROWS rows) and the candidate store (the rest). A limit that cannot hold the smallest
+ * block and one candidate slot per test point is a usage error naming --memory-limit.
+ */
+export function streamPlan(
+  n: number,
+  m: number,
+  d: number,
+  limitBytes: number,
+  blockRows?: number,
+): StreamPlan {
+  const perRow = 4 * (m + d);
+  const minBlock = Math.min(n, MIN_BLOCK_ROWS);
+  const needed = minBlock * perRow + STORE_BYTES_PER_SLOT * m;
+  if (limitBytes < needed) {
+    throw usageError(
+      `--memory-limit ${fmtGiB(limitBytes)} cannot hold one block of TMA distances (${minBlock} rows × ${m} test rows) ` +
+        `and one candidate per test row: needs at least ${fmtGiB(needed)}`,
+      "--memory-limit",
+      `raise --memory-limit to at least ${Math.ceil((needed / GiB) * 1000) / 1000} GiB, or use fewer test rows`,
+    );
+  }
+  const wanted = Math.max(1, Math.min(n, blockRows ?? defaultBlockRows(m)));
+  const fit = Math.max(
+    minBlock,
+    Math.floor(Math.min(limitBytes / 2, limitBytes - STORE_BYTES_PER_SLOT * m) / perRow),
+  );
+  const rows = Math.max(1, Math.min(wanted, fit));
+  const blockBytes = rows * perRow;
+  return { blockRows: rows, blockBytes, storeBytes: limitBytes - blockBytes };
 }

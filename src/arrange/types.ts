@@ -45,12 +45,22 @@ export interface ArrangeAlgoOptions {
   gemm?: GemmEngine;
   onProgress?: ProgressSink;
   /**
-   * tma: largest distance matrix (n × m × 4 bytes) to hold in memory; default 6 GiB. Beyond it the run
-   * stops with a usage error (fewer test rows, or a budget with select min, which needs only m × M × 8 bytes).
+   * tma: memory for the distances, default 6 GiB. The streaming engine keeps each test point's best
+   * candidates in a store of at most this many bytes (less one block of distances); the matrix engine
+   * needs the whole n × m × 4 byte matrix within it. Too small for one block and one candidate per
+   * test point: a usage error naming --memory-limit.
    */
   memoryLimitBytes?: number;
   /** Training rows per streamed block of distances (default: about 2M distances per block). */
   blockRows?: number;
+  /**
+   * tma: "stream": candidate lists refilled by blocked passes, no distance matrix; "matrix": the full
+   * n × m matrix in memory (same result); "auto" (default): matrix when it takes at most
+   * MATRIX_ENGINE_MAX_BYTES and fits the memory limit (measured faster there: bench/tma.ts), else stream.
+   */
+  tmaEngine?: "auto" | "stream" | "matrix";
+  /** tma stream engine: first candidate-list size per test point (default max(64, 32 n / m)). */
+  tmaInitialCapacity?: number;
 }
 
 export interface ArrangeAlgoResult {

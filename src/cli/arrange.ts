@@ -3,6 +3,7 @@ import { usageError } from "../core/errors.js";
 import { MEASURES, STRATEGIES } from "../core/types.js";
 import { EXPORT_TARGETS, type ExportTarget, exportArranged } from "../export/index.js";
 import { type ArrangeOptions, arrange } from "../pipeline/arrange.js";
+import { planArrange } from "../pipeline/arrange-plan.js";
 import { exportSummary } from "./export.js";
 import {
   embeddingOptions,
@@ -46,6 +47,7 @@ type ArrangeFlags = Omit<
     nearDuplicate?: number;
     train?: string[];
     test?: string[];
+    dryRun?: boolean;
   };
 
 export function arrangeCommand(): Command {
@@ -129,6 +131,10 @@ export function arrangeCommand(): Command {
       "--export-save-steps <n>",
       "--export: optimizer steps between checkpoints (default 10)",
       intOption("--export-save-steps", 1),
+    )
+    .option(
+      "--dry-run",
+      "print what would be read, the memory each stage needs and a time estimate from a short probe; write nothing",
     );
   for (const option of [
     ...trainTestOptions(
@@ -160,6 +166,7 @@ export function arrangeCommand(): Command {
       exportBatchSize,
       exportSaveSteps,
       nearDuplicate,
+      dryRun,
       ...rest
     } = flags;
     if (exportTo !== undefined && exportDir === undefined)
@@ -174,6 +181,11 @@ export function arrangeCommand(): Command {
         "--export",
         `add --export TARGET (${EXPORT_TARGETS.join(", ")})`,
       );
+    if (dryRun === true) {
+      const plan = await planArrange({ ...rest, memoryLimitGiB: memoryLimit });
+      process.stdout.write(`${plan.lines.join("\n")}\n`);
+      return;
+    }
     const mode = pickProgressMode(flags, process.stderr);
     const renderer = createProgressRenderer(mode);
     const options: ArrangeOptions = {

@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { type EmbedFileOptions, embedFile } from "../pipeline/embed-file.js";
+import { type EmbedFileOptions, embedFile, parseShard } from "../pipeline/embed-file.js";
 import { embeddingOptions, runOptions, serviceOptions, singleInputOptions } from "./options.js";
 import { createProgressRenderer, formatSeconds, pickProgressMode } from "./progress.js";
 
@@ -23,6 +23,12 @@ export function embedCommand(): Command {
     .option(
       "--skip-invalid",
       "skip malformed rows (their .npy rows are zero, listed in the sidecar) instead of failing",
+    )
+    .option(
+      "--shard <K/N>",
+      "embed only the K-th (1-based) of N contiguous row ranges; arrange/analyze/diversity read the shards " +
+        "back with a quoted pattern, e.g. --train-embeddings 'emb/train-*.npy'",
+      (v: string) => parseShard(v),
     );
   const embedding = embeddingOptions("--batch-size").filter((o) => !o.long?.endsWith("-embeddings"));
   const run = runOptions().filter((o) => o.long !== "--engine");
@@ -43,8 +49,12 @@ export function embedCommand(): Command {
       const r = await embedFile({ ...rest, onProgress: renderer.sink });
       const s = r.sidecar;
       const skipped = s.skipped.count > 0 ? `, ${s.skipped.count} skipped rows left zero` : "";
+      const shard =
+        s.shard === undefined
+          ? ""
+          : ` (shard ${s.shard.index}/${s.shard.count}: input rows ${s.shard.start}..${s.shard.end - 1} of ${s.shard.totalRows})`;
       renderer.info(
-        `embedded ${s.rows - s.skipped.count} rows with ${s.embedder.id} (${s.dims} dims${skipped}) in ${formatSeconds((performance.now() - t0) / 1000)} -> ${flags.out}`,
+        `embedded ${s.rows - s.skipped.count} rows with ${s.embedder.id} (${s.dims} dims${skipped}) in ${formatSeconds((performance.now() - t0) / 1000)} -> ${flags.out}${shard}`,
         { rows: s.rows, dims: s.dims, out: flags.out, cache: r.cache },
       );
     } finally {

@@ -139,7 +139,12 @@ export function recordOptions(skipInvalidHelp: string): Option[] {
 /** Matrix engine and where progress goes. */
 export function runOptions(): Option[] {
   return [
-    new Option("--engine <name>", "matrix engine").choices(["ort", "ts"]).default("ort"),
+    new Option(
+      "--engine <name>",
+      "matrix engine: ort (onnxruntime CPU), ort-cuda (onnxruntime CUDA execution provider; needs onnxruntime-node installed with CUDA), ts",
+    )
+      .choices(["ort", "ort-cuda", "ts"])
+      .default("ort"),
     new Option("--quiet", "no progress or messages on stderr"),
     new Option("--log-json", "progress and messages as JSON lines on stderr"),
   ];

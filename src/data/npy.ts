@@ -11,7 +11,7 @@ export interface NpyMatrix extends Matrix {
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 const ITEM_BYTES = { "<f4": 4, "<f8": 8, "<f2": 2 } as const;
-type Dtype = keyof typeof ITEM_BYTES;
+export type Dtype = keyof typeof ITEM_BYTES;
 /** Bytes per read or write call (one call is limited to 2 GiB). */
 const MAX_READ = 256 << 20;
 /** Elements converted per step for float64/float16 files. */
@@ -121,16 +121,24 @@ function halfToFloat(h: number): number {
   return sign * 2 ** (exp - 15) * (1 + frac / 1024);
 }
 
-/**
- * Read a 2-D float32 .npy file (format versions 1–3) straight into a Float32Array; float64 and float16 files
- * are converted chunk by chunk. Assumes a little-endian host, like every platform Node supports in practice.
- */
-export async function readNpy(path: string): Promise<NpyMatrix> {
+/** A .npy file's header, checked against the file's size. */
+export interface NpyInfo {
+  path: string;
+  dtype: Dtype;
+  rows: number;
+  cols: number;
+  /** Byte offset of the data. */
+  dataStart: number;
+  /** Size of the file in bytes. */
+  size: number;
+}
+
+/** Reads and checks the header of a 2-D .npy file (the data is not read). */
+export async function readNpyInfo(path: string): Promise<NpyInfo> {
   const fh = await openForRead(path);
   try {
     const { dtype, rows, cols, dataStart } = await readHeader(fh, path);
-    const count = rows * cols;
-    const needed = count * ITEM_BYTES[dtype];
+    const needed = rows * cols * ITEM_BYTES[dtype];
     const { size } = await fh.stat();
     if (size - dataStart < needed) {
       throw embeddingsError(
@@ -138,40 +146,92 @@ export async function readNpy(path: string): Promise<NpyMatrix> {
         `file is truncated: shape (${rows}, ${cols}) needs ${needed} data bytes, found ${Math.max(0, size - dataStart)}`,
       );
     }
-    let data: Float32Array;
-    try {
-      data = new Float32Array(count);
-    } catch (cause) {
-      throw new ArrangeError(
-        "embeddings",
-        `cannot hold ${rows} x ${cols} floats in memory: ${String(cause)}`,
-        {
-          file: path,
-          fix: "use fewer rows or a smaller embedding size",
-          cause,
-        },
-      );
-    }
-    if (dtype === "<f4") {
-      await readExactly(fh, new Uint8Array(data.buffer, data.byteOffset, data.byteLength), dataStart, path);
-      checkFinite(data, rows, cols, path);
-      return { data, rows, cols };
+    return { path, dtype, rows, cols, dataStart, size };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Something that takes the file's bytes in order (a sha256 hash). */
+export interface ByteSink {
+  update(bytes: Uint8Array): unknown;
+}
+
+/**
+ * Reads the data of `info` into target[rowOffset * cols ..], block by block with no second copy of the
+ * file: float32 straight into the target's bytes, float64 and float16 converted a chunk at a time
+ * (float16 NaN or ±Infinity is an error naming the file and row). With `hash`, every byte of the file
+ * (header, data, anything after) goes through it in order, so its digest is the file's.
+ */
+export async function readNpyInto(
+  info: NpyInfo,
+  target: Float32Array,
+  rowOffset: number,
+  hash?: ByteSink,
+): Promise<void> {
+  const { path, dtype, rows, cols, dataStart, size } = info;
+  const count = rows * cols;
+  if (target.length < (rowOffset + rows) * cols)
+    throw new RangeError(
+      `readNpyInto: target has room for ${target.length} values, needs ${(rowOffset + rows) * cols}`,
+    );
+  const fh = await openForRead(path);
+  try {
+    if (hash) {
+      const head = new Uint8Array(dataStart);
+      await readExactly(fh, head, 0, path);
+      hash.update(head);
     }
     const item = ITEM_BYTES[dtype];
-    const chunk = new Uint8Array(Math.min(count, CONVERT_CHUNK) * item);
-    for (let at = 0; at < count; at += CONVERT_CHUNK) {
-      const n = Math.min(CONVERT_CHUNK, count - at);
-      await readExactly(fh, chunk.subarray(0, n * item), dataStart + at * item, path);
-      if (dtype === "<f8") {
-        const src = new Float64Array(chunk.buffer, 0, n);
-        for (let i = 0; i < n; i++) data[at + i] = src[i]!;
-      } else {
-        const src = new Uint16Array(chunk.buffer, 0, n);
-        for (let i = 0; i < n; i++) data[at + i] = halfToFloat(src[i]!);
+    const base = rowOffset * cols;
+    if (dtype === "<f4") {
+      const bytes = new Uint8Array(target.buffer, target.byteOffset + base * 4, count * 4);
+      for (let at = 0; at < bytes.length; at += MAX_READ) {
+        const part = bytes.subarray(at, Math.min(bytes.length, at + MAX_READ));
+        await readExactly(fh, part, dataStart + at, path);
+        hash?.update(part);
+      }
+    } else {
+      const chunk = new Uint8Array(Math.min(Math.max(count, 1), CONVERT_CHUNK) * item);
+      for (let at = 0; at < count; at += CONVERT_CHUNK) {
+        const n = Math.min(CONVERT_CHUNK, count - at);
+        const part = chunk.subarray(0, n * item);
+        await readExactly(fh, part, dataStart + at * item, path);
+        hash?.update(part);
+        if (dtype === "<f8") {
+          const src = new Float64Array(chunk.buffer, 0, n);
+          for (let i = 0; i < n; i++) target[base + at + i] = src[i]!;
+        } else {
+          const src = new Uint16Array(chunk.buffer, 0, n);
+          for (let i = 0; i < n; i++) {
+            const h = src[i]!;
+            if ((h & 0x7c00) === 0x7c00) {
+              const row = Math.floor((at + i) / cols);
+              throw new ArrangeError(
+                "embeddings",
+                `row ${row + 1} holds ${h & 0x3ff ? "NaN" : "Infinity"} (float16, column ${(at + i) % cols})`,
+                {
+                  file: path,
+                  line: row + 1,
+                  fix: "re-embed that row, or replace non-finite values before saving (float16 overflows above 65504: save float32 instead)",
+                },
+              );
+            }
+            target[base + at + i] = halfToFloat(h);
+          }
+        }
       }
     }
-    checkFinite(data, rows, cols, path);
-    return { data, rows, cols, converted: dtype };
+    // NaN or ±Infinity in any row would make every distance to it NaN: refused here, naming file and row.
+    checkFinite(target.subarray(base, base + count), rows, cols, path);
+    if (hash) {
+      const end = dataStart + count * item;
+      for (let at = end; at < size; at += MAX_READ) {
+        const part = new Uint8Array(Math.min(MAX_READ, size - at));
+        await readExactly(fh, part, at, path);
+        hash.update(part);
+      }
+    }
   } finally {
     await fh.close();
   }
@@ -201,6 +261,32 @@ export function checkFinite(data: Float32Array, rows: number, cols: number, path
       },
     );
   }
+}
+
+/** A Float32Array of `count` values, or an error naming the file when it cannot be had. */
+export function allocateEmbeddings(count: number, rows: number, cols: number, path: string): Float32Array {
+  try {
+    return new Float32Array(count);
+  } catch (cause) {
+    throw new ArrangeError("embeddings", `cannot hold ${rows} x ${cols} floats in memory: ${String(cause)}`, {
+      file: path,
+      fix: "use fewer rows or a smaller embedding size",
+      cause,
+    });
+  }
+}
+
+/**
+ * Read a 2-D float32 .npy file (format versions 1–3) straight into a Float32Array; float64 and float16 files
+ * are converted chunk by chunk. Assumes a little-endian host, like every platform Node supports in practice.
+ */
+export async function readNpy(path: string, hash?: ByteSink): Promise<NpyMatrix> {
+  const info = await readNpyInfo(path);
+  const data = allocateEmbeddings(info.rows * info.cols, info.rows, info.cols, path);
+  await readNpyInto(info, data, 0, hash);
+  return info.dtype === "<f4"
+    ? { data, rows: info.rows, cols: info.cols }
+    : { data, rows: info.rows, cols: info.cols, converted: info.dtype };
 }
 
 /** Write a matrix as a .npy v1.0 float32 C-order file, atomically. */

@@ -2,10 +2,13 @@ import { createOrtGemm } from "./gemm-ort.js";
 import { createTsGemm } from "./gemm-ts.js";
 import type { GemmEngine } from "./types.js";
 
-export type GemmEngineName = "ort" | "ts";
+export type GemmEngineName = "ort" | "ort-cuda" | "ts";
 
 export interface CreateGemmOptions {
-  /** "ort" (default): onnxruntime-node, falling back to "ts" when it cannot load; "ts": TypeScript loops. */
+  /**
+   * "ort" (default): onnxruntime-node on the CPU, falling back to "ts" when it cannot load; "ort-cuda":
+   * onnxruntime-node's CUDA execution provider (an error when it is not available); "ts": TypeScript loops.
+   */
   engine?: GemmEngineName;
   /** Threads for the ort engine; default: every core. */
   threads?: number;
@@ -18,8 +21,14 @@ export interface CreateGemmOptions {
 export async function createGemm(options: CreateGemmOptions = {}): Promise<GemmEngine> {
   const engine = options.engine ?? "ort";
   if (engine === "ts") return createTsGemm();
+  // Asked for a GPU: no silent fallback to the CPU (createOrtGemm throws a usage error naming --engine).
+  if (engine === "ort-cuda")
+    return createOrtGemm({
+      device: "cuda",
+      ...(options.threads === undefined ? {} : { threads: options.threads }),
+    });
   if (engine !== "ort")
-    throw new RangeError(`unknown gemm engine "${String(engine)}"; expected "ort" or "ts"`);
+    throw new RangeError(`unknown gemm engine "${String(engine)}"; expected "ort", "ort-cuda" or "ts"`);
   try {
     return await createOrtGemm(options.threads === undefined ? {} : { threads: options.threads });
   } catch (e) {

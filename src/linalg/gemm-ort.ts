@@ -1,10 +1,52 @@
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
+import { dirname, join } from "node:path";
+import { ArrangeError } from "../core/errors.js";
 import { checkGemmArgs } from "./check-gemm-args.js";
 import type { GemmEngine } from "./types.js";
 
 export interface OrtGemmOptions {
   /** intra-op threads; default: every core (os.availableParallelism()). */
   threads?: number;
+  /** "cpu" (default, MLAS) or "cuda" (the CUDA execution provider, GPU 0). */
+  device?: "cpu" | "cuda";
+}
+
+/** Terminal colour codes that onnxruntime puts in its messages. */
+const ANSI_COLOR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
+
+const CUDA_FIX =
+  "use --engine ort (the CPU); or, on a machine with an NVIDIA GPU, its driver and CUDA 12, fetch onnxruntime-node's CUDA binaries " +
+  "(onnxruntime-node/script/install.js): ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node (the variable overrides the project's .npmrc skip)";
+
+/** Why the CUDA execution provider cannot be used here, or undefined when onnxruntime says it can. */
+function cudaUnavailable(ort: Ort): string | undefined {
+  const list = (ort as unknown as { listSupportedBackends?: () => { name: string; bundled: boolean }[] })
+    .listSupportedBackends;
+  if (typeof list !== "function") return undefined;
+  const cuda = list().find((b) => b.name === "cuda");
+  if (cuda === undefined) return "this onnxruntime-node build has no CUDA execution provider";
+  // Not bundled: the CUDA provider library must have been installed beside the native binding.
+  if (!cuda.bundled) {
+    let dir: string;
+    try {
+      const require = createRequire(import.meta.url);
+      dir = join(
+        dirname(require.resolve("onnxruntime-node")),
+        "..",
+        "bin",
+        "napi-v6",
+        process.platform,
+        process.arch,
+      );
+    } catch {
+      return undefined;
+    }
+    const lib = join(dir, "libonnxruntime_providers_cuda.so");
+    if (!existsSync(lib)) return `onnxruntime-node was installed without its CUDA binaries (no ${lib})`;
+  }
+  return undefined;
 }
 
 type Ort = typeof import("onnxruntime-node");
@@ -59,6 +101,12 @@ export async function createOrtGemm(options: OrtGemmOptions = {}): Promise<GemmE
   if (!Number.isSafeInteger(threads) || threads < 1)
     throw new RangeError(`threads must be ≥ 1, got ${threads}`);
   const ort: Ort = (await import("onnxruntime-node")).default as unknown as Ort;
+  const cuda = options.device === "cuda";
+  if (cuda) {
+    const why = cudaUnavailable(ort);
+    if (why !== undefined)
+      throw new ArrangeError("usage", `--engine ort-cuda: ${why}`, { option: "--engine", fix: CUDA_FIX });
+  }
   const sessions = new Map<number, Promise<Session>>();
   const session = (alpha: number): Promise<Session> => {
     // alpha is stored as float32 in the graph; key by the float32 value so 0.1 and fround(0.1) share a session.
@@ -73,6 +121,9 @@ export async function createOrtGemm(options: OrtGemmOptions = {}): Promise<GemmE
           graphOptimizationLevel: "all",
           // Workers that spin between runs steal the core the JS thread needs to consume each block.
           extra: { session: { intra_op: { allow_spinning: "0" } } },
+          ...(cuda
+            ? { executionProviders: [{ name: "cuda", deviceId: 0 }], logSeverityLevel: 3 as const }
+            : {}),
         }),
       );
       sessions.set(key, s);
@@ -80,9 +131,19 @@ export async function createOrtGemm(options: OrtGemmOptions = {}): Promise<GemmE
     return s;
   };
   // Load eagerly so a broken native binding fails here (and falls back), not in the middle of a run.
-  await session(1);
+  try {
+    await session(1);
+  } catch (e) {
+    if (!cuda) throw e;
+    const why = (e instanceof Error ? e.message : String(e)).split("\n")[0]!.replace(ANSI_COLOR, "");
+    throw new ArrangeError("usage", `--engine ort-cuda: onnxruntime-node cannot use CUDA here (${why})`, {
+      option: "--engine",
+      fix: CUDA_FIX,
+      cause: e,
+    });
+  }
   return {
-    name: "ort",
+    name: cuda ? "ort-cuda" : "ort",
     threads,
     async multiplyNT(a, rowsA, b, rowsB, d, alpha = 1, out) {
       const c = checkGemmArgs(a, rowsA, b, rowsB, d, out);

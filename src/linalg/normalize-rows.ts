@@ -34,9 +34,28 @@ export function rowSquaredNorm(data: Float32Array, offset: number, cols: number)
 }
 
 /**
+ * The factor each row is scaled by to make it a unit vector: 1 for rows already within
+ * UNIT_NORM_TOLERANCE of unit length (kept as they are), 0 for zero rows, else 1 / norm (float64).
+ * The decision is per row, so a row's normalized values never depend on which block it is read in.
+ */
+export function rowScale(data: Float32Array, offset: number, cols: number): number {
+  const norm = Math.sqrt(rowSquaredNorm(data, offset, cols));
+  if (Math.abs(norm - 1) <= UNIT_NORM_TOLERANCE) return 1;
+  return norm > 0 ? 1 / norm : 0;
+}
+
+/** rowScale of every row (n × 8 bytes), so that streaming passes do not recompute the norms. */
+export function rowScales(data: Float32Array, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) out[i] = rowScale(data, i * cols, cols);
+  return out;
+}
+
+/**
  * Rows r0 .. r0+rows of a matrix as unit vectors, for streaming one block at a time: a view of `data`
- * when they already are (within UNIT_NORM_TOLERANCE), else normalized into `scratch` (≥ rows × cols).
- * Zero rows stay zero.
+ * when every one of them already is (within UNIT_NORM_TOLERANCE), else copied into `scratch`
+ * (≥ rows × cols) with each row scaled by its rowScale (unit rows are copied unchanged). Zero rows
+ * stay zero. `scales` (from rowScales) saves recomputing the norms.
  */
 export function unitRowsBlock(
   data: Float32Array,
@@ -44,19 +63,47 @@ export function unitRowsBlock(
   rows: number,
   cols: number,
   scratch: Float32Array,
+  scales?: Float64Array,
 ): Float32Array {
   const view = data.subarray(r0 * cols, (r0 + rows) * cols);
   let unit = true;
-  for (let i = 0; i < rows && unit; i++) {
-    if (Math.abs(Math.sqrt(rowSquaredNorm(view, i * cols, cols)) - 1) > UNIT_NORM_TOLERANCE) unit = false;
+  const s = scales?.subarray(r0, r0 + rows) ?? new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    if (scales === undefined) s[i] = rowScale(view, i * cols, cols);
+    if (s[i] !== 1) unit = false;
   }
   if (unit) return view;
   const out = scratch.subarray(0, rows * cols);
   for (let i = 0; i < rows; i++) {
     const off = i * cols;
-    const norm = Math.sqrt(rowSquaredNorm(view, off, cols));
-    const s = norm > 0 ? 1 / norm : 0;
-    for (let k = 0; k < cols; k++) out[off + k] = view[off + k]! * s;
+    const f = s[i]!;
+    if (f === 1) out.set(view.subarray(off, off + cols), off);
+    else for (let k = 0; k < cols; k++) out[off + k] = view[off + k]! * f;
   }
   return out;
+}
+
+/**
+ * Gathers rows ids[from .. from+count) of a matrix into `out` (≥ count × cols) as unit vectors, each
+ * scaled by its rowScale exactly as unitRowsBlock does, so a row's values are the same whichever block
+ * it is read in.
+ */
+export function gatherUnitRows(
+  data: Float32Array,
+  ids: Int32Array,
+  from: number,
+  count: number,
+  cols: number,
+  scales: Float64Array,
+  out: Float32Array,
+): Float32Array {
+  for (let r = 0; r < count; r++) {
+    const i = ids[from + r]!;
+    const src = i * cols;
+    const dst = r * cols;
+    const f = scales[i]!;
+    if (f === 1) out.set(data.subarray(src, src + cols), dst);
+    else for (let k = 0; k < cols; k++) out[dst + k] = data[src + k]! * f;
+  }
+  return out.subarray(0, count * cols);
 }

@@ -125,7 +125,7 @@ export interface ArrangeOptions extends EmbeddingServiceOptions {
   /** TMA: largest distance matrix to hold, in GiB (default 6). */
   memoryLimitGiB?: number;
   /** Matrix engine: "ort" (onnxruntime-node, default) or "ts" (pure TypeScript). */
-  engine?: "ort" | "ts";
+  engine?: "ort" | "ort-cuda" | "ts";
   onProgress?: ProgressSink;
   /** Command line that started the run, recorded in the manifest. */
   argv?: string[];

@@ -40,7 +40,7 @@ export interface DiversityRunOptions extends BackendChoice {
   template?: string;
   taskField?: string;
   skipInvalid?: boolean;
-  engine?: "ort" | "ts";
+  engine?: "ort" | "ort-cuda" | "ts";
   onProgress?: ProgressSink;
 }
 

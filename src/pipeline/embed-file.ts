@@ -13,6 +13,7 @@ import { VERSION } from "../version.js";
 import {
   type EmbeddingsSidecar,
   inputSha256,
+  shardRange,
   sidecarPath,
   skippedOrdinals,
   textsSha256,
@@ -33,7 +34,26 @@ export interface EmbedFileOptions extends BackendChoice {
   out: string;
   template?: string;
   skipInvalid?: boolean;
+  /**
+   * Embed only the index-th (1-based) of `count` contiguous ranges of input rows (see shardRange); the
+   * sidecar records the range, so arrange/analyze/diversity can check a set of shards for completeness.
+   */
+  shard?: { index: number; count: number };
   onProgress?: ProgressSink;
+}
+
+/** Parses `K/N` (1 ≤ K ≤ N) for --shard. */
+export function parseShard(text: string): { index: number; count: number } {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+  const index = m ? Number(m[1]) : Number.NaN;
+  const count = m ? Number(m[2]) : Number.NaN;
+  if (!(Number.isSafeInteger(index) && Number.isSafeInteger(count) && index >= 1 && index <= count))
+    throw usageError(
+      `--shard must be K/N with 1 ≤ K ≤ N, got "${text}"`,
+      "--shard",
+      "pass e.g. --shard 3/8 (the third of eight row ranges; Slurm: --shard $SLURM_ARRAY_TASK_ID/N with --array=1-N)",
+    );
+  return { index, count };
 }
 
 export interface EmbedFileRun {
@@ -71,13 +91,29 @@ export async function embedFile(options: EmbedFileOptions): Promise<EmbedFileRun
     onProgress: progress,
     label: "input",
   });
-  const texts = ds.texts!;
+  const allTexts = ds.texts!;
+  const inputRows = ds.count + ds.skippedCount;
+  const range = options.shard
+    ? shardRange(options.shard.index, options.shard.count, inputRows)
+    : { start: 0, end: inputRows };
+  // Kept rows whose input row is in the range (ordinals ascend with the kept index).
+  let k0 = 0;
+  while (k0 < ds.count && ds.refs.ordinal[k0]! < range.start) k0++;
+  let k1 = k0;
+  while (k1 < ds.count && ds.refs.ordinal[k1]! < range.end) k1++;
+  const texts = options.shard ? allTexts.slice(k0, k1) : allTexts;
   const started = await startEmbedder({ ...options, onProgress: progress });
   const embedder = started.embedder;
   let kept: Matrix;
   let truncated: number;
   let cache: CacheReport;
   try {
+    if (embedder.fit && options.shard)
+      throw usageError(
+        `--shard cannot be used with --embedder ${embedder.id}: it fits its weights on the input it sees, so shards would not be comparable`,
+        "--shard",
+        "embed the whole input in one run, or use a backend that is not fitted on the data (use-lite, minilm, hf:<id>, http)",
+      );
     if (embedder.fit) await embedder.fit(texts);
     const r = await embedAll(embedder, texts, {
       batchSize: options.batchSize,
@@ -93,14 +129,18 @@ export async function embedFile(options: EmbedFileOptions): Promise<EmbedFileRun
   progress({ stage: "embed", done: 1, unit: "sets", message: describeCache(cache) });
 
   const dims = embedder.dims;
-  const rows = ds.count + ds.skippedCount;
+  const rows = range.end - range.start;
   let matrix: Matrix = kept;
-  if (ds.skippedCount > 0) {
+  if (kept.rows !== rows) {
     const data = new Float32Array(rows * dims);
-    for (let i = 0; i < ds.count; i++)
-      data.set(kept.data.subarray(i * dims, (i + 1) * dims), ds.refs.ordinal[i]! * dims);
+    for (let i = k0; i < k1; i++)
+      data.set(
+        kept.data.subarray((i - k0) * dims, (i - k0 + 1) * dims),
+        (ds.refs.ordinal[i]! - range.start) * dims,
+      );
     matrix = { data, rows, cols: dims };
   }
+  const skippedRows = skippedOrdinals(ds).filter((r) => r >= range.start && r < range.end);
   const sidecar: EmbeddingsSidecar = {
     tool: "instruct-arrange",
     version: VERSION,
@@ -124,8 +164,11 @@ export async function embedFile(options: EmbedFileOptions): Promise<EmbedFileRun
       template: options.template,
       skipInvalid: options.skipInvalid ?? false,
     },
-    skipped: { count: ds.skippedCount, rows: skippedOrdinals(ds) },
+    skipped: { count: skippedRows.length, rows: skippedRows },
     truncated,
+    ...(options.shard
+      ? { shard: { ...options.shard, start: range.start, end: range.end, totalRows: inputRows } }
+      : {}),
   };
 
   await mkdir(dirname(options.out), { recursive: true });

@@ -1,14 +1,11 @@
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { ArrangeError } from "../core/errors.js";
 import { noProgress, type ProgressSink } from "../core/progress.js";
 import type { Matrix } from "../core/types.js";
-import { readNpy } from "../data/npy.js";
 import type { Dataset } from "../data/types.js";
 import type { CacheReport } from "../embed/cache.js";
 import { embedAll } from "../embed/index.js";
 import type { EmbedDevice } from "../embed/types.js";
-import { checkSidecar, readSidecar } from "./embeddings-sidecar.js";
+import { type EmbeddingFileSummary, type LoadedEmbeddings, loadEmbeddings } from "./embedding-files.js";
 import { describeCache, type EmbeddingServiceOptions, startEmbedder } from "./start-embedder.js";
 
 export interface EmbedSetsOptions extends EmbeddingServiceOptions {
@@ -28,7 +25,7 @@ export interface EmbedSetsOptions extends EmbeddingServiceOptions {
   threads?: number;
   /** minilm / hf:<id>: "cpu" or "cuda". */
   device?: EmbedDevice;
-  /** Precomputed embeddings (.npy, float32, row i = input row i). Both or neither. */
+  /** Precomputed embeddings (.npy float32/float64/float16, row i = input row i; or a quoted pattern naming shards). Both or neither. */
   trainEmbeddings?: string;
   testEmbeddings?: string;
   onProgress?: ProgressSink;
@@ -41,6 +38,8 @@ export interface NpySummary {
   sha256: string;
   /** The backend that made the file, from its `instruct-arrange embed` sidecar (`<file>.json`). */
   embedder?: { id: string; version: string; normalized?: boolean };
+  /** A set of shards (or a file not in float32): each file, in row order. */
+  files?: EmbeddingFileSummary[];
 }
 
 export type EmbedderInfo =
@@ -101,14 +100,12 @@ export async function embedSets(
   const progress = options.onProgress ?? noProgress;
   if (options.trainEmbeddings !== undefined && options.testEmbeddings !== undefined) {
     const [a, b] = [options.trainEmbeddings, options.testEmbeddings];
-    const ra = await readNpy(a);
+    const la = await loadEmbeddings(a, train, "--train-embeddings");
+    const lb = await loadEmbeddings(b, test, "--test-embeddings");
+    const [ra, rb] = [la.matrix, lb.matrix];
     checkNpyValues(ra, a, "--train-embeddings");
-    const rb = await readNpy(b);
     checkNpyValues(rb, b, "--test-embeddings");
-    const sa = await readSidecar(a, "--train-embeddings");
-    const sb = await readSidecar(b, "--test-embeddings");
-    if (sa !== undefined) checkSidecar(sa, a, ra, train, "--train-embeddings");
-    if (sb !== undefined) checkSidecar(sb, b, rb, test, "--test-embeddings");
+    const [sa, sb] = [la.embedder, lb.embedder];
     if (ra.cols !== rb.cols) {
       throw new ArrangeError(
         "embeddings",
@@ -120,33 +117,22 @@ export async function embedSets(
         },
       );
     }
-    if (
-      sa !== undefined &&
-      sb !== undefined &&
-      (sa.embedder.id !== sb.embedder.id || sa.embedder.version !== sb.embedder.version)
-    )
+    if (sa !== undefined && sb !== undefined && (sa.id !== sb.id || sa.version !== sb.version))
       throw new ArrangeError(
         "embeddings",
-        `${a} was embedded by ${sa.embedder.id} (${sa.embedder.version}) but ${b} by ${sb.embedder.id} (${sb.embedder.version}): their vectors are not comparable`,
+        `${a} was embedded by ${sa.id} (${sa.version}) but ${b} by ${sb.id} (${sb.version}): their vectors are not comparable`,
         {
           file: b,
           option: "--test-embeddings",
           fix: "embed both sets with the same --embedder and options (ngram fits its weights on each input, so its files never match: let arrange embed with --embedder ngram instead)",
         },
       );
-    const made = (s: typeof sa) =>
-      s === undefined
-        ? undefined
-        : { id: s.embedder.id, version: s.embedder.version, normalized: s.embedder.normalized };
     return {
       train: alignEmbeddings(ra, train, a, "--train-embeddings"),
       test: alignEmbeddings(rb, test, b, "--test-embeddings"),
       embedder: { id: "precomputed", dims: ra.cols },
       truncated: { train: 0, test: 0 },
-      npy: {
-        train: { path: a, rows: ra.rows, cols: ra.cols, sha256: await sha256File(a), embedder: made(sa) },
-        test: { path: b, rows: rb.rows, cols: rb.cols, sha256: await sha256File(b), embedder: made(sb) },
-      },
+      npy: { train: npySummary(a, la), test: npySummary(b, lb) },
     };
   }
   const started = await startEmbedder({ ...options, onProgress: progress });
@@ -200,10 +186,17 @@ function alignEmbeddings(m: Matrix, ds: Dataset, file: string, option: string): 
   return { data: out, rows: ds.count, cols: m.cols };
 }
 
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
+function npySummary(path: string, l: LoadedEmbeddings): NpySummary {
+  return {
+    path,
+    rows: l.matrix.rows,
+    cols: l.matrix.cols,
+    sha256: l.sha256,
+    ...(l.embedder === undefined ? {} : { embedder: l.embedder }),
+    ...(l.files.length > 1 || l.files[0]?.shard !== undefined || l.files[0]?.dtype !== "<f4"
+      ? { files: l.files }
+      : {}),
+  };
 }
 
 function* concatIterable(a: Iterable<string>, b: Iterable<string>): Generator<string> {
@@ -235,27 +228,12 @@ export async function embedSet(
   if (options.embeddings !== undefined) {
     const file = options.embeddings;
     const option = options.embeddingsOption ?? "--embeddings";
-    const m = await readNpy(file);
-    const sidecar = await readSidecar(file, option);
-    if (sidecar !== undefined) checkSidecar(sidecar, file, m, ds, option);
+    const loaded = await loadEmbeddings(file, ds, option);
     return {
-      matrix: alignEmbeddings(m, ds, file, option),
-      embedder: { id: "precomputed", dims: m.cols },
+      matrix: alignEmbeddings(loaded.matrix, ds, file, option),
+      embedder: { id: "precomputed", dims: loaded.matrix.cols },
       truncated: 0,
-      npy: {
-        path: file,
-        rows: m.rows,
-        cols: m.cols,
-        sha256: await sha256File(file),
-        embedder:
-          sidecar === undefined
-            ? undefined
-            : {
-                id: sidecar.embedder.id,
-                version: sidecar.embedder.version,
-                normalized: sidecar.embedder.normalized,
-              },
-      },
+      npy: npySummary(file, loaded),
     };
   }
   const started = await startEmbedder({ ...options, onProgress: progress });

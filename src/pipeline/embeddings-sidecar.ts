@@ -31,6 +31,25 @@ export interface EmbeddingsSidecar {
   skipped: { count: number; rows: number[] };
   /** Texts the backend truncated to its input limit. */
   truncated: number;
+  /**
+   * `embed --shard K/N`: this file holds input rows [start, end) of totalRows, the K-th (1-based) of N
+   * contiguous ranges; `rows` is end − start, `input.textsSha256` covers the kept rows of the range and
+   * `skipped.rows` the skipped ones in it (as input-row numbers).
+   */
+  shard?: ShardInfo;
+}
+
+export interface ShardInfo {
+  index: number;
+  count: number;
+  start: number;
+  end: number;
+  totalRows: number;
+}
+
+/** Input rows [start, end) of shard `index` (1-based) of `count` contiguous ranges over `total` rows. */
+export function shardRange(index: number, count: number, total: number): { start: number; end: number } {
+  return { start: Math.floor((total * (index - 1)) / count), end: Math.floor((total * index) / count) };
 }
 
 export function sidecarPath(npy: string): string {

@@ -96,7 +96,13 @@ describe("budgets through arrangeEmbeddings", () => {
     const full = await go({ strategy: "tma" });
     for (const M of [1, 5, 50, 119]) {
       // M < n/2: candidate lists (m × M) instead of the n × m matrix.
-      const r = await go({ strategy: "tma", budget: M, select: "min", memoryLimitBytes: 9 * 8 * M + 1 });
+      const r = await go({
+        strategy: "tma",
+        budget: M,
+        select: "min",
+        memoryLimitBytes: 9 * 8 * M + 1,
+        tmaEngine: "matrix",
+      });
       expect(Array.from(r.order)).toEqual(Array.from(full.order.subarray(0, M)));
       expect(Array.from(r.round!)).toEqual(Array.from(full.round!.subarray(0, M)));
       expect(Array.from(r.pickedBy!)).toEqual(Array.from(full.pickedBy!.subarray(0, M)));

@@ -99,14 +99,20 @@ describe("bad options", () => {
   it("a seed that is not an integer", async () => {
     expect((await failure(go({ seed: 1.5 }))).option).toBe("--seed");
   });
-  it("a TMA matrix over the memory limit says how to get under it", async () => {
+  it("a memory limit too small for one block of TMA distances names --memory-limit and the fix", async () => {
     const e = await failure(go({ memoryLimitBytes: 100 }));
     expect(e.code).toBe("usage");
+    expect(e.option).toBe("--memory-limit");
+    expect(e.message).toContain("20 rows × 3 test rows");
+    expect(e.fix).toContain("raise --memory-limit");
+  });
+  it("the matrix engine over the memory limit says how to get under it", async () => {
+    const e = await failure(go({ memoryLimitBytes: 100, tmaEngine: "matrix" }));
+    expect(e.code).toBe("usage");
     expect(e.message).toContain("20 training rows × 3 test rows");
-    expect(e.fix).toContain("--budget");
-    expect(e.fix).toContain("--select min");
+    expect(e.fix).toContain("streaming engine");
     // Candidate lists for a budget are checked against the limit too.
-    const e2 = await failure(go({ budget: 5, select: "min", memoryLimitBytes: 100 }));
+    const e2 = await failure(go({ budget: 5, select: "min", memoryLimitBytes: 100, tmaEngine: "matrix" }));
     expect(e2.message).toContain("5 nearest");
   });
   it("the error text a user reads", async () => {

@@ -1,7 +1,9 @@
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ArrangeError } from "../../src/core/errors.js";
 import { readNpy, writeNpy } from "../../src/data/npy.js";
 import { put, rejection, tempDir } from "./util.js";
 
@@ -67,8 +69,8 @@ describe("npy", () => {
     let m = await readNpy(path);
     expect(m.converted).toBe("<f8");
     expect(Array.from(m.data)).toEqual(Array.from(Float32Array.from(f8)));
-    // 1.0, -2.0, 0.5, 65504 (max half), smallest subnormal, +inf
-    const f2 = Uint16Array.from([0x3c00, 0xc000, 0x3800, 0x7bff, 0x0001, 0x7c00]);
+    // 1.0, -2.0, 0.5, 65504 (max half), smallest subnormal, -0.25
+    const f2 = Uint16Array.from([0x3c00, 0xc000, 0x3800, 0x7bff, 0x0001, 0xb400]);
     path = await put(
       dir,
       "f2.npy",
@@ -77,7 +79,7 @@ describe("npy", () => {
     // An infinite value is converted, then refused with its row (row 3 of 3 x 2).
     await expect(readNpy(path)).rejects.toMatchObject({
       line: 3,
-      message: expect.stringMatching(/Infinity at column 1/),
+      message: expect.stringMatching(/Infinity \(float16, column 1\)/),
     });
     f2[5] = 0x3555; // 0.333251953125
     path = await put(
@@ -88,6 +90,44 @@ describe("npy", () => {
     m = await readNpy(path);
     expect(m.converted).toBe("<f2");
     expect(Array.from(m.data)).toEqual([1, -2, 0.5, 65504, Math.fround(2 ** -24), 0.333251953125]);
+  });
+
+  it("refuses float16 NaN and Infinity, naming the file and row", async () => {
+    for (const [bits, what] of [
+      [0x7c00, "Infinity"],
+      [0xfc00, "Infinity"],
+      [0x7e00, "NaN"],
+    ] as const) {
+      const f2 = Uint16Array.from([0x3c00, 0x3c00, 0x3c00, 0x3c00, 0x3c00, bits]);
+      const path = await put(
+        dir,
+        `bad-${bits}.npy`,
+        npyBytes("{'descr': '<f2', 'fortran_order': False, 'shape': (3, 2), }", bytesOf(f2)),
+      );
+      const e = (await readNpy(path).catch((x: unknown) => x)) as ArrangeError;
+      expect(e).toBeInstanceOf(ArrangeError);
+      expect(e.file).toBe(path);
+      expect(e.line).toBe(3);
+      expect(e.message).toContain(what);
+      expect(e.fix).toMatch(/float32/);
+    }
+  });
+
+  it("hashes the whole file while reading it", async () => {
+    const f4 = Float32Array.from([1, 2, 3, 4, 5, 6]);
+    const path = await put(
+      dir,
+      "h.npy",
+      npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), }", bytesOf(f4)),
+    );
+    const h = createHash("sha256");
+    const m = await readNpy(path, h);
+    expect(Array.from(m.data)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(h.digest("hex")).toBe(
+      createHash("sha256")
+        .update(await readFile(path))
+        .digest("hex"),
+    );
   });
 
   it("rejects Fortran order, other dtypes, wrong dimensions, truncation and non-npy files", async () => {

@@ -412,12 +412,12 @@ describe("bad input: clear errors, nothing written", () => {
     );
   });
 
-  it("a TMA distance matrix over --memory-limit is refused before it is allocated", async () => {
+  it("a --memory-limit too small for one block of TMA distances is refused, nothing written", async () => {
     const dir = await tempDir();
     const { opts } = await tinyCase(dir);
     await expectFailure(
       { ...opts, memoryLimitGiB: 1e-9, out: join(dir, "out.jsonl") },
-      { code: "usage", text: /memory limit.*--memory-limit/s },
+      { code: "usage", text: /--memory-limit .*cannot hold one block.*raise --memory-limit/s },
     );
   });
 
