@@ -10,6 +10,11 @@ import { realPathOf } from "./sources.js";
 export interface GuardedInput {
   flag: string;
   path: string | undefined;
+  /**
+   * A directory read as a whole (a model, a checkpoint), never walked for data files: only an output equal
+   * to it is refused, not one inside it.
+   */
+  notData?: boolean;
 }
 
 /** An output of a command: a file or a directory it writes, with the option that named it. */
@@ -42,7 +47,9 @@ export async function checkOutputPaths(inputs: GuardedInput[], outputs: GuardedO
   const ins: Place[] = [];
   for (const input of inputs) {
     if (input.path === undefined || input.path === "") continue;
-    ins.push(await placeOf(input.flag, input.path));
+    const place = await placeOf(input.flag, input.path);
+    if (input.notData === true) place.isDir = false;
+    ins.push(place);
   }
   const outs: { out: GuardedOutput; place: Place }[] = [];
   for (const out of outputs) {

@@ -152,8 +152,8 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
   await checkOutputPaths(
     [
       { flag: "--data", path: options.data },
-      { flag: "--checkpoint", path: options.checkpoint },
-      { flag: "--model-dir", path: options.modelDir },
+      { flag: "--checkpoint", path: options.checkpoint, notData: true },
+      { flag: "--model-dir", path: options.modelDir, notData: true },
     ],
     [{ flag: "--out", path: options.out, kind: "file" }],
   );

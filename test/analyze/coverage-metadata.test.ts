@@ -21,6 +21,8 @@ async function setup() {
     batchSize: 1,
     saveSteps: 2,
     engine: "ts" as const,
+    // The tiny case shares one text between the sets on purpose (a contaminated test row).
+    overlap: "keep" as const,
   };
   return { dir, f, base };
 }

@@ -88,6 +88,7 @@ describe("analyze: checkpoint curves", () => {
       batchSize: 1,
       saveSteps: 2,
       engine: "ts",
+      overlap: "keep",
     });
     expect(a.checkpoints).toEqual({
       batchSize: 1,

@@ -49,6 +49,7 @@ describe("analyze: text snippets for the contamination table", () => {
       trainEmbeddings: f.trainNpy,
       testEmbeddings: f.testNpy,
       engine: "ts" as const,
+      overlap: "keep" as const,
     };
     const a = await analyze(base);
     const testTexts = Object.values(TEST_TEXTS).flat();

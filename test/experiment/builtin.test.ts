@@ -179,7 +179,7 @@ describeTorch("experiment built-in specs (tiny, end to end)", () => {
       "arranged/fft-seed1.jsonl",
     ]);
     const [nft0, fft0, nft1] = await Promise.all(r.runs.slice(0, 3).map((x) => lines(x.arranged)));
-    const { r: plain } = await run("fig4", { arms: ["NFT"] });
+    const { r: plain } = await run("fig4", { arms: ["NFT"], withinRound: "index" });
     const byIndex = await lines(plain.runs[0]!.arranged);
     expect(sorted(nft0!)).toEqual(sorted(byIndex));
     expect(sorted(fft0!)).toEqual(sorted(byIndex));
@@ -211,7 +211,8 @@ describeTorch("experiment built-in specs (tiny, end to end)", () => {
   }, 120_000);
 
   it("fig14: a budget M from the TMA rounds: NFT/RT/FFT = first and last M/2, MIN = first M, MAX = last M", async () => {
-    const { r } = await run("fig14", { budget: 100 });
+    // Index order inside rounds (the authors'), so positions of the selections can be compared.
+    const { r } = await run("fig14", { budget: 100, withinRound: "index" });
     expect(r.budget).toBe(100);
     const [nft, rt, fft, min, max] = await Promise.all(r.runs.map((x) => lines(x.arranged)));
     for (const rows of [nft, rt, fft, min, max]) expect(rows!.length).toBe(100);
