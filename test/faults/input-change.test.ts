@@ -75,6 +75,8 @@ describe("an input replaced during a run", () => {
           "--embedder",
           "ngram",
           "--no-manifest",
+          "--overlap",
+          "keep",
         ],
         { cwd: ROOT, env: { ...process.env, SLOW_WRITE_MS: "300" }, stdio: ["ignore", "ignore", "pipe"] },
       );

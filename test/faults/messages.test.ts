@@ -91,7 +91,7 @@ describe("error messages", () => {
     ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${join(dir, "train.npy")}:3: `);
-    expect(r.stderr).toMatch(/NaN or Infinity/);
+    expect(r.stderr).toMatch(/holds NaN/);
   });
 
   it("an output with another format's extension is named as the user gave it, not the staged path", async () => {
@@ -141,7 +141,8 @@ describe("error messages", () => {
         "--embedder",
         "ngram",
       ]);
-      expect(r.code).toBe(1);
+      // Found before any work by the output-path check: a usage error (exit 2) naming the user's path.
+      expect(r.code).toBe(2);
       expect(r.stderr).toContain(out);
       expect(r.stderr).toMatch(/read-only/);
       expect(r.stderr, r.stderr).not.toMatch(/\.staged|\.tmp\b/);

@@ -103,6 +103,8 @@ describe("credentials in endpoint URLs", () => {
       EXAMPLE_TEST,
       "--test",
       EXAMPLE_TEST,
+      "--overlap",
+      "keep",
       "--out",
       join(dir, "o.jsonl"),
       "--embedder",

@@ -329,7 +329,7 @@ export async function createOpenAIBackend(
     const ids = body?.tokens;
     if (!Array.isArray(ids) || !ids.every((t) => Number.isSafeInteger(t) && (t as number) >= 0))
       throw new ArrangeError(
-        "usage",
+        "service",
         `${tokenize.toString()}: the answer has no "tokens" list of token ids`,
         {
           option: "--endpoint",
