@@ -4,6 +4,7 @@ import {
   checkOverlapMode,
   exactOverlapError,
   findExactOverlap,
+  matrixWithoutRows,
   overlapPairs,
   withoutRows,
 } from "../data/overlap.js";
@@ -78,21 +79,9 @@ export async function loadInputs(
   let trainM = embedded.train;
   if (mode === "drop" && exact.trainRows.length > 0) {
     overlap.dropped = exact.trainRows.length;
-    trainM = dropMatrixRows(trainM, exact.trainRows);
+    trainM = matrixWithoutRows(trainM, exact.trainRows);
     if (meta !== undefined) meta = withoutMetadataRows(meta, exact.trainRows);
     train = withoutRows(train, exact.trainRows);
   }
   return { train, test, trainM, testM: embedded.test, embedder: embedded.embedder, meta, overlap, warnings };
-}
-
-function dropMatrixRows(m: Matrix, rows: Int32Array): Matrix {
-  const drop = new Uint8Array(m.rows);
-  for (const i of rows) drop[i] = 1;
-  const keep = m.rows - rows.length;
-  const out = new Float32Array(keep * m.cols);
-  for (let i = 0, k = 0; i < m.rows; i++) {
-    if (drop[i] === 1) continue;
-    out.set(m.data.subarray(i * m.cols, (i + 1) * m.cols), k++ * m.cols);
-  }
-  return { data: out, rows: keep, cols: m.cols };
 }

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { isAbsolute, relative, sep } from "node:path";
 import { ArrangeError, usageError } from "../core/errors.js";
+import type { Matrix } from "../core/types.js";
 import { realPathOf } from "./sources.js";
 import { normalizeWhitespace } from "./text-hash.js";
 import type { Dataset } from "./types.js";
@@ -274,4 +275,17 @@ export function setHash(ds: Dataset): string {
     keys[i] = (BigInt(ds.textHashes[2 * i]!) << 32n) | BigInt(ds.textHashes[2 * i + 1]!);
   keys.sort();
   return createHash("sha256").update(new Uint8Array(keys.buffer)).digest("hex");
+}
+
+/** A matrix without some of its rows (ascending row indices), as `withoutRows` does for the dataset. */
+export function matrixWithoutRows(m: Matrix, rows: Int32Array): Matrix {
+  const drop = new Uint8Array(m.rows);
+  for (const i of rows) drop[i] = 1;
+  const keep = m.rows - rows.length;
+  const out = new Float32Array(keep * m.cols);
+  for (let i = 0, k = 0; i < m.rows; i++) {
+    if (drop[i] === 1) continue;
+    out.set(m.data.subarray(i * m.cols, (i + 1) * m.cols), k++ * m.cols);
+  }
+  return { data: out, rows: keep, cols: m.cols };
 }

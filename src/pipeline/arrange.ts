@@ -24,6 +24,7 @@ import {
   type ExactOverlap,
   exactOverlapError,
   findExactOverlap,
+  matrixWithoutRows,
   type NearDuplicateReport,
   nearDuplicates,
   type OverlapMode,
@@ -741,20 +742,6 @@ const NEAR_DUPLICATE_DEFAULTS: Record<string, number> = {
   minilm: 0.95,
   default: 0.95,
 };
-
-/** A matrix without some of its rows (ascending row indices). */
-function matrixWithoutRows(m: Matrix, rows: Int32Array): Matrix {
-  const drop = new Uint8Array(m.rows);
-  for (const i of rows) drop[i] = 1;
-  const keep = m.rows - rows.length;
-  const out = new Float32Array(keep * m.cols);
-  for (let i = 0, k = 0; i < m.rows; i++) {
-    if (drop[i] === 1) continue;
-    out.set(m.data.subarray(i * m.cols, (i + 1) * m.cols), k * m.cols);
-    k++;
-  }
-  return { data: out, rows: keep, cols: m.cols };
-}
 
 /** Output paths of `arrange`, checked against its inputs and each other before anything is read. */
 /** In-memory records (an array of objects) rather than paths. */
