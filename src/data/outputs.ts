@@ -1,10 +1,10 @@
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
-import { dirname, extname, isAbsolute, relative, resolve, sep } from "node:path";
+import { dirname, extname, relative, resolve } from "node:path";
 import picomatch from "picomatch";
 import { isDynamicPattern } from "tinyglobby";
 import { usageError } from "../core/errors.js";
-import { realPathOf } from "./sources.js";
+import { isInside, pathExists, realPathOf, staticBase } from "./sources.js";
 
 /** An input of a command: a file, a directory, or a quoted glob, with the option that named it. */
 export interface GuardedInput {
@@ -70,7 +70,7 @@ export async function checkOutputPaths(inputs: GuardedInput[], outputs: GuardedO
 }
 
 async function placeOf(flag: string, path: string): Promise<Place> {
-  if (isDynamicPattern(path, { caseSensitiveMatch: true }) && !(await exists(path))) {
+  if (isDynamicPattern(path, { caseSensitiveMatch: true }) && !(await pathExists(path))) {
     const base = staticBase(path);
     const realBase = await realPathOf(base);
     const matcher = picomatch(resolve(path), { dot: false });
@@ -94,30 +94,6 @@ async function placeOf(flag: string, path: string): Promise<Place> {
     isDir = false;
   }
   return { flag, given: path, real, isDir };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function staticBase(pattern: string): string {
-  const out: string[] = [];
-  for (const part of pattern.split("/")) {
-    if (isDynamicPattern(part)) break;
-    out.push(part);
-  }
-  const base = out.join("/");
-  return base === "" ? "." : base;
-}
-
-function isInside(child: string, parent: string): boolean {
-  const rel = relative(parent, child);
-  return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
 }
 
 function checkAgainstInput(out: GuardedOutput, place: Place, input: Place): void {

@@ -1,8 +1,7 @@
 import { createHash } from "node:crypto";
-import { isAbsolute, relative, sep } from "node:path";
 import { ArrangeError, usageError } from "../core/errors.js";
 import type { Matrix } from "../core/types.js";
-import { realPathOf } from "./sources.js";
+import { isInside, realPathOf } from "./sources.js";
 import { normalizeWhitespace } from "./text-hash.js";
 import type { Dataset } from "./types.js";
 
@@ -83,8 +82,7 @@ async function sharedFiles(train: Dataset, test: Dataset): Promise<ExactOverlap[
       how = "the same path is given as both training and test set";
     else {
       const dir = (train.paths ?? [train.path]).find((p, k) => {
-        const rel = relative(trainSpecs[k]!, real);
-        return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+        return isInside(real, trainSpecs[k]!);
       });
       how = dir === undefined ? "it is also a training file" : `it is inside the training directory ${dir}`;
     }

@@ -10,7 +10,7 @@ import { compressionOfPath, streamFile } from "./io.js";
 import { readJsonArray } from "./json-array.js";
 import { readJsonl } from "./jsonl.js";
 import { readParquet } from "./parquet.js";
-import { type DataSource, isResolved, resolveSources, sourceLabel } from "./sources.js";
+import { type DataSource, isResolved, listNames, resolveSources, sourceLabel } from "./sources.js";
 import { parseTemplate } from "./template.js";
 import type { Dataset, FileFormat, ReadOptions } from "./types.js";
 
@@ -109,9 +109,4 @@ async function sizeOf(path: string): Promise<number | undefined> {
   } catch {
     return undefined;
   }
-}
-
-function listNames(names: string[]): string {
-  const shown = names.slice(0, 5).join(", ");
-  return names.length > 5 ? `${shown} and ${names.length - 5} more` : shown;
 }

@@ -1,6 +1,6 @@
 import type { Dirent } from "node:fs";
 import { open, readdir, realpath, stat } from "node:fs/promises";
-import { basename, extname, join, relative, resolve, sep } from "node:path";
+import { basename, extname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { glob, isDynamicPattern } from "tinyglobby";
 import { inputError, isArrangeError, usageError } from "../core/errors.js";
 import { type DatasetDir, detectDatasetDir } from "./dataset-dir.js";
@@ -80,7 +80,7 @@ export async function resolveSources(
   let multiFile = specs.length > 1;
   for (const spec of specs) {
     if (spec.trim() === "") throw usageError(`${flag} is empty`, flag, `pass ${flag} FILE|DIR`);
-    if (isDynamicPattern(spec, { caseSensitiveMatch: true }) && !(await exists(spec))) {
+    if (isDynamicPattern(spec, { caseSensitiveMatch: true }) && !(await pathExists(spec))) {
       multiFile = true;
       await addGlob(spec, flag, files, skipped);
       continue;
@@ -145,7 +145,8 @@ async function wholeDataset(dir: string): Promise<DatasetDir | undefined> {
   return detectDatasetDir(dir, entries);
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Whether a path exists (file, directory or anything else). */
+export async function pathExists(path: string): Promise<boolean> {
   try {
     await stat(path);
     return true;
@@ -194,7 +195,8 @@ async function addGlob(pattern: string, flag: string, files: SourceFile[], skipp
     );
 }
 
-function staticBase(pattern: string): string {
+/** The fixed part of a glob before its first wildcard ("data/sub" of "data/sub/*.jsonl"); "." when none. */
+export function staticBase(pattern: string): string {
   const parts = pattern.split("/");
   const out: string[] = [];
   for (const p of parts) {
@@ -341,7 +343,8 @@ export async function realPathOf(path: string): Promise<string> {
   }
 }
 
-function listNames(names: string[]): string {
+/** Up to five names, then how many more. */
+export function listNames(names: string[]): string {
   const shown = names.slice(0, 5).join(", ");
   return names.length > 5 ? `${shown} and ${names.length - 5} more` : shown;
 }
@@ -512,4 +515,10 @@ export async function resolveSingle(o: SingleSource): Promise<ResolvedSources> {
   if (!hasInput)
     throw usageError("no input given", "--input", "pass --input FILE|DIR, or --data DIR --holdout PREFIXES");
   return isResolved(o.input!) ? o.input! : resolveSources(o.input!, "--input");
+}
+
+/** Whether `child` lies strictly inside the directory `parent` (both absolute or both relative). */
+export function isInside(child: string, parent: string): boolean {
+  const rel = relative(parent, child);
+  return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
 }

@@ -8,7 +8,7 @@ import { readDataset } from "../data/read.js";
 import { type DataSource, resolveTrainTest } from "../data/sources.js";
 import { createGemm } from "../linalg/create-gemm.js";
 import { defaultBlockRows } from "../similarity/block-rows.js";
-import type { ArrangeOptions } from "./arrange.js";
+import { type ArrangeOptions, isRecords } from "./arrange.js";
 import { expandEmbeddingPattern } from "./embedding-files.js";
 
 /** One stage of the plan: what it holds in memory, and how long it should take (seconds, when estimated). */
@@ -48,7 +48,6 @@ const PROBE_ROWS = 20_000;
  * embeddings yet), and returns what the run would read, hold and take, without writing anything.
  */
 export async function planArrange(options: ArrangeOptions): Promise<ArrangePlan> {
-  const isRecords = (v: unknown) => Array.isArray(v) && v.length > 0 && typeof v[0] === "object";
   if (isRecords(options.train) || isRecords(options.test))
     throw usageError("--dry-run plans a run over files; records in memory need no plan", "--dry-run");
   // The same sources a run would read (repeated values, globs, --data/--holdout).

@@ -745,7 +745,7 @@ const NEAR_DUPLICATE_DEFAULTS: Record<string, number> = {
 
 /** Output paths of `arrange`, checked against its inputs and each other before anything is read. */
 /** In-memory records (an array of objects) rather than paths. */
-function isRecords(v: ArrangeOptions["train"]): v is readonly Record<string, unknown>[] {
+export function isRecords(v: ArrangeOptions["train"]): v is readonly Record<string, unknown>[] {
   return Array.isArray(v) && v.length > 0 && typeof v[0] === "object" && v[0] !== null;
 }
 
