@@ -257,10 +257,14 @@ export function nearDuplicates(
 
 /** The 64-bit text hash of row i as 16 hex digits (metadata `text_hash`). */
 export function textHashHex(ds: Dataset, i: number): string {
-  return (
-    ds.textHashes[2 * i]!.toString(16).padStart(8, "0") +
-    ds.textHashes[2 * i + 1]!.toString(16).padStart(8, "0")
-  );
+  return hex32(ds.textHashes[2 * i]!) + hex32(ds.textHashes[2 * i + 1]!);
+}
+
+const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
+/** 8 lowercase hex digits of an unsigned 32-bit value (a table per byte: this runs once per metadata row). */
+function hex32(v: number): string {
+  return HEX_BYTE[v >>> 24]! + HEX_BYTE[(v >>> 16) & 255]! + HEX_BYTE[(v >>> 8) & 255]! + HEX_BYTE[v & 255]!;
 }
 
 /**

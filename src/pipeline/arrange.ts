@@ -612,6 +612,25 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
     };
   };
 
+  // The same row as JSON text, built without the object: byte-identical to JSON.stringify(metadataRow(k))
+  // (a test compares every line), about 3× faster, which matters at a million rows. Task and file names
+  // are quoted once each.
+  const taskJson = train.tasks.names.map((t) => JSON.stringify(t));
+  const fileJson = train.files.map((f) => JSON.stringify(f.path));
+  const metadataText = (k: number): string => {
+    const i = result.order[k]!;
+    let s = `{"position":${k},"index":${train.refs.ordinal[i]!},"task":${taskJson[train.tasks.taskOf[i]!]!},"file":${fileJson[train.refs.file[i]!]!},"line":${train.refs.line[i]!}`;
+    if (result.round !== undefined) s += `,"round":${jsonNumber(result.round[k]!)}`;
+    if (result.value !== undefined) s += `,"value":${jsonNumber(result.value[k]!)}`;
+    if (result.pickedBy !== undefined) s += `,"picked_by":${test.refs.ordinal[result.pickedBy[k]!]!}`;
+    if (result.nearestTest !== undefined)
+      s += `,"nearest_test":${test.refs.ordinal[result.nearestTest[k]!]!}`;
+    if (result.nearestDistance !== undefined)
+      s += `,"nearest_distance":${jsonNumber(result.nearestDistance[k]!)}`;
+    if (result.selected !== undefined) s += `,"selected":${jsonNumber(result.selected[k]!)}`;
+    return `${s},"text_hash":"${textHashHex(train, i)}"}`;
+  };
+
   const manifest: Manifest = {
     tool: "instruct-arrange",
     version: VERSION,
@@ -687,7 +706,7 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
       const written = await writeArranged(train, result.order, outTmp);
       manifest.outputs.format = written.format;
       if (options.metadata !== undefined) {
-        await writeLines(staged.path(options.metadata), metadataLines(result.order.length, metadataRow));
+        await writeLines(staged.path(options.metadata), metadataLines(result.order.length, metadataText));
       }
       tick("write", t0);
       timings.total = round6((performance.now() - started) / 1000);
@@ -818,6 +837,11 @@ export function describeDataset(label: string, ds: Dataset): string {
   return parts.join(", ");
 }
 
-function* metadataLines(n: number, row: (k: number) => MetadataRow): Generator<string> {
-  for (let k = 0; k < n; k++) yield `${JSON.stringify(row(k))}\n`;
+function* metadataLines(n: number, text: (k: number) => string): Generator<string> {
+  for (let k = 0; k < n; k++) yield `${text(k)}\n`;
+}
+
+/** A number as JSON.stringify writes it: finite values as JavaScript prints them, the others as null. */
+function jsonNumber(v: number): string {
+  return Number.isFinite(v) ? String(v) : "null";
 }

@@ -1,4 +1,5 @@
 import { ArrangeError } from "../core/errors.js";
+import { knownFinite } from "../core/finite.js";
 import { noProgress, type ProgressSink } from "../core/progress.js";
 import type { Matrix } from "../core/types.js";
 import type { Dataset } from "../data/types.js";
@@ -74,6 +75,7 @@ function checkNpyValues(m: Matrix, file: string, option: string): void {
       },
     );
   const { data, rows, cols } = m;
+  if (knownFinite(data)) return;
   for (let i = 0; i < rows; i++) {
     const off = i * cols;
     let z = 0;

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { ArrangeError } from "../core/errors.js";
+import { markFinite } from "../core/finite.js";
 import { allocateEmbeddings, type NpyInfo, type NpyMatrix, readNpyInfo, readNpyInto } from "../data/npy.js";
 import type { Dataset } from "../data/types.js";
 import {
@@ -307,6 +308,8 @@ async function read(
           .update(files.map((f) => `${f.sha256}\n`).join(""))
           .digest("hex");
   const converted = infos.find((i) => i.dtype !== "<f4")?.dtype as NpyMatrix["converted"];
+  // readNpyInto refused NaN and ±Infinity in every part, naming the file and row: the later checks skip this array.
+  markFinite(data);
   const matrix: NpyMatrix = { data, rows, cols, ...(converted === undefined ? {} : { converted }) };
   return {
     matrix,

@@ -1,4 +1,4 @@
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parquetReadObjects } from "hyparquet";
 import { parquetWriteBuffer } from "hyparquet-writer";
@@ -297,6 +297,41 @@ describe("arrange on the bundled example (ngram)", () => {
     });
     const nTasks = rr.manifest.counts.tasks;
     expect(new Set(rr.metadata.slice(0, nTasks).map((m) => m.task)).size).toBe(nTasks);
+  });
+});
+
+describe("the metadata file", () => {
+  it.each([
+    ["tma", {}],
+    ["tma", { granularity: "task" as const }],
+    ["rank", { measure: "wsd" as const }],
+    ["random", {}],
+    ["tma", { budget: 20, select: "diverse" as const }],
+  ])("%s %j: every line is JSON.stringify of the library's metadata row", async (strategy, extra) => {
+    const dir = await tempDir();
+    // A task (file) name that JSON must escape, so the fast writer's quoting is checked too.
+    const data = join(dir, "data");
+    await mkdir(data);
+    const src = (await readdir(EXAMPLE_TRAIN)).filter((f) => f.endsWith(".jsonl")).sort();
+    for (const [k, f] of src.entries())
+      await copyFile(join(EXAMPLE_TRAIN, f), join(data, k === 0 ? 'we"ird \\ ü\u2028.jsonl' : f));
+    const metadata = join(dir, "meta.jsonl");
+    const run = await arrange({
+      train: data,
+      test: EXAMPLE_TEST,
+      out: join(dir, "out.jsonl"),
+      metadata,
+      embedder: "ngram",
+      seed: 3,
+      strategy: strategy as "tma",
+      ...extra,
+    });
+    const lines = (await readFile(metadata, "utf8")).split("\n");
+    expect(lines.pop()).toBe("");
+    expect(lines.length).toBe(run.metadata.length);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const [k, line] of lines.entries()) expect(line).toBe(JSON.stringify(run.metadata[k]));
+    expect(run.metadata.some((m) => m.task.startsWith('we"ird'))).toBe(true);
   });
 });
 
