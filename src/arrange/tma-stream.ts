@@ -380,7 +380,10 @@ export async function streamTma(
     for (let t = 0; t < r; t++) a.set(testN.subarray(who[t]! * d, (who[t]! + 1) * d), t * d);
     for (let t = 0; t < r; t++) {
       const j = who[t]!;
-      lists.cap[j] = Math.max(1, Math.min(maxCap, u, fairShare(u) * growth[j]!));
+      // Never below the first pass's list size: the store held that much already, and lists cut to the
+      // shrinking fair share of the untaken units run dry again soon (near-duplicate test points:
+      // 11 refill passes reading 1.5× the matrix, 3 reading 0.9× with this floor).
+      lists.cap[j] = Math.max(1, Math.min(maxCap, u, Math.max(first, fairShare(u) * growth[j]!)));
       lists.reset(j);
     }
     await presetThresholds(lists, who, m, a, units.data, alive, u, d, scales, sign, gemm);
