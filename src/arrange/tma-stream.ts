@@ -1,7 +1,15 @@
 import { ArrangeError } from "../core/errors.js";
 import type { ProgressSink } from "../core/progress.js";
 import type { Matrix } from "../core/types.js";
-import { gatherUnitRows, normalizeRows, rowScales, unitRowsBlock } from "../linalg/normalize-rows.js";
+import {
+  gatherUnitRows,
+  gatherUnitRowsHalf,
+  normalizeRows,
+  rowScales,
+  rowScalesHalf,
+  unitRowsBlock,
+  unitRowsBlockHalf,
+} from "../linalg/normalize-rows.js";
 import { selectKth } from "../linalg/select-kth.js";
 import { createSortPairsScratch, type SortPairsScratch, sortPairsByKey } from "../linalg/sort-pairs.js";
 import type { GemmEngine } from "../linalg/types.js";
@@ -223,6 +231,15 @@ function nextUp(v: number): number {
   return f32[0]!;
 }
 
+/** Rows ids[from .. from+count) as unit vectors into out (see gatherUnitRows). */
+type Gather = (
+  ids: Int32Array,
+  from: number,
+  count: number,
+  scales: Float64Array,
+  out: Float32Array,
+) => Float32Array;
+
 /** Sample pairs below the threshold per list; the sample is sized so that each list expects this many. */
 const SAMPLE_HITS = 64;
 /** Pairs a list should accept in a pass, relative to its cap: a few more than it keeps, rarely a cut. */
@@ -239,7 +256,7 @@ async function presetThresholds(
   who: Int32Array | null,
   m: number,
   a: Float32Array,
-  data: Float32Array,
+  gather: Gather,
   units: Int32Array | null,
   count: number,
   d: number,
@@ -257,7 +274,7 @@ async function presetThresholds(
     const p = Math.floor(((t + 0.5) * count) / size);
     pick[t] = units === null ? p : units[p]!;
   }
-  const rows = gatherUnitRows(data, pick, 0, size, d, scales, new Float32Array(size * d));
+  const rows = gather(pick, 0, size, scales, new Float32Array(size * d));
   const out = new Float32Array(r * size);
   await gemm.multiplyNT(a, r, rows, size, d, -1, out);
   const keys = new Float32Array(size);
@@ -304,7 +321,14 @@ export async function streamTma(
   );
   const stopAfter = Math.min(n, options.stopAfter ?? n);
   const testN = normalizeRows(test.data, m, d);
-  const scales = rowScales(units.data, n, d);
+  // A float16 matrix (units.half) is read block by block, never converted whole: half the memory.
+  const half = units.half;
+  const data = half === undefined ? units.data : undefined;
+  const scales = half === undefined ? rowScales(data!, n, d) : rowScalesHalf(half, n, d);
+  const gather: Gather =
+    half === undefined
+      ? (ids, from, count, sc, out) => gatherUnitRows(data!, ids, from, count, d, sc, out)
+      : (ids, from, count, sc, out) => gatherUnitRowsHalf(half, ids, from, count, d, sc, out);
   const lists = new Candidates(m, first);
   const stats: StreamTmaStats = {
     refills: 0,
@@ -330,12 +354,15 @@ export async function streamTma(
     const buf = new Float32Array(block * m);
     const unitScratch = new Float32Array(block * d);
     for (let j = 0; j < m; j++) lists.reset(j);
-    await presetThresholds(lists, null, m, testN, units.data, null, n, d, scales, sign, gemm);
+    await presetThresholds(lists, null, m, testN, gather, null, n, d, scales, sign, gemm);
     const stage = options.stage ?? "distances";
     for (let r0 = 0; r0 < n; r0 += block) {
       const rows = Math.min(block, n - r0);
       const out = rows === block ? buf : buf.subarray(0, rows * m);
-      const b = unitRowsBlock(units.data, r0, rows, d, unitScratch, scales);
+      const b =
+        half === undefined
+          ? unitRowsBlock(data!, r0, rows, d, unitScratch, scales)
+          : unitRowsBlockHalf(half, r0, rows, d, unitScratch, scales);
       await gemm.multiplyNT(testN, m, b, rows, d, -1, out);
       for (let j = 0; j < m; j++)
         lists.foldFirst(j, out, j * rows, rows, sign, r0, nearestDistance, nearestTest);
@@ -386,13 +413,13 @@ export async function streamTma(
       lists.cap[j] = Math.max(1, Math.min(maxCap, u, Math.max(first, fairShare(u) * growth[j]!)));
       lists.reset(j);
     }
-    await presetThresholds(lists, who, m, a, units.data, alive, u, d, scales, sign, gemm);
+    await presetThresholds(lists, who, m, a, gather, alive, u, d, scales, sign, gemm);
     const block = Math.max(1, Math.min(u, defaultBlockRows(r)));
     const buf = new Float32Array(block * r);
     const gathered = new Float32Array(block * d);
     for (let p0 = 0; p0 < u; p0 += block) {
       const rows = Math.min(block, u - p0);
-      const b = gatherUnitRows(units.data, alive, p0, rows, d, scales, gathered);
+      const b = gather(alive, p0, rows, scales, gathered);
       const out = rows === block ? buf : buf.subarray(0, rows * r);
       await gemm.multiplyNT(a, r, b, rows, d, -1, out);
       for (let t = 0; t < r; t++) lists.fold(who[t]!, out, t * rows, rows, sign, alive, p0);

@@ -13,13 +13,17 @@ function checkMatrix(m: Matrix, label: "train" | "test"): void {
       fix: "Embeddings need at least one dimension.",
     });
   }
-  if (m.data.length !== m.rows * m.cols) {
+  // A float16-backed matrix (linalg/half.ts) is checked on its bits: touching `data` would convert it.
+  const length = m.half !== undefined ? m.half.length : m.data.length;
+  if (length !== m.rows * m.cols) {
     throw new ArrangeError(
       "embeddings",
-      `${label} embeddings hold ${m.data.length} numbers, but ${m.rows} rows × ${m.cols} dimensions need ${m.rows * m.cols}`,
+      `${label} embeddings hold ${length} numbers, but ${m.rows} rows × ${m.cols} dimensions need ${m.rows * m.cols}`,
       { fix: "Re-create the embeddings from the same data." },
     );
   }
+  // The float16 reader refused non-finite values (naming the file and row) before building the matrix.
+  if (m.half !== undefined) return;
   const { data, rows, cols } = m;
   if (knownFinite(data)) return;
   for (let i = 0; i < rows; i++) {

@@ -3,6 +3,12 @@ export interface Matrix {
   data: Float32Array;
   rows: number;
   cols: number;
+  /**
+   * The same values as float16 bits, when the matrix came from a float16 .npy (linalg/half.ts): then
+   * `data` is a float32 conversion made on first access, and readers that can stream float16 (the
+   * streaming TMA engine) read this instead, keeping half the memory.
+   */
+  half?: Uint16Array;
 }
 
 export type Metric = "cosine" | "euclidean";

@@ -263,6 +263,64 @@ export function checkFinite(data: Float32Array, rows: number, cols: number, path
   }
 }
 
+/**
+ * Reads a float16 file's data as its raw bits into target[rowOffset * cols ..] (no conversion: the
+ * streaming TMA engine converts one block at a time), refusing NaN and ±Infinity with the file and row
+ * as readNpyInto does. With `hash`, every byte of the file goes through it in order.
+ */
+export async function readNpyHalfInto(
+  info: NpyInfo,
+  target: Uint16Array,
+  rowOffset: number,
+  hash?: ByteSink,
+): Promise<void> {
+  const { path, dtype, rows, cols, dataStart, size } = info;
+  if (dtype !== "<f2") throw new RangeError(`readNpyHalfInto: ${path} is ${dtype}, not <f2`);
+  const count = rows * cols;
+  if (target.length < (rowOffset + rows) * cols)
+    throw new RangeError(
+      `readNpyHalfInto: target has room for ${target.length} values, needs ${(rowOffset + rows) * cols}`,
+    );
+  const fh = await openForRead(path);
+  try {
+    const head = new Uint8Array(dataStart);
+    await readExactly(fh, head, 0, path);
+    hash?.update(head);
+    const base = rowOffset * cols;
+    const bytes = new Uint8Array(target.buffer, target.byteOffset + base * 2, count * 2);
+    for (let at = 0; at < bytes.length; at += MAX_READ) {
+      const part = bytes.subarray(at, Math.min(bytes.length, at + MAX_READ));
+      await readExactly(fh, part, dataStart + at, path);
+      hash?.update(part);
+    }
+    const bits = target.subarray(base, base + count);
+    for (let i = 0; i < count; i++) {
+      const h = bits[i]!;
+      if ((h & 0x7c00) !== 0x7c00) continue;
+      const row = Math.floor(i / cols);
+      throw new ArrangeError(
+        "embeddings",
+        `row ${row + 1} holds ${h & 0x3ff ? "NaN" : "Infinity"} (float16, column ${i % cols})`,
+        {
+          file: path,
+          line: row + 1,
+          fix: "re-embed that row, or replace non-finite values before saving (float16 overflows above 65504: save float32 instead)",
+        },
+      );
+    }
+    if (hash) {
+      const end = dataStart + count * 2;
+      for (let at = end; at < size; at += MAX_READ) {
+        const part = new Uint8Array(Math.min(MAX_READ, size - at));
+        await readExactly(fh, part, at, path);
+        hash.update(part);
+      }
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
 /** A Float32Array of `count` values, or an error naming the file when it cannot be had. */
 export function allocateEmbeddings(count: number, rows: number, cols: number, path: string): Float32Array {
   try {

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { ArrangeError, usageError } from "../core/errors.js";
 import type { Matrix } from "../core/types.js";
+import { selectRows } from "../linalg/half.js";
 import { isInside, realPathOf } from "./sources.js";
 import { normalizeWhitespace } from "./text-hash.js";
 import type { Dataset } from "./types.js";
@@ -283,11 +284,7 @@ export function setHash(ds: Dataset): string {
 export function matrixWithoutRows(m: Matrix, rows: Int32Array): Matrix {
   const drop = new Uint8Array(m.rows);
   for (const i of rows) drop[i] = 1;
-  const keep = m.rows - rows.length;
-  const out = new Float32Array(keep * m.cols);
-  for (let i = 0, k = 0; i < m.rows; i++) {
-    if (drop[i] === 1) continue;
-    out.set(m.data.subarray(i * m.cols, (i + 1) * m.cols), k++ * m.cols);
-  }
-  return { data: out, rows: keep, cols: m.cols };
+  const keep = new Int32Array(m.rows - rows.length);
+  for (let i = 0, k = 0; i < m.rows; i++) if (drop[i] === 0) keep[k++] = i;
+  return selectRows(m, keep); // float16 stays float16
 }

@@ -1,3 +1,5 @@
+import { halfTable } from "./half.js";
+
 /** Rows whose L2 norm is within this of 1 count as unit vectors and are not rescaled. */
 export const UNIT_NORM_TOLERANCE = 1e-4;
 
@@ -104,6 +106,64 @@ export function gatherUnitRows(
     const f = scales[i]!;
     if (f === 1) out.set(data.subarray(src, src + cols), dst);
     else for (let k = 0; k < cols; k++) out[dst + k] = data[src + k]! * f;
+  }
+  return out.subarray(0, count * cols);
+}
+
+/** rowScales of a matrix held as float16 bits (linalg/half.ts): each row converted to float32 first. */
+export function rowScalesHalf(half: Uint16Array, rows: number, cols: number): Float64Array {
+  const t = halfTable();
+  const row = new Float32Array(cols);
+  const out = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const off = i * cols;
+    for (let k = 0; k < cols; k++) row[k] = t[half[off + k]!]!;
+    out[i] = rowScale(row, 0, cols);
+  }
+  return out;
+}
+
+/**
+ * unitRowsBlock for float16 bits: rows r0 .. r0+rows converted and scaled into `scratch`, the same
+ * float32 values unitRowsBlock gives for the converted matrix (the conversion is exact).
+ */
+export function unitRowsBlockHalf(
+  half: Uint16Array,
+  r0: number,
+  rows: number,
+  cols: number,
+  scratch: Float32Array,
+  scales: Float64Array,
+): Float32Array {
+  const t = halfTable();
+  const out = scratch.subarray(0, rows * cols);
+  for (let i = 0; i < rows; i++) {
+    const src = (r0 + i) * cols;
+    const dst = i * cols;
+    const f = scales[r0 + i]!;
+    if (f === 1) for (let k = 0; k < cols; k++) out[dst + k] = t[half[src + k]!]!;
+    else for (let k = 0; k < cols; k++) out[dst + k] = t[half[src + k]!]! * f;
+  }
+  return out;
+}
+
+/** gatherUnitRows for float16 bits (same values as for the converted matrix). */
+export function gatherUnitRowsHalf(
+  half: Uint16Array,
+  ids: Int32Array,
+  from: number,
+  count: number,
+  cols: number,
+  scales: Float64Array,
+  out: Float32Array,
+): Float32Array {
+  const t = halfTable();
+  for (let r = 0; r < count; r++) {
+    const src = ids[from + r]! * cols;
+    const dst = r * cols;
+    const f = scales[ids[from + r]!]!;
+    if (f === 1) for (let k = 0; k < cols; k++) out[dst + k] = t[half[src + k]!]!;
+    else for (let k = 0; k < cols; k++) out[dst + k] = t[half[src + k]!]! * f;
   }
   return out.subarray(0, count * cols);
 }

@@ -1,11 +1,12 @@
 import { ArrangeError } from "../core/errors.js";
-import { knownFinite } from "../core/finite.js";
+import { knownFinite, markFinite } from "../core/finite.js";
 import { noProgress, type ProgressSink } from "../core/progress.js";
 import type { Matrix } from "../core/types.js";
 import type { Dataset } from "../data/types.js";
 import type { CacheReport } from "../embed/cache.js";
 import { embedAll } from "../embed/index.js";
 import type { EmbedDevice } from "../embed/types.js";
+import { selectRows } from "../linalg/half.js";
 import { type EmbeddingFileSummary, type LoadedEmbeddings, loadEmbeddings } from "./embedding-files.js";
 import { describeCache, type EmbeddingServiceOptions, startEmbedder } from "./start-embedder.js";
 
@@ -74,6 +75,7 @@ function checkNpyValues(m: Matrix, file: string, option: string): void {
         fix: "save one vector per row with at least one dimension: numpy.save(path, arr) with arr of shape (rows, dims)",
       },
     );
+  if (m.half !== undefined) return; // float16: the reader refused non-finite values
   const { data, rows, cols } = m;
   if (knownFinite(data)) return;
   for (let i = 0; i < rows; i++) {
@@ -180,12 +182,7 @@ function alignEmbeddings(m: Matrix, ds: Dataset, file: string, option: string): 
     );
   }
   if (ds.skippedCount === 0) return m;
-  const out = new Float32Array(ds.count * m.cols);
-  for (let i = 0; i < ds.count; i++) {
-    const src = ds.refs.ordinal[i]!;
-    out.set(m.data.subarray(src * m.cols, (src + 1) * m.cols), i * m.cols);
-  }
-  return { data: out, rows: ds.count, cols: m.cols };
+  return selectRows(m, ds.refs.ordinal.subarray(0, ds.count), markFinite);
 }
 
 function npySummary(path: string, l: LoadedEmbeddings): NpySummary {

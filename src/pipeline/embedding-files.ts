@@ -3,8 +3,16 @@ import { readdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { ArrangeError } from "../core/errors.js";
 import { markFinite } from "../core/finite.js";
-import { allocateEmbeddings, type NpyInfo, type NpyMatrix, readNpyInfo, readNpyInto } from "../data/npy.js";
+import {
+  allocateEmbeddings,
+  type NpyInfo,
+  type NpyMatrix,
+  readNpyHalfInto,
+  readNpyInfo,
+  readNpyInto,
+} from "../data/npy.js";
 import type { Dataset } from "../data/types.js";
+import { halfMatrix } from "../linalg/half.js";
 import {
   checkSidecar,
   type EmbeddingsSidecar,
@@ -283,12 +291,16 @@ async function read(
 ): Promise<LoadedEmbeddings> {
   const cols = infos[0]!.cols;
   const rows = infos.reduce((a, i) => a + i.rows, 0);
-  const data = allocateEmbeddings(rows * cols, rows, cols, infos[0]!.path);
+  // float16 files stay float16 in memory (half the bytes); readers that need float32 convert on first use.
+  const allHalf = infos.every((i) => i.dtype === "<f2");
+  const bits = allHalf ? allocateHalf(rows * cols, infos[0]!.path) : undefined;
+  const data = allHalf ? undefined : allocateEmbeddings(rows * cols, rows, cols, infos[0]!.path);
   const files: EmbeddingFileSummary[] = [];
   let at = 0;
   for (const [k, info] of infos.entries()) {
     const h = createHash("sha256");
-    await readNpyInto(info, data, at, h);
+    if (bits !== undefined) await readNpyHalfInto(info, bits, at, h);
+    else await readNpyInto(info, data!, at, h);
     at += info.rows;
     const sh = shards[k];
     files.push({
@@ -309,8 +321,14 @@ async function read(
           .digest("hex");
   const converted = infos.find((i) => i.dtype !== "<f4")?.dtype as NpyMatrix["converted"];
   // readNpyInto refused NaN and ±Infinity in every part, naming the file and row: the later checks skip this array.
-  markFinite(data);
-  const matrix: NpyMatrix = { data, rows, cols, ...(converted === undefined ? {} : { converted }) };
+  let matrix: NpyMatrix;
+  if (bits !== undefined) {
+    const m = halfMatrix(bits, rows, cols, markFinite);
+    matrix = Object.defineProperty(m, "converted", { value: "<f2", enumerable: true }) as NpyMatrix;
+  } else {
+    markFinite(data!);
+    matrix = { data: data!, rows, cols, ...(converted === undefined ? {} : { converted }) };
+  }
   return {
     matrix,
     sha256,
@@ -325,4 +343,17 @@ async function read(
           },
         }),
   };
+}
+
+/** A Uint16Array for float16 bits, or an error naming the file when it cannot be had. */
+function allocateHalf(count: number, path: string): Uint16Array {
+  try {
+    return new Uint16Array(count);
+  } catch (cause) {
+    throw new ArrangeError("embeddings", `cannot hold ${count} float16 values of ${path} in memory`, {
+      file: path,
+      fix: "use a machine with more memory, or split the work (embed --shard, then arrange on fewer rows)",
+      cause,
+    });
+  }
 }

@@ -5,8 +5,10 @@ import { parquetWriteBuffer } from "hyparquet-writer";
 import { describe, expect, it } from "vitest";
 import { ArrangeError } from "../../src/core/errors.js";
 import { writeNpy } from "../../src/data/npy.js";
+import { halfToFloat32 } from "../../src/linalg/half.js";
 import { arrange } from "../../src/pipeline/arrange.js";
 import { EXAMPLE_TEST, EXAMPLE_TRAIN, listDir, tempDir } from "../helpers/tmp.js";
+import { randomHalf } from "../linalg/half-helpers.js";
 
 /** Every non-blank line of every .jsonl file of a directory, in sorted file order. */
 async function inputLines(dir: string): Promise<string[]> {
@@ -332,6 +334,60 @@ describe("the metadata file", () => {
     expect(lines.length).toBeGreaterThan(0);
     for (const [k, line] of lines.entries()) expect(line).toBe(JSON.stringify(run.metadata[k]));
     expect(run.metadata.some((m) => m.task.startsWith('we"ird'))).toBe(true);
+  });
+});
+
+describe("float16 embeddings", () => {
+  it("a float16 .npy arranges exactly as its float32 conversion, on the streaming engine", async () => {
+    const dir = await tempDir();
+    const n = 2000;
+    const m = 20;
+    const d = 8;
+    const npy16 = (bits: Uint16Array, rows: number) => {
+      const header = `{'descr': '<f2', 'fortran_order': False, 'shape': (${rows}, ${d}), }`;
+      const text = `${header}${" ".repeat((64 - ((10 + header.length + 1) % 64)) % 64)}\n`;
+      const pre = Buffer.alloc(10);
+      Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]).copy(pre);
+      pre.writeUInt16LE(text.length, 8);
+      return Buffer.concat([
+        pre,
+        Buffer.from(text, "latin1"),
+        Buffer.from(bits.buffer, bits.byteOffset, bits.byteLength),
+      ]);
+    };
+    const tb = randomHalf(n, d, 5);
+    const qb = randomHalf(m, d, 6);
+    await writeFile(
+      join(dir, "train.jsonl"),
+      Array.from({ length: n }, (_, i) => `{"prompt": "p${i}", "completion": "c"}\n`).join(""),
+    );
+    await writeFile(
+      join(dir, "test.jsonl"),
+      Array.from({ length: m }, (_, i) => `{"prompt": "q${i}", "completion": "c"}\n`).join(""),
+    );
+    await writeFile(join(dir, "train16.npy"), npy16(tb, n));
+    await writeFile(join(dir, "test16.npy"), npy16(qb, m));
+    await writeNpy(join(dir, "train32.npy"), { data: halfToFloat32(tb), rows: n, cols: d });
+    await writeNpy(join(dir, "test32.npy"), { data: halfToFloat32(qb), rows: m, cols: d });
+    const texts: string[] = [];
+    for (const w of ["16", "32"]) {
+      const run = await arrange({
+        train: join(dir, "train.jsonl"),
+        test: join(dir, "test.jsonl"),
+        trainEmbeddings: join(dir, `train${w}.npy`),
+        testEmbeddings: join(dir, `test${w}.npy`),
+        out: join(dir, `out${w}.jsonl`),
+        metadata: join(dir, `meta${w}.jsonl`),
+        // n × m × 4 bytes is over this limit, so TMA runs on the streaming engine (reading float16 blocks).
+        memoryLimitGiB: 1e-4,
+      });
+      texts.push(
+        (await readFile(join(dir, `out${w}.jsonl`), "utf8")) +
+          (await readFile(join(dir, `meta${w}.jsonl`), "utf8")),
+      );
+      if (w === "16") expect(run.manifest.inputs.trainEmbeddings?.files?.[0]?.dtype).toBe("<f2");
+    }
+    expect(texts[0]).toBe(texts[1]);
   });
 });
 
