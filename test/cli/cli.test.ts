@@ -4,7 +4,8 @@ import { copyFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cli, ROOT, requireBuiltCli } from "../helpers/cli.js";
-import { EXAMPLE_TEST, EXAMPLE_TRAIN, listDir, SHARED_P3, tempDir } from "../helpers/tmp.js";
+import { arrangeArgs } from "../helpers/run-cli.js";
+import { listDir, SHARED_P3, tempDir } from "../helpers/tmp.js";
 
 requireBuiltCli();
 
@@ -58,17 +59,9 @@ describe("instruct-arrange CLI", () => {
     const dir = await tempDir();
     await writeFile(join(dir, "train.jsonl"), '{"text": "a"}\n{oops}\n');
     await writeFile(join(dir, "test.jsonl"), '{"text": "t"}\n');
-    const r = cli([
-      "arrange",
-      "--train",
-      join(dir, "train.jsonl"),
-      "--test",
-      join(dir, "test.jsonl"),
-      "--out",
-      join(dir, "out.jsonl"),
-      "--embedder",
-      "ngram",
-    ]);
+    const r = cli(
+      arrangeArgs(join(dir, "out.jsonl"), { train: join(dir, "train.jsonl"), test: join(dir, "test.jsonl") }),
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${join(dir, "train.jsonl")}:2:`);
     expect(r.stderr).toMatch(/fix:/);
@@ -78,18 +71,7 @@ describe("instruct-arrange CLI", () => {
   it("--log-json writes machine-readable progress on stderr and nothing on stdout", async () => {
     const dir = await tempDir();
     const out = join(dir, "o.jsonl");
-    const r = cli([
-      "arrange",
-      "--train",
-      EXAMPLE_TRAIN,
-      "--test",
-      EXAMPLE_TEST,
-      "--out",
-      out,
-      "--embedder",
-      "ngram",
-      "--log-json",
-    ]);
+    const r = cli(arrangeArgs(out, { extra: ["--log-json"] }));
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("");
     const events = r.stderr
@@ -152,19 +134,7 @@ describe.skipIf(!P3_PRESENT)("P3 (../shared) end to end through the CLI", () => 
       await copyFile(join(SHARED_P3, f), join(f.startsWith("ag_news_") ? testDir : trainDir, f));
     }
     const out = join(dir, "out.jsonl");
-    const r = cli([
-      "arrange",
-      "--train",
-      trainDir,
-      "--test",
-      testDir,
-      "--out",
-      out,
-      "--metadata",
-      join(dir, "meta.jsonl"),
-      "--embedder",
-      "ngram",
-    ]);
+    const r = cli(arrangeArgs(out, { train: trainDir, test: testDir, metadata: join(dir, "meta.jsonl") }));
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/layout prompt-completion/);
     const manifest = JSON.parse(await readFile(join(dir, "out.manifest.json"), "utf8"));

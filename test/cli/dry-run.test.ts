@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cli, requireBuiltCli } from "../helpers/cli.js";
+import { arrangeArgs } from "../helpers/run-cli.js";
 import { EXAMPLE_TEST, EXAMPLE_TRAIN, tempDir } from "../helpers/tmp.js";
 
 describe("arrange --dry-run", () => {
@@ -9,20 +10,7 @@ describe("arrange --dry-run", () => {
   it("prints what it would read, memory by stage and a probed time estimate; exits 0 and writes nothing", async () => {
     const dir = await tempDir();
     const out = join(dir, "sub", "arranged.jsonl");
-    const r = cli([
-      "arrange",
-      "--train",
-      EXAMPLE_TRAIN,
-      "--test",
-      EXAMPLE_TEST,
-      "--out",
-      out,
-      "--metadata",
-      join(dir, "sub", "meta.jsonl"),
-      "--embedder",
-      "ngram",
-      "--dry-run",
-    ]);
+    const r = cli(arrangeArgs(out, { metadata: join(dir, "sub", "meta.jsonl"), extra: ["--dry-run"] }));
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("nothing will be written");
     expect(r.stdout).toMatch(/train data: 49 files/);

@@ -1,39 +1,17 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readNpy } from "../../src/data/npy.js";
 import { type EmbeddingServer, serverVector, startEmbeddingServer, unit } from "../embed/embedding-server.js";
-import { cli, ROOT, requireBuiltCli } from "../helpers/cli.js";
+import { cli, requireBuiltCli } from "../helpers/cli.js";
+import { startCli } from "../helpers/run-cli.js";
 import { EXAMPLE_TEST, EXAMPLE_TRAIN, tempDir } from "../helpers/tmp.js";
 
 requireBuiltCli();
 
-const BIN = join(ROOT, "dist/src/cli/main.js");
-
 /** Run the built CLI without blocking this process (the test's HTTP server must keep answering). */
-function cliAsync(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr.on("data", (c: Buffer) => {
-    stderr += c.toString();
-  });
-  const done = new Promise<{
-    code: number | null;
-    signal: NodeJS.Signals | null;
-    stdout: string;
-    stderr: string;
-  }>((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })));
-  return { child: child as ChildProcess, done };
-}
+const cliAsync = (args: string[], env: Record<string, string> = {}) => startCli(args, { env });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const hasNumpy = spawnSync("python3", ["-c", "import numpy"]).status === 0;

@@ -83,9 +83,8 @@ describe("instruct-arrange with --embedder minilm / hf:<id>", () => {
     expect(a.embedder.version).toContain("maxTokens=64");
   });
 
-  it("without a model: exit 1 fast, saying how to provide it", () => {
+  it("without a model: exit 1, saying how to provide it", () => {
     const dir = EXAMPLE_TRAIN;
-    const t0 = performance.now();
     const r = cli([
       "arrange",
       "--train",
@@ -97,7 +96,6 @@ describe("instruct-arrange with --embedder minilm / hf:<id>", () => {
       "--embedder",
       "minilm",
     ]);
-    expect(performance.now() - t0).toBeLessThan(30_000);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("Xenova/all-MiniLM-L6-v2 model is not in the Hugging Face cache");
     expect(r.stderr).toContain("huggingface-cli download Xenova/all-MiniLM-L6-v2");

@@ -2,6 +2,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { writeNpy } from "../../src/data/npy.js";
+import { arrangeArgs } from "../helpers/run-cli.js";
 import { tempDir } from "../helpers/tmp.js";
 import { mountTmpfs, runCli } from "./helpers-writes.js";
 
@@ -23,18 +24,9 @@ describe("error messages", () => {
     writeFileSync(bad, "[1]\n[2]\n[3]\n");
     const test = join(dir, "test.jsonl");
     writeFileSync(test, rows(3, "t"));
-    const r = await runCli([
-      "arrange",
-      "--train",
-      bad,
-      "--test",
-      test,
-      "--out",
-      join(dir, "o.jsonl"),
-      "--embedder",
-      "ngram",
-      "--skip-invalid",
-    ]);
+    const r = await runCli(
+      arrangeArgs(join(dir, "o.jsonl"), { train: bad, test: test, extra: ["--skip-invalid"] }),
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/no usable rows/);
     expect(r.stderr).toContain(bad);
@@ -99,17 +91,9 @@ describe("error messages", () => {
     writeFileSync(join(dir, "train.jsonl"), rows(4, "a"));
     writeFileSync(join(dir, "test.jsonl"), rows(3, "t"));
     const out = join(dir, "o.csv");
-    const r = await runCli([
-      "arrange",
-      "--train",
-      join(dir, "train.jsonl"),
-      "--test",
-      join(dir, "test.jsonl"),
-      "--out",
-      out,
-      "--embedder",
-      "ngram",
-    ]);
+    const r = await runCli(
+      arrangeArgs(out, { train: join(dir, "train.jsonl"), test: join(dir, "test.jsonl") }),
+    );
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(out);
     expect(r.stderr, r.stderr).not.toMatch(/\.staged|\.tmp\b/);
@@ -130,17 +114,9 @@ describe("error messages", () => {
       const { spawnSync } = await import("node:child_process");
       expect(spawnSync("mount", ["-o", "remount,ro", fs.dir]).status).toBe(0);
       const out = join(fs.dir, "o.jsonl");
-      const r = await runCli([
-        "arrange",
-        "--train",
-        join(dir, "train.jsonl"),
-        "--test",
-        join(dir, "test.jsonl"),
-        "--out",
-        out,
-        "--embedder",
-        "ngram",
-      ]);
+      const r = await runCli(
+        arrangeArgs(out, { train: join(dir, "train.jsonl"), test: join(dir, "test.jsonl") }),
+      );
       // Found before any work by the output-path check: a usage error (exit 2) naming the user's path.
       expect(r.code).toBe(2);
       expect(r.stderr).toContain(out);
