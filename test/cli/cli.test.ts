@@ -44,10 +44,14 @@ describe("instruct-arrange CLI", () => {
   });
 
   it("usage errors exit 2 and say what is valid", () => {
-    const r = cli(["arrange", "--train", "a", "--test", "b", "--out", "c.jsonl", "--strategy", "nope"]);
+    const r = cli(
+      arrangeArgs("c.jsonl", { train: "a", test: "b", embedder: null, extra: ["--strategy", "nope"] }),
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/tma/);
-    const b = cli(["arrange", "--train", "a", "--test", "b", "--out", "c.jsonl", "--budget", "ten"]);
+    const b = cli(
+      arrangeArgs("c.jsonl", { train: "a", test: "b", embedder: null, extra: ["--budget", "ten"] }),
+    );
     expect(b.code).toBe(2);
     expect(b.stderr).toMatch(/--budget must be an integer/);
     const m = cli(["arrange", "--test", "b", "--out", "c.jsonl"]);
@@ -85,17 +89,14 @@ describe("instruct-arrange CLI", () => {
   it("the README's main command runs on the bundled example with the default (use-lite) embedder", async () => {
     const dir = await tempDir();
     const out = join(dir, "arranged.jsonl");
-    const r = cli([
-      "arrange",
-      "--train",
-      "examples/data/train",
-      "--test",
-      "examples/data/test",
-      "--out",
-      out,
-      "--metadata",
-      join(dir, "arranged.meta.jsonl"),
-    ]);
+    const r = cli(
+      arrangeArgs(out, {
+        train: "examples/data/train",
+        test: "examples/data/test",
+        metadata: join(dir, "arranged.meta.jsonl"),
+        embedder: null,
+      }),
+    );
     expect(r.stderr).toMatch(/arranged \d+ of \d+ training rows \(tma, \d+ rounds\)/);
     expect(r.code).toBe(0);
     const manifest = JSON.parse(await readFile(join(dir, "arranged.manifest.json"), "utf8"));

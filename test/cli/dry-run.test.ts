@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cli, requireBuiltCli } from "../helpers/cli.js";
 import { arrangeArgs } from "../helpers/run-cli.js";
-import { EXAMPLE_TEST, EXAMPLE_TRAIN, tempDir } from "../helpers/tmp.js";
+import { tempDir } from "../helpers/tmp.js";
 
 describe("arrange --dry-run", () => {
   requireBuiltCli();
@@ -19,20 +19,7 @@ describe("arrange --dry-run", () => {
     expect(r.stdout).toMatch(/peak memory ≈/);
     expect(existsSync(join(dir, "sub"))).toBe(false);
     // A memory limit under the matrix: the plan is the streaming engine's, bounded by the limit.
-    const s = cli([
-      "arrange",
-      "--train",
-      EXAMPLE_TRAIN,
-      "--test",
-      EXAMPLE_TEST,
-      "--out",
-      out,
-      "--embedder",
-      "ngram",
-      "--memory-limit",
-      "0.0005",
-      "--dry-run",
-    ]);
+    const s = cli(arrangeArgs(out, { extra: ["--memory-limit", "0.0005", "--dry-run"] }));
     expect(s.code).toBe(0);
     expect(s.stdout).toMatch(/streaming TMA: one block of \d+ rows/);
     expect(existsSync(join(dir, "sub"))).toBe(false);

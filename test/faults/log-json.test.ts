@@ -50,20 +50,9 @@ describe("--log-json errors", () => {
 
   it("a usage error from option validation is a JSON line naming the option", async () => {
     const dir = await tempDir("ia-logjson-usage-");
-    const r = await runCli([
-      "arrange",
-      "--train",
-      EXAMPLE_TEST,
-      "--test",
-      EXAMPLE_TEST,
-      "--out",
-      join(dir, "o.jsonl"),
-      "--embedder",
-      "ngram",
-      "--budget",
-      "-3",
-      "--log-json",
-    ]);
+    const r = await runCli(
+      arrangeArgs(join(dir, "o.jsonl"), { train: EXAMPLE_TEST, extra: ["--budget", "-3", "--log-json"] }),
+    );
     expect(r.code).toBe(2);
     const last = lines(r.stderr).at(-1) as Record<string, unknown>;
     expect(last).toMatchObject({ event: "error", code: "usage" });

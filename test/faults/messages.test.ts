@@ -41,19 +41,14 @@ describe("error messages", () => {
     writeFileSync(join(dir, "test.jsonl"), rows(3, "t"));
     await writeNpy(join(dir, "train.npy"), { data: new Float32Array(0), rows: 4, cols: 0 });
     await writeNpy(join(dir, "test.npy"), { data: new Float32Array(3 * 2).fill(1), rows: 3, cols: 2 });
-    const r = await runCli([
-      "arrange",
-      "--train",
-      join(dir, "train.jsonl"),
-      "--test",
-      join(dir, "test.jsonl"),
-      "--train-embeddings",
-      join(dir, "train.npy"),
-      "--test-embeddings",
-      join(dir, "test.npy"),
-      "--out",
-      join(dir, "o.jsonl"),
-    ]);
+    const r = await runCli(
+      arrangeArgs(join(dir, "o.jsonl"), {
+        train: join(dir, "train.jsonl"),
+        test: join(dir, "test.jsonl"),
+        embedder: null,
+        extra: ["--train-embeddings", join(dir, "train.npy"), "--test-embeddings", join(dir, "test.npy")],
+      }),
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/0 columns/);
     expect(r.stderr).toContain(join(dir, "train.npy"));
@@ -68,19 +63,14 @@ describe("error messages", () => {
     train[5] = Number.NaN; // row 3
     await writeNpy(join(dir, "train.npy"), { data: train, rows: 4, cols: 2 });
     await writeNpy(join(dir, "test.npy"), { data: new Float32Array(3 * 2).fill(1), rows: 3, cols: 2 });
-    const r = await runCli([
-      "arrange",
-      "--train",
-      join(dir, "train.jsonl"),
-      "--test",
-      join(dir, "test.jsonl"),
-      "--train-embeddings",
-      join(dir, "train.npy"),
-      "--test-embeddings",
-      join(dir, "test.npy"),
-      "--out",
-      join(dir, "o.jsonl"),
-    ]);
+    const r = await runCli(
+      arrangeArgs(join(dir, "o.jsonl"), {
+        train: join(dir, "train.jsonl"),
+        test: join(dir, "test.jsonl"),
+        embedder: null,
+        extra: ["--train-embeddings", join(dir, "train.npy"), "--test-embeddings", join(dir, "test.npy")],
+      }),
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${join(dir, "train.npy")}:3: `);
     expect(r.stderr).toMatch(/holds NaN/);

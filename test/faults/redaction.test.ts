@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redactUrl, redactUrlsIn } from "../../src/core/redact.js";
 import { requireBuiltCli } from "../helpers/cli.js";
-import { runCliAsync } from "../helpers/run-cli.js";
+import { arrangeArgs, runCliAsync } from "../helpers/run-cli.js";
 import { EXAMPLE_TEST, tempDir } from "../helpers/tmp.js";
 import { runCli } from "./helpers-writes.js";
 
@@ -80,25 +80,22 @@ describe("credentials in endpoint URLs", () => {
     const dir = await tempDir("ia-redact-");
     seenQueries.length = 0;
     const endpoint = `${base}/v1?api-key=${SECRET}`;
-    const r = await cliAsync([
-      "arrange",
-      "--train",
-      EXAMPLE_TEST,
-      "--test",
-      EXAMPLE_TEST,
-      "--overlap",
-      "keep",
-      "--out",
-      join(dir, "o.jsonl"),
-      "--embedder",
-      "http",
-      "--endpoint",
-      endpoint,
-      "--model",
-      "m",
-      "--cache-dir",
-      join(dir, "cache"),
-    ]);
+    const r = await cliAsync(
+      arrangeArgs(join(dir, "o.jsonl"), {
+        train: EXAMPLE_TEST,
+        embedder: "http",
+        extra: [
+          "--overlap",
+          "keep",
+          "--endpoint",
+          endpoint,
+          "--model",
+          "m",
+          "--cache-dir",
+          join(dir, "cache"),
+        ],
+      }),
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(seenQueries).toContain(`?api-key=${SECRET}`);
     const manifest = readFileSync(join(dir, "o.manifest.json"), "utf8");

@@ -100,11 +100,21 @@ export function requireBuiltCli(): void {
   });
 }
 
-/** `arrange` of `train` against `test` into `out` with the n-gram embedder (no model to load). */
+/**
+ * `arrange` of `train` against `test` (default the bundled example) into `out`, with the n-gram embedder
+ * (no model to load) unless `embedder` names another, or is null (precomputed embeddings in `extra`).
+ */
 export function arrangeArgs(
   out: string,
-  o: { train?: string; test?: string; metadata?: string; extra?: readonly string[] } = {},
+  o: {
+    train?: string;
+    test?: string;
+    metadata?: string;
+    embedder?: string | null;
+    extra?: readonly string[];
+  } = {},
 ): string[] {
+  const embedder = o.embedder === undefined ? "ngram" : o.embedder;
   return [
     "arrange",
     "--train",
@@ -114,8 +124,7 @@ export function arrangeArgs(
     "--out",
     out,
     ...(o.metadata === undefined ? [] : ["--metadata", o.metadata]),
-    "--embedder",
-    "ngram",
+    ...(embedder === null ? [] : ["--embedder", embedder]),
     ...(o.extra ?? []),
   ];
 }
