@@ -84,7 +84,6 @@ export {
 export { type EmbedFileOptions, type EmbedFileRun, embedFile } from "./pipeline/embed-file.js";
 export type { EmbeddingsSidecar } from "./pipeline/embeddings-sidecar.js";
 export { type ExperimentOptions, fig3Left, runExperiment } from "./pipeline/experiment.js";
-export { onlyIfThreshold } from "./pipeline/onlyif-threshold.js";
 export type { EmbeddingServiceOptions } from "./pipeline/start-embedder.js";
 export {
   type ModelReport,
