@@ -51,14 +51,11 @@ export {
 } from "./evaluate/index.js";
 export {
   BUILTIN_EXPERIMENTS,
-  type ExperimentOptions,
   type ExperimentResult,
   type ExperimentSpec,
   type Fig3LeftOptions,
   type Fig3LeftResult,
-  fig3Left,
   loadSpec,
-  runExperiment,
 } from "./experiment/index.js";
 export {
   EXPORT_TARGETS,
@@ -86,6 +83,7 @@ export {
 } from "./pipeline/diversity.js";
 export { type EmbedFileOptions, type EmbedFileRun, embedFile } from "./pipeline/embed-file.js";
 export type { EmbeddingsSidecar } from "./pipeline/embeddings-sidecar.js";
+export { type ExperimentOptions, fig3Left, runExperiment } from "./pipeline/experiment.js";
 export type { EmbeddingServiceOptions } from "./pipeline/start-embedder.js";
 export {
   type ModelReport,

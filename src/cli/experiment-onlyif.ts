@@ -1,5 +1,6 @@
 import { Command, Option } from "commander";
-import { ONLYIF_DEFAULTS, onlyIfThreshold } from "../experiment/onlyif.js";
+import { ONLYIF_DEFAULTS } from "../experiment/onlyif.js";
+import { onlyIfThreshold } from "../pipeline/onlyif-threshold.js";
 import {
   REWRITE_DOMAINS,
   REWRITE_INSTRUCTION_STYLES,

@@ -9,8 +9,8 @@ import {
   FIG3_ORDERS,
   type Fig3Order,
   loadSpec,
-  runExperiment,
 } from "../experiment/index.js";
+import { runExperiment } from "../pipeline/experiment.js";
 import { onlyIfCommand } from "./experiment-onlyif.js";
 import { embedThreadsOption, intOption, overlapOptions, similarityOption } from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";

@@ -57,7 +57,7 @@ async function experimentPage(
       other[0],
       `drop ${other[0]}, or write a second report without --experiment`,
     );
-  const { readExperiment } = await import("../experiment/runner.js");
+  const { readExperiment } = await import("../experiment/result.js");
   const { experimentReport } = await import("../report/experiment.js");
   const r = await experimentReport({
     result: await readExperiment(file),

@@ -1,14 +1,7 @@
-import { usageError } from "../core/errors.js";
 import type { ProgressSink } from "../core/progress.js";
 import type { Measure } from "../core/types.js";
-import {
-  type ArmSummary,
-  type ExperimentResult,
-  type ExperimentRun,
-  type RunTrainOptions,
-  runExperiment,
-} from "./runner.js";
-import { builtinSpec } from "./spec.js";
+import type { RunTrainOptions } from "./jobs.js";
+import type { ArmSummary, ExperimentResult, ExperimentRun } from "./result.js";
 
 export const FIG3_ORDERS = ["nearest-first", "random", "farthest-first"] as const;
 export type Fig3Order = (typeof FIG3_ORDERS)[number];
@@ -45,21 +38,3 @@ export interface Fig3LeftOptions {
 export type Fig3Run = ExperimentRun;
 export type Fig3Summary = ArmSummary;
 export type Fig3LeftResult = ExperimentResult;
-
-/**
- * The paper's Fig. 3 (left): the same training examples ranked by WSD nearest first (NFT), shuffled
- * (RT) and farthest first (FFT), each trained with the same seed; test loss on unseen tasks against
- * steps. The built-in spec `fig3-left` of runExperiment; writes OUT/experiment.json, OUT/arranged/*.jsonl,
- * one run directory per order and seed, and OUT/report.html.
- */
-export async function fig3Left(options: Fig3LeftOptions): Promise<Fig3LeftResult> {
-  const { orders, ...rest } = options;
-  if (orders !== undefined && orders.length === 0)
-    throw usageError("nothing to run: no orders", "--orders", "pass e.g. --orders nft,rt,fft");
-  return runExperiment({
-    ...rest,
-    spec: builtinSpec("fig3-left"),
-    specSource: "built-in experiment fig3-left",
-    arms: orders?.map((o) => FIG3_LABELS[o]),
-  });
-}

@@ -7,8 +7,20 @@ export {
   type Fig3Order,
   type Fig3Run,
   type Fig3Summary,
-  fig3Left,
 } from "./fig3-left.js";
+export {
+  isComplete,
+  markComplete,
+  type ResumableJob,
+  RUN_KEY_FILE,
+  type RunTrainOptions,
+  readRunTimings,
+  resumeKeyText,
+  runPool,
+  runResumable,
+  sha256File,
+  sha256Path,
+} from "./jobs.js";
 export {
   type Accuracy,
   computeThreshold,
@@ -20,25 +32,20 @@ export {
   type OnlyIfScores,
   type OnlyIfSummary,
   type OnlyIfThreshold,
-  onlyIfLossSpec,
-  onlyIfSpec,
-  onlyIfThreshold,
   scoreRunGenerations,
   subsetLoss,
+  summarizeSweep,
 } from "./onlyif.js";
 export {
   type ArmSummary,
   type Comparison,
   type CurveSummaryPoint,
   compareArms,
-  type ExperimentOptions,
   type ExperimentResult,
   type ExperimentRun,
-  type RunTrainOptions,
   readExperiment,
-  roundGroupRange,
-  runExperiment,
-} from "./runner.js";
+  summarizeArms,
+} from "./result.js";
 export {
   type ArmSpec,
   armId,
@@ -51,6 +58,7 @@ export {
   isBuiltin,
   loadSpec,
   type RoundFilter,
+  roundGroupRange,
   validateSpec,
 } from "./spec.js";
 export { splitByTask, type TaskSplit } from "./split.js";

@@ -493,3 +493,8 @@ export async function loadSpec(nameOrPath: string): Promise<{ spec: ExperimentSp
   }
   return { spec: validateSpec(raw, nameOrPath), source: nameOrPath };
 }
+
+/** Rounds of group g (1-based) of `of` contiguous groups of rounds 1..n, as an inclusive range. */
+export function roundGroupRange(n: number, group: number, of: number): { from: number; to: number } {
+  return { from: Math.floor(((group - 1) * n) / of) + 1, to: Math.floor((group * n) / of) };
+}

@@ -6,7 +6,7 @@ import type { TopLevelSpec } from "vega-lite";
 import type { Analysis } from "../analyze/types.js";
 import { CURVE_NAMES } from "../analyze/types.js";
 import { inputError, usageError } from "../core/errors.js";
-import { readExperiment } from "../experiment/runner.js";
+import { readExperiment } from "../experiment/result.js";
 import { armId } from "../experiment/spec.js";
 import { Staging, writeLines } from "../pipeline/staging.js";
 import { escapeHtml, figure, pageHtml } from "../report/html.js";

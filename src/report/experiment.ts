@@ -3,7 +3,7 @@ import type { Spec as VegaSpec } from "vega";
 import type { TopLevelSpec } from "vega-lite";
 import type { Analysis } from "../analyze/types.js";
 import { inputError, usageError } from "../core/errors.js";
-import type { ExperimentResult } from "../experiment/runner.js";
+import type { ExperimentResult } from "../experiment/result.js";
 import { Staging, writeLines } from "../pipeline/staging.js";
 import { REPORT_DEFAULTS } from "./defaults.js";
 import { escapeHtml, figure, pageHtml } from "./html.js";

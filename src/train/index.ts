@@ -1,3 +1,5 @@
+export { LineSplitter, ProtocolError, parseEvent, type TrainerEvent } from "../trainer/protocol.js";
+export { DEFAULT_PYTHONS, findPython, PYTHON_ENV, type PythonInfo, trainerDir } from "../trainer/python.js";
 export { readExamples, sampleExamples, splitRecord, type TrainExample } from "./examples.js";
 export {
   BUILTIN_SIZES,
@@ -10,6 +12,4 @@ export {
   type TrainSettings,
   totalSteps,
 } from "./options.js";
-export { LineSplitter, ProtocolError, parseEvent, type TrainerEvent } from "./protocol.js";
-export { DEFAULT_PYTHONS, findPython, PYTHON_ENV, type PythonInfo, trainerDir } from "./python.js";
 export { type CurvePoint, type TrainCurves, type TrainOptions, type TrainResult, train } from "./run.js";

@@ -9,22 +9,21 @@ import { onSignalExit } from "../core/temp-files.js";
 import { atomicWrite, writeAll } from "../data/atomic.js";
 import { ioError } from "../data/io.js";
 import { checkOutputPaths } from "../data/outputs.js";
-import { type GenerationScores, scoreGenerations } from "../evaluate/generation.js";
-import { aggregateLoss, type ExampleLoss, type LossSummary } from "../evaluate/loss.js";
-import { VERSION } from "../version.js";
-import { readExamples, sampleExamples, type TrainExample } from "./examples.js";
-import { resolveSettings, type TrainSettings, totalSteps } from "./options.js";
 import {
-  type EvalEvent,
-  type GenerateEvent,
   LineSplitter,
   ProtocolError,
   parseEvent,
   type StartEvent,
   type TrainerEvent,
   type UnfitEvent,
-} from "./protocol.js";
-import { findPython, type PythonInfo, trainerDir } from "./python.js";
+} from "../trainer/protocol.js";
+import { findPython, type PythonInfo, trainerDir } from "../trainer/python.js";
+import { VERSION } from "../version.js";
+import { readExamples, sampleExamples, type TrainExample } from "./examples.js";
+import { type CurvePoint, EMPTY_FOLD, type FoldContext, foldTrainerEvent, type TrainFold } from "./fold.js";
+import { resolveSettings, type TrainSettings, totalSteps } from "./options.js";
+
+export type { CurvePoint } from "./fold.js";
 
 export interface TrainOptions extends Partial<TrainSettings> {
   /** Training set in the order to train on (e.g. arrange's --out). */
@@ -49,16 +48,6 @@ export interface TrainOptions extends Partial<TrainSettings> {
   onProgress?: ProgressSink;
   /** Every trainer event as it arrives (the CLI's --log-json). */
   onEvent?: (event: TrainerEvent) => void;
-}
-
-export interface CurvePoint {
-  step: number;
-  examples: number;
-  /** Mean train loss of the steps since the previous point (null at step 0). */
-  trainLoss: number | null;
-  test: LossSummary;
-  /** Greedy generations scored against the test answers, at --generate-at steps. */
-  generation?: GenerationScores;
 }
 
 /** RUN_DIR/curves.json (shared format with `report`): no timings, so equal inputs give equal bytes. */
@@ -95,15 +84,11 @@ export interface TrainResult {
 const LOG_TAIL_LINES = 8;
 
 /**
- * Train on `data` in exactly its order and evaluate on `eval` every `evalEvery` steps with the Python
- * backend; writes RUN_DIR/curves.json and run.json. Every failure is an ArrangeError naming the log file.
+ * Checked before any work: an interrupted run into a directory of an earlier one would leave it mixed
+ * (curves.json and run.json from the old run, trainer-config.json and eval.jsonl from the new one).
+ * Returns the entries already there (removed later, with --overwrite).
  */
-export async function train(options: TrainOptions): Promise<TrainResult> {
-  const t0 = performance.now();
-  const settings = resolveSettings(options);
-  const onProgress = options.onProgress ?? noProgress;
-  const runDir = resolve(options.out);
-  const label = options.label ?? basename(runDir);
+async function checkRunDirectory(options: TrainOptions, runDir: string): Promise<string[]> {
   await checkOutputPaths(
     [
       { flag: "--data", path: options.data },
@@ -111,8 +96,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     ],
     [{ flag: "--out", path: options.out, kind: "dir" }],
   );
-  // Checked before any work: an interrupted run into a directory of an earlier one would leave it mixed
-  // (curves.json and run.json from the old run, trainer-config.json and eval.jsonl from the new one).
   const existing = await existingEntries(runDir);
   if (existing.length > 0 && options.overwrite !== true)
     throw new ArrangeError(
@@ -124,19 +107,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         fix: "pass a new --out directory, or --overwrite to remove the old run's files first",
       },
     );
+  return existing;
+}
 
-  const trainSet = await readExamples(options.data, {
-    option: "--data",
-    taskField: options.taskField,
-    skipInvalid: options.skipInvalid,
-  });
-  const evalSet = await readExamples(options.eval, {
-    option: "--eval",
-    taskField: options.taskField,
-    skipInvalid: options.skipInvalid,
-  });
+/** The training set, the test sample the trainer evaluates, and the run's steps (--generate-at/--save-at checked). */
+async function readTrainingSets(options: TrainOptions, settings: TrainSettings) {
+  const read = (path: string, option: string) =>
+    readExamples(path, { option, taskField: options.taskField, skipInvalid: options.skipInvalid });
+  const trainSet = await read(options.data, "--data");
+  const evalSet = await read(options.eval, "--eval");
   const evalSample = sampleExamples(evalSet.examples, settings.evalMaxExamples ?? undefined, settings.seed);
-  const evalExamples = evalSample.items;
   const steps = totalSteps(settings, trainSet.examples.length);
   for (const [flag, list] of [
     ["--generate-at", settings.generateAt],
@@ -150,7 +130,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         `give steps between 0 and ${steps}`,
       );
   }
-  const python = await findPython(options.python);
+  return { trainExamples: trainSet.examples, evalSample, steps };
+}
+
+/** The Python with PyTorch (and transformers, for a model that is not built in). */
+async function findTrainerPython(explicit: string | undefined, settings: TrainSettings): Promise<PythonInfo> {
+  const python = await findPython(explicit);
   if (!settings.model.startsWith("builtin") && python.transformers === null)
     throw new ArrangeError(
       "trainer",
@@ -160,27 +145,20 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         fix: "install transformers for that Python (pip install transformers), or use --model builtin:mini",
       },
     );
+  return python;
+}
 
-  if (existing.length > 0) {
-    // --overwrite: the old run goes before the new one starts (never a mix of both).
-    try {
-      await rm(runDir, { recursive: true, force: true });
-    } catch (cause) {
-      throw ioError(runDir, cause, "remove the old run directory (--overwrite)");
-    }
-  }
-  await mkdir(runDir, { recursive: true });
-  const trainPath = join(runDir, "train.jsonl");
-  const evalPath = join(runDir, "eval.jsonl");
-  const configPath = join(runDir, "trainer-config.json");
-  const logPath = join(runDir, "trainer.log");
-  await writeLines(trainPath, trainSet.examples);
-  await writeLines(evalPath, evalExamples);
-  const config = {
+/** RUN_DIR/trainer-config.json: every setting the Python trainer takes, given explicitly. */
+export function trainerConfig(
+  settings: TrainSettings,
+  paths: { train: string; eval: string; runDir: string },
+  debugOrder: boolean,
+) {
+  return {
     protocol: 1,
-    train: trainPath,
-    eval: evalPath,
-    out_dir: runDir,
+    train: paths.train,
+    eval: paths.eval,
+    out_dir: paths.runDir,
     model: settings.model,
     max_length: settings.maxLength,
     batch_size: settings.batchSize,
@@ -203,136 +181,41 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     device: settings.device,
     dtype: settings.dtype,
     dist_timeout_minutes: settings.distTimeoutMinutes,
-    debug_order: options.debugOrder === true,
+    debug_order: debugOrder,
   };
-  await writeFile(configPath, `${JSON.stringify(config, null, 2)}\n`);
+}
 
-  const points: CurvePoint[] = [];
-  const unfit: UnfitEvent[] = [];
-  const order: number[][] = [];
-  const generations: string[] = [];
-  let start: StartEvent | undefined;
-  let done: { trainSeconds: number; stepsPerSecond: number | null } | undefined;
-  let errorEvent: { kind: string; message: string } | undefined;
-  let stepLossSum = 0;
-  let stepLossCount = 0;
-
-  const onEval = (e: EvalEvent) => {
-    if (e.lossSum.length !== evalExamples.length || e.tokens.length !== evalExamples.length)
-      throw new ProtocolError(
-        `eval event at step ${e.step} has ${e.lossSum.length} results for ${evalExamples.length} test examples`,
-        0,
-      );
-    const losses: ExampleLoss[] = evalExamples.map((x, i) => {
-      const lossSum = e.lossSum[i] ?? null;
-      const tokens = e.tokens[i]!;
-      if (lossSum === null && tokens > 0)
-        throw new ArrangeError(
-          "trainer",
-          `the test loss of example ${evalSample.indices[i]} (task ${x.task}) is not finite at step ${e.step}`,
-          {
-            file: logPath,
-            option: "--lr",
-            fix: "training diverged: lower --lr, raise --warmup or keep --clip on",
-          },
-        );
-      return { task: x.task, lossSum, tokens };
-    });
-    points.push({
-      step: e.step,
-      examples: e.examples,
-      trainLoss: stepLossCount === 0 ? null : stepLossSum / stepLossCount,
-      test: aggregateLoss(losses),
-    });
-    stepLossSum = 0;
-    stepLossCount = 0;
-  };
-
-  const onGenerate = (e: GenerateEvent) => {
-    const refs = evalExamples.slice(0, e.outputs.length).map((x) => x.answer);
-    const point = points.find((p) => p.step === e.step);
-    if (point === undefined)
-      throw new ProtocolError(`generate event at step ${e.step} has no eval before it`, 0);
-    point.generation = scoreGenerations(refs, e.outputs, { stemmer: settings.stemmer });
-    e.outputs.forEach((prediction, i) => {
-      const x = evalExamples[i]!;
-      generations.push(
-        JSON.stringify({
-          step: e.step,
-          index: evalSample.indices[i],
-          task: x.task,
-          reference: x.answer,
-          prediction,
-        }),
-      );
-    });
-  };
-
-  const handle = (event: TrainerEvent) => {
-    options.onEvent?.(event);
-    switch (event.event) {
-      case "start":
-        start = event;
-        onProgress({
-          stage: "train",
-          done: 0,
-          total: event.steps,
-          unit: "steps",
-          message: `training ${event.model} on ${event.device} (${event.threads} threads): ${event.trainExamples} examples, ${event.steps} steps of ${event.batchSize}; ${event.evalExamples} test examples`,
-        });
-        break;
-      case "unfit":
-        unfit.push(event);
-        if (event.split === "eval" && event.unfit === evalExamples.length)
-          throw new ArrangeError("trainer", `no test answer fits in --max-length ${event.maxLength} tokens`, {
-            option: "--max-length",
-            fix: "raise --max-length (up to the model's context) or use shorter test answers",
-          });
-        if (event.unfit > 0)
-          onProgress({
-            stage: "train",
-            done: 0,
-            unit: "steps",
-            message: `${event.unfit} ${event.split} examples have answers longer than --max-length ${event.maxLength} tokens: they are reported and not scored or trained on`,
-          });
-        break;
-      case "step":
-        if (event.loss !== null) {
-          stepLossSum += event.loss;
-          stepLossCount++;
-        }
-        onProgress({ stage: "train", done: event.step, total: steps, unit: "steps" });
-        break;
-      case "order":
-        order[event.step] = event.indices;
-        break;
-      case "eval": {
-        onEval(event);
-        const p = points[points.length - 1]!;
-        onProgress({
-          stage: "train",
-          done: event.step,
-          total: steps,
-          unit: "steps",
-          message: `step ${event.step}/${steps}: train loss ${fmt(p.trainLoss)}, test loss ${fmt(p.test.loss)} (${p.test.examples} examples${p.test.unfit > 0 ? `, ${p.test.unfit} unfit` : ""})`,
-        });
-        break;
-      }
-      case "generate":
-        onGenerate(event);
-        break;
-      case "checkpoint":
-        break;
-      case "done":
-        done = event;
-        break;
-      case "error":
-        errorEvent = event;
-        break;
+/** The run directory made fresh (the old run removed first with --overwrite), with the trainer's inputs. */
+async function prepareRunDirectory(
+  runDir: string,
+  existing: readonly string[],
+  trainExamples: readonly TrainExample[],
+  evalExamples: readonly TrainExample[],
+  settings: TrainSettings,
+  debugOrder: boolean,
+): Promise<{ configPath: string; logPath: string }> {
+  if (existing.length > 0) {
+    // --overwrite: the old run goes before the new one starts (never a mix of both).
+    try {
+      await rm(runDir, { recursive: true, force: true });
+    } catch (cause) {
+      throw ioError(runDir, cause, "remove the old run directory (--overwrite)");
     }
-  };
+  }
+  await mkdir(runDir, { recursive: true });
+  const trainPath = join(runDir, "train.jsonl");
+  const evalPath = join(runDir, "eval.jsonl");
+  const configPath = join(runDir, "trainer-config.json");
+  await writeLines(trainPath, trainExamples);
+  await writeLines(evalPath, evalExamples);
+  const config = trainerConfig(settings, { train: trainPath, eval: evalPath, runDir }, debugOrder);
+  await writeFile(configPath, `${JSON.stringify(config, null, 2)}\n`);
+  return { configPath, logPath: join(runDir, "trainer.log") };
+}
 
-  const exit = await runTrainer(python, configPath, logPath, settings, runDir, handle);
+/** The ArrangeError of a trainer that reported an error, failed, was killed or ended without finishing. */
+function checkTrainerEnd(exit: Exit, fold: TrainFold, logPath: string): void {
+  const errorEvent = fold.error;
   if (errorEvent !== undefined) {
     throw new ArrangeError(
       errorEvent.kind === "config" ? "usage" : "trainer",
@@ -347,7 +230,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     );
   }
   if (exit.error !== undefined) throw exit.error;
-  if (exit.code !== 0 || done === undefined || start === undefined) {
+  if (exit.code !== 0 || fold.done === undefined || fold.start === undefined) {
     const how =
       exit.signal !== null
         ? `was killed by ${exit.signal}`
@@ -366,6 +249,49 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       },
     );
   }
+}
+
+/**
+ * Train on `data` in exactly its order and evaluate on `eval` every `evalEvery` steps with the Python
+ * backend; writes RUN_DIR/curves.json and run.json. Every failure is an ArrangeError naming the log file.
+ */
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const t0 = performance.now();
+  const settings = resolveSettings(options);
+  const onProgress = options.onProgress ?? noProgress;
+  const runDir = resolve(options.out);
+  const label = options.label ?? basename(runDir);
+  const existing = await checkRunDirectory(options, runDir);
+  const { trainExamples, evalSample, steps } = await readTrainingSets(options, settings);
+  const evalExamples = evalSample.items;
+  const python = await findTrainerPython(options.python, settings);
+  const { configPath, logPath } = await prepareRunDirectory(
+    runDir,
+    existing,
+    trainExamples,
+    evalExamples,
+    settings,
+    options.debugOrder === true,
+  );
+
+  const ctx: FoldContext = {
+    evalExamples,
+    evalIndices: evalSample.indices,
+    steps,
+    stemmer: settings.stemmer,
+    logPath,
+  };
+  let fold = EMPTY_FOLD;
+  const handle = (event: TrainerEvent) => {
+    options.onEvent?.(event);
+    const next = foldTrainerEvent(fold, event, ctx);
+    fold = next.fold;
+    for (const p of next.progress) onProgress(p);
+  };
+  const exit = await runTrainer(python, configPath, logPath, settings, runDir, handle);
+  checkTrainerEnd(exit, fold, logPath);
+  const start = fold.start!;
+  const done = fold.done!;
 
   const curves: TrainCurves = {
     tool: "instruct-arrange",
@@ -377,16 +303,17 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     model: start.model,
     seed: settings.seed,
     steps,
-    trainExamples: trainSet.examples.length,
+    trainExamples: trainExamples.length,
     testExamples: evalExamples.length,
     maxLength: start.maxLength,
-    points,
+    points: [...fold.points],
   };
   const curvesPath = join(runDir, "curves.json");
   await writeJson(curvesPath, curves);
-  if (generations.length > 0)
-    await writeText(join(runDir, "generations.jsonl"), `${generations.join("\n")}\n`);
+  if (fold.generations.length > 0)
+    await writeText(join(runDir, "generations.jsonl"), `${fold.generations.join("\n")}\n`);
   const seconds = (performance.now() - t0) / 1000;
+  const unfit = [...fold.unfit];
   await writeJson(join(runDir, "run.json"), {
     tool: "instruct-arrange",
     version: VERSION,
@@ -410,7 +337,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     trainSeconds: done.trainSeconds,
     stepsPerSecond: done.stepsPerSecond,
     seconds,
-    order,
+    order: fold.order as number[][],
   };
 }
 
@@ -429,10 +356,6 @@ async function existingEntries(dir: string): Promise<string[]> {
       });
     throw ioError(dir, cause, "read the run directory");
   }
-}
-
-function fmt(x: number | null): string {
-  return x === null ? "-" : x.toFixed(4);
 }
 
 async function writeLines(path: string, rows: readonly TrainExample[]): Promise<void> {

@@ -4,7 +4,8 @@ import { copyFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cli, ROOT, requireBuiltCli } from "../helpers/cli.js";
-import { EXAMPLE_TEST, EXAMPLE_TRAIN, listDir, SHARED_P3, tempDir } from "../helpers/tmp.js";
+import { arrangeArgs } from "../helpers/run-cli.js";
+import { listDir, SHARED_P3, tempDir } from "../helpers/tmp.js";
 
 requireBuiltCli();
 
@@ -43,10 +44,14 @@ describe("instruct-arrange CLI", () => {
   });
 
   it("usage errors exit 2 and say what is valid", () => {
-    const r = cli(["arrange", "--train", "a", "--test", "b", "--out", "c.jsonl", "--strategy", "nope"]);
+    const r = cli(
+      arrangeArgs("c.jsonl", { train: "a", test: "b", embedder: null, extra: ["--strategy", "nope"] }),
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/tma/);
-    const b = cli(["arrange", "--train", "a", "--test", "b", "--out", "c.jsonl", "--budget", "ten"]);
+    const b = cli(
+      arrangeArgs("c.jsonl", { train: "a", test: "b", embedder: null, extra: ["--budget", "ten"] }),
+    );
     expect(b.code).toBe(2);
     expect(b.stderr).toMatch(/--budget must be an integer/);
     const m = cli(["arrange", "--test", "b", "--out", "c.jsonl"]);
@@ -58,17 +63,9 @@ describe("instruct-arrange CLI", () => {
     const dir = await tempDir();
     await writeFile(join(dir, "train.jsonl"), '{"text": "a"}\n{oops}\n');
     await writeFile(join(dir, "test.jsonl"), '{"text": "t"}\n');
-    const r = cli([
-      "arrange",
-      "--train",
-      join(dir, "train.jsonl"),
-      "--test",
-      join(dir, "test.jsonl"),
-      "--out",
-      join(dir, "out.jsonl"),
-      "--embedder",
-      "ngram",
-    ]);
+    const r = cli(
+      arrangeArgs(join(dir, "out.jsonl"), { train: join(dir, "train.jsonl"), test: join(dir, "test.jsonl") }),
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${join(dir, "train.jsonl")}:2:`);
     expect(r.stderr).toMatch(/fix:/);
@@ -78,18 +75,7 @@ describe("instruct-arrange CLI", () => {
   it("--log-json writes machine-readable progress on stderr and nothing on stdout", async () => {
     const dir = await tempDir();
     const out = join(dir, "o.jsonl");
-    const r = cli([
-      "arrange",
-      "--train",
-      EXAMPLE_TRAIN,
-      "--test",
-      EXAMPLE_TEST,
-      "--out",
-      out,
-      "--embedder",
-      "ngram",
-      "--log-json",
-    ]);
+    const r = cli(arrangeArgs(out, { extra: ["--log-json"] }));
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("");
     const events = r.stderr
@@ -103,17 +89,14 @@ describe("instruct-arrange CLI", () => {
   it("the README's main command runs on the bundled example with the default (use-lite) embedder", async () => {
     const dir = await tempDir();
     const out = join(dir, "arranged.jsonl");
-    const r = cli([
-      "arrange",
-      "--train",
-      "examples/data/train",
-      "--test",
-      "examples/data/test",
-      "--out",
-      out,
-      "--metadata",
-      join(dir, "arranged.meta.jsonl"),
-    ]);
+    const r = cli(
+      arrangeArgs(out, {
+        train: "examples/data/train",
+        test: "examples/data/test",
+        metadata: join(dir, "arranged.meta.jsonl"),
+        embedder: null,
+      }),
+    );
     expect(r.stderr).toMatch(/arranged \d+ of \d+ training rows \(tma, \d+ rounds\)/);
     expect(r.code).toBe(0);
     const manifest = JSON.parse(await readFile(join(dir, "arranged.manifest.json"), "utf8"));
@@ -152,19 +135,7 @@ describe.skipIf(!P3_PRESENT)("P3 (../shared) end to end through the CLI", () => 
       await copyFile(join(SHARED_P3, f), join(f.startsWith("ag_news_") ? testDir : trainDir, f));
     }
     const out = join(dir, "out.jsonl");
-    const r = cli([
-      "arrange",
-      "--train",
-      trainDir,
-      "--test",
-      testDir,
-      "--out",
-      out,
-      "--metadata",
-      join(dir, "meta.jsonl"),
-      "--embedder",
-      "ngram",
-    ]);
+    const r = cli(arrangeArgs(out, { train: trainDir, test: testDir, metadata: join(dir, "meta.jsonl") }));
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/layout prompt-completion/);
     const manifest = JSON.parse(await readFile(join(dir, "out.manifest.json"), "utf8"));

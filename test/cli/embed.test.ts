@@ -1,39 +1,17 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readNpy } from "../../src/data/npy.js";
 import { type EmbeddingServer, serverVector, startEmbeddingServer, unit } from "../embed/embedding-server.js";
-import { cli, ROOT, requireBuiltCli } from "../helpers/cli.js";
+import { cli, requireBuiltCli } from "../helpers/cli.js";
+import { arrangeArgs, startCli } from "../helpers/run-cli.js";
 import { EXAMPLE_TEST, EXAMPLE_TRAIN, tempDir } from "../helpers/tmp.js";
 
 requireBuiltCli();
 
-const BIN = join(ROOT, "dist/src/cli/main.js");
-
 /** Run the built CLI without blocking this process (the test's HTTP server must keep answering). */
-function cliAsync(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr.on("data", (c: Buffer) => {
-    stderr += c.toString();
-  });
-  const done = new Promise<{
-    code: number | null;
-    signal: NodeJS.Signals | null;
-    stdout: string;
-    stderr: string;
-  }>((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })));
-  return { child: child as ChildProcess, done };
-}
+const cliAsync = (args: string[], env: Record<string, string> = {}) => startCli(args, { env });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const hasNumpy = spawnSync("python3", ["-c", "import numpy"]).status === 0;
@@ -95,20 +73,12 @@ describe("instruct-arrange embed", () => {
     expect(side.input.files.length).toBeGreaterThan(1);
 
     const out = join(dir, "arranged.jsonl");
-    const a = cli([
-      "arrange",
-      "--train",
-      EXAMPLE_TRAIN,
-      "--test",
-      EXAMPLE_TEST,
-      "--out",
-      out,
-      "--train-embeddings",
-      train,
-      "--test-embeddings",
-      test,
-      "--quiet",
-    ]);
+    const a = cli(
+      arrangeArgs(out, {
+        embedder: null,
+        extra: ["--train-embeddings", train, "--test-embeddings", test, "--quiet"],
+      }),
+    );
     expect(a.stderr).toBe("");
     expect(a.code).toBe(0);
     const manifest = JSON.parse(await readFile(join(dir, "arranged.manifest.json"), "utf8"));
@@ -184,19 +154,12 @@ describe("instruct-arrange embed", () => {
     const train = join(dir, "train.npy");
     const test = join(dir, "test.npy");
     // Swapped files: row counts differ.
-    const swapped = cli([
-      "arrange",
-      "--train",
-      EXAMPLE_TRAIN,
-      "--test",
-      EXAMPLE_TEST,
-      "--out",
-      join(dir, "x.jsonl"),
-      "--train-embeddings",
-      test,
-      "--test-embeddings",
-      train,
-    ]);
+    const swapped = cli(
+      arrangeArgs(join(dir, "x.jsonl"), {
+        embedder: null,
+        extra: ["--train-embeddings", test, "--test-embeddings", train],
+      }),
+    );
     expect(swapped.code).toBe(1);
     expect(swapped.stderr).toContain(
       `${test} has 152 rows (embedded from ${EXAMPLE_TEST}) but ${EXAMPLE_TRAIN} has 1200`,
@@ -214,19 +177,14 @@ describe("instruct-arrange embed", () => {
     ]);
     const an = join(dir, "a.npy");
     expect(cli(["embed", "--input", a, "--out", an, "--embedder", "ngram", "--quiet"]).code).toBe(0);
-    const other = cli([
-      "arrange",
-      "--train",
-      b,
-      "--test",
-      a,
-      "--out",
-      join(dir, "y.jsonl"),
-      "--train-embeddings",
-      an,
-      "--test-embeddings",
-      an,
-    ]);
+    const other = cli(
+      arrangeArgs(join(dir, "y.jsonl"), {
+        train: b,
+        test: a,
+        embedder: null,
+        extra: ["--train-embeddings", an, "--test-embeddings", an],
+      }),
+    );
     expect(other.code).toBe(1);
     expect(other.stderr).toContain(`${an} was embedded from ${a}`);
     expect(other.stderr).toContain(`but ${b} has different content`);
@@ -268,41 +226,27 @@ describe("instruct-arrange embed", () => {
       "--quiet",
     ]).done;
     expect(made.code).toBe(0);
-    const mixed = cli([
-      "arrange",
-      "--train",
-      a,
-      "--test",
-      a,
-      "--overlap",
-      "keep",
-      "--train-embeddings",
-      an,
-      "--test-embeddings",
-      bn,
-      "--out",
-      join(dir, "z.jsonl"),
-    ]);
+    const mixed = cli(
+      arrangeArgs(join(dir, "z.jsonl"), {
+        train: a,
+        test: a,
+        embedder: null,
+        extra: ["--overlap", "keep", "--train-embeddings", an, "--test-embeddings", bn],
+      }),
+    );
     expect(mixed.code).toBe(1);
     expect(mixed.stderr).toContain("not comparable");
 
     // A malformed sidecar is an error naming it.
     await writeFile(`${bn}.json`, "{not json");
-    const bad = cli([
-      "arrange",
-      "--train",
-      a,
-      "--test",
-      a,
-      "--overlap",
-      "keep",
-      "--train-embeddings",
-      an,
-      "--test-embeddings",
-      bn,
-      "--out",
-      join(dir, "z.jsonl"),
-    ]);
+    const bad = cli(
+      arrangeArgs(join(dir, "z.jsonl"), {
+        train: a,
+        test: a,
+        embedder: null,
+        extra: ["--overlap", "keep", "--train-embeddings", an, "--test-embeddings", bn],
+      }),
+    );
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain(`${bn}.json`);
   });
@@ -329,23 +273,23 @@ describe("instruct-arrange embed", () => {
     expect(Array.from(m.data.subarray(2 * m.cols, 3 * m.cols)).some((x) => x !== 0)).toBe(true);
     const side = JSON.parse(await readFile(`${out}.json`, "utf8"));
     expect(side.skipped).toEqual({ count: 1, rows: [1] });
-    const r = cli([
-      "arrange",
-      "--train",
-      src,
-      "--test",
-      src,
-      "--overlap",
-      "keep",
-      "--skip-invalid",
-      "--train-embeddings",
-      out,
-      "--test-embeddings",
-      out,
-      "--out",
-      join(dir, "skip-out.jsonl"),
-      "--quiet",
-    ]);
+    const r = cli(
+      arrangeArgs(join(dir, "skip-out.jsonl"), {
+        train: src,
+        test: src,
+        embedder: null,
+        extra: [
+          "--overlap",
+          "keep",
+          "--skip-invalid",
+          "--train-embeddings",
+          out,
+          "--test-embeddings",
+          out,
+          "--quiet",
+        ],
+      }),
+    );
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
   });
@@ -477,26 +421,24 @@ describe("instruct-arrange embed", () => {
 
     it("arrange embeds through the service and records the cache in the manifest", async () => {
       const out = join(dir, "http-arranged.jsonl");
-      const r = await cliAsync([
-        "arrange",
-        "--train",
-        input,
-        "--test",
-        input,
-        "--overlap",
-        "keep",
-        "--out",
-        out,
-        "--embedder",
-        "http",
-        "--endpoint",
-        server.url,
-        "--model",
-        "tiny",
-        "--cache-dir",
-        cacheDir,
-        "--quiet",
-      ]).done;
+      const r = await cliAsync(
+        arrangeArgs(out, {
+          train: input,
+          test: input,
+          embedder: "http",
+          extra: [
+            "--overlap",
+            "keep",
+            "--endpoint",
+            server.url,
+            "--model",
+            "tiny",
+            "--cache-dir",
+            cacheDir,
+            "--quiet",
+          ],
+        }),
+      ).done;
       expect(r.stderr).toBe("");
       expect(r.code).toBe(0);
       const manifest = JSON.parse(await readFile(join(dir, "http-arranged.manifest.json"), "utf8"));

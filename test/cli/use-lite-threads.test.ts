@@ -3,7 +3,8 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cli, ROOT, requireBuiltCli } from "../helpers/cli.js";
-import { EXAMPLE_TEST, EXAMPLE_TRAIN, tempDir } from "../helpers/tmp.js";
+import { arrangeArgs } from "../helpers/run-cli.js";
+import { tempDir } from "../helpers/tmp.js";
 
 requireBuiltCli();
 
@@ -116,7 +117,7 @@ describe("use-lite worker threads", () => {
 
   it("refuses --threads for backends without threads, and --device for use-lite", async () => {
     const out = join(await tempDir(), "o.jsonl");
-    const base = ["arrange", "--train", EXAMPLE_TRAIN, "--test", EXAMPLE_TEST, "--out", out];
+    const base = arrangeArgs(out, { embedder: null });
     const ngram = cli([...base, "--embedder", "ngram", "--threads", "2"]);
     expect(ngram.code).toBe(2);
     expect(ngram.stderr).toContain("--threads applies to --embedder use-lite, minilm or hf:<id>, not ngram");

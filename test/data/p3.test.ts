@@ -8,10 +8,7 @@ if (!present) console.warn(`p3.test: ${P3} not found; skipping the P3 sample tes
 
 describe.skipIf(!present)("the P3 sample (shared/data/p3-t0-train)", () => {
   it("reads 294 task files, strips every <|endoftext|> and gives every row a task", async () => {
-    const t0 = performance.now();
     const ds = await readDataset(P3, { label: "train" });
-    const seconds = (performance.now() - t0) / 1000;
-    console.log(`p3.test: read ${ds.count} rows from ${ds.files.length} files in ${seconds.toFixed(2)} s`);
     expect(ds.files.length).toBe(294);
     expect(ds.ignoredFiles).toEqual(["README.md"]);
     expect(ds.count).toBe(55_185);
@@ -28,6 +25,5 @@ describe.skipIf(!present)("the P3 sample (shared/data/p3-t0-train)", () => {
       true,
     );
     expect(ds.files.reduce((s, f) => s + f.rows, 0)).toBe(ds.count);
-    expect(seconds).toBeLessThan(10);
   });
 });

@@ -93,13 +93,10 @@ describe("writeArranged: JSONL", () => {
       7,
     );
     const out = join(dir, "many-out.jsonl");
-    const t0 = performance.now();
     await writeArranged(ds, order, out);
-    const ms = performance.now() - t0;
     const written = (await readFile(out)).toString().split("\n");
     expect(written.length).toBe(n + 1);
     for (let k = 0; k < n; k += 997) expect(written[k]).toBe(lines[order[k]!]);
-    expect(ms).toBeLessThan(20_000);
   });
 });
 

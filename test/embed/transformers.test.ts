@@ -226,13 +226,11 @@ describe("where the model comes from", () => {
     expect(q.message).toContain("lacks onnx/model_quantized.onnx");
   });
 
-  it("fails fast with the exact fix when the model is neither cached nor downloadable", async () => {
+  it("fails with the exact fix when the model is neither cached nor downloadable", async () => {
     const home = await tempDir("ia-tf-home-");
-    const t0 = performance.now();
     const err = (await withEnv(offlineEnv(home), () => createEmbedder("minilm")).catch(
       (e: unknown) => e,
     )) as ArrangeError;
-    expect(performance.now() - t0).toBeLessThan(10_000);
     expect(err).toMatchObject({ code: "embedder", option: "--model-dir" });
     expect(err.message).toContain(`the ${MINILM_MODEL} model is not in the Hugging Face cache`);
     expect(err.message).toContain("downloading it from http://127.0.0.1:9 failed");

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,29 +7,14 @@ import { writeGpt2Fixture } from "../../src/evaluate/testing/gpt2-fixture.js";
 import { evaluate } from "../../src/pipeline/evaluate.js";
 import { readExamples, sampleExamples } from "../../src/train/examples.js";
 import { train } from "../../src/train/index.js";
-import { cli, ROOT, requireBuiltCli } from "../helpers/cli.js";
+import { cli, requireBuiltCli } from "../helpers/cli.js";
+import { runCliAsync } from "../helpers/run-cli.js";
 import { EXAMPLE_TEST, EXAMPLE_TRAIN, tempDir } from "../helpers/tmp.js";
 import { describeTorch, TORCH_PYTHON } from "../helpers/torch.js";
 import { startToyServer, type ToyServer, toyLogprob } from "./toy-completions-server.js";
 
 /** The built CLI in a child process, without blocking this process (the toy server runs here). */
-function cliAsync(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, "dist/src/cli/main.js"), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("close", (code) => resolve({ code, stderr }));
-  });
-}
+const cliAsync = (args: string[], env: NodeJS.ProcessEnv = {}) => runCliAsync(args, { env });
 
 describe("evaluate command", () => {
   requireBuiltCli();

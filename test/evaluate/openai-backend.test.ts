@@ -78,7 +78,7 @@ describe("openai backend against a real completions server on 127.0.0.1", () => 
 
   it("cuts the prompt from the left to the token limit (exact over echoed tokens), marks unfit answers", async () => {
     const backend = await createOpenAIBackend({ endpoint: server.url, model: "toy", ...fast, maxLength: 40 });
-    const long = { instruction: "x".repeat(30) + "yz", answer: "abc", task: "t" };
+    const long = { instruction: `${"x".repeat(30)}yz`, answer: "abc", task: "t" };
     const refused = { instruction: "q".repeat(70), answer: "def", task: "t" }; // over the server's context
     const unfit = { instruction: "q", answer: "z".repeat(45), task: "t" };
     const [a, b, c] = await backend.score([long, refused, unfit]);

@@ -1,13 +1,8 @@
 import { readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { expect, it } from "vitest";
-import {
-  builtinSpec,
-  type ExperimentOptions,
-  type ExperimentResult,
-  meanOverSteps,
-  runExperiment,
-} from "../../src/experiment/index.js";
+import { builtinSpec, type ExperimentResult, meanOverSteps } from "../../src/experiment/index.js";
+import { type ExperimentOptions, runExperiment } from "../../src/pipeline/experiment.js";
 import { EXAMPLE_TEST, EXAMPLE_TRAIN, listDir, tempDir } from "../helpers/tmp.js";
 import { describeTorch, TINY_TRAINING } from "../helpers/torch.js";
 

@@ -1,13 +1,8 @@
 import { cp, mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import {
-  fig3Left,
-  meanAndStd,
-  meanOverSteps,
-  runExperiment,
-  splitByTask,
-} from "../../src/experiment/index.js";
+import { meanAndStd, meanOverSteps, splitByTask } from "../../src/experiment/index.js";
+import { fig3Left, runExperiment } from "../../src/pipeline/experiment.js";
 import { cli, requireBuiltCli } from "../helpers/cli.js";
 import { EXAMPLE_TEST, EXAMPLE_TRAIN, listDir, tempDir } from "../helpers/tmp.js";
 import { describeTorch, TINY_TRAINING } from "../helpers/torch.js";

@@ -5,10 +5,10 @@ import { exactMatch } from "../../src/evaluate/exact-match.js";
 import {
   computeThreshold,
   type OnlyIfSummary,
-  onlyIfThreshold,
   scoreRunGenerations,
+  subsetLoss,
 } from "../../src/experiment/index.js";
-import { pool, subsetLoss } from "../../src/experiment/onlyif.js";
+import { onlyIfThreshold } from "../../src/pipeline/onlyif-threshold.js";
 import { generateRewrite, REWRITE_DEFAULTS, type RewriteOptions } from "../../src/synth/rewrite.js";
 import { cli, requireBuiltCli } from "../helpers/cli.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -133,20 +133,6 @@ describe("onlyif threshold and scoring", () => {
     // No seen examples: no seen loss and no gap.
     const none = subsetLoss(1, { "unseen/apply": 1.0 }, new Map([["unseen/apply", 2]]));
     expect(none).toMatchObject({ unseen: 1.0, seen: null, gap: null, unseenNoop: null });
-  });
-
-  it("runs jobs at most n at once and keeps their order", async () => {
-    let running = 0;
-    let peak = 0;
-    const jobs = [30, 5, 20, 1, 10].map((ms, i) => async () => {
-      running++;
-      peak = Math.max(peak, running);
-      await new Promise((r) => setTimeout(r, ms));
-      running--;
-      return i;
-    });
-    expect(await pool(jobs, 2)).toEqual([0, 1, 2, 3, 4]);
-    expect(peak).toBe(2);
   });
 });
 

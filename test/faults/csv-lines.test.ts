@@ -2,6 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readDataset } from "../../src/data/read.js";
+import { arrangeArgs } from "../helpers/run-cli.js";
 import { tempDir } from "../helpers/tmp.js";
 import { expectCleanFailure, requireBuiltCli, runCli, writeRows } from "./helpers.js";
 
@@ -19,20 +20,9 @@ describe("CSV error locations", () => {
     const path = join(dir, "fieldcount.csv");
     await writeFile(path, fieldcount);
     await writeRows(join(dir, "test.jsonl"), 3);
-    const r = runCli(
-      [
-        "arrange",
-        "--train",
-        path,
-        "--test",
-        join(dir, "test.jsonl"),
-        "--embedder",
-        "ngram",
-        "--out",
-        join(dir, "o.csv"),
-      ],
-      { timeoutMs: 30_000 },
-    );
+    const r = runCli(arrangeArgs(join(dir, "o.csv"), { train: path, test: join(dir, "test.jsonl") }), {
+      timeoutMs: 30_000,
+    });
     expectCleanFailure(r, `${path}:9: record has 3 fields`);
   });
 
@@ -54,20 +44,9 @@ describe("CSV error locations", () => {
     const path = join(dir, "quote.csv");
     await writeFile(path, `${lines.join("\n")}\n`);
     await writeRows(join(dir, "test.jsonl"), 3);
-    const r = runCli(
-      [
-        "arrange",
-        "--train",
-        path,
-        "--test",
-        join(dir, "test.jsonl"),
-        "--embedder",
-        "ngram",
-        "--out",
-        join(dir, "o.csv"),
-      ],
-      { timeoutMs: 30_000 },
-    );
+    const r = runCli(arrangeArgs(join(dir, "o.csv"), { train: path, test: join(dir, "test.jsonl") }), {
+      timeoutMs: 30_000,
+    });
     expectCleanFailure(r, `${path}:11: CSV syntax error: a quote opened on line 11 is never closed`);
     expect(r.stderr).toContain("close the quote on line 11");
     expect(r.stderr).not.toMatch(/line 41/);

@@ -2,6 +2,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readDataset } from "../../src/data/read.js";
+import { arrangeArgs } from "../helpers/run-cli.js";
 import { tempDir } from "../helpers/tmp.js";
 import { expectCleanFailure, expectOnly, requireBuiltCli, runCli, writeRows } from "./helpers.js";
 
@@ -22,20 +23,9 @@ describe("conversations with no turns", () => {
     const rows = [turn(1), turn(2), { conversations: [] }, turn(4)];
     await writeFile(path, `${rows.map((r) => JSON.stringify(r)).join("\n")}\n`);
     await writeRows(join(dir, "test.jsonl"), 3);
-    const r = runCli(
-      [
-        "arrange",
-        "--train",
-        path,
-        "--test",
-        join(dir, "test.jsonl"),
-        "--embedder",
-        "ngram",
-        "--out",
-        join(dir, "out.jsonl"),
-      ],
-      { timeoutMs: 30_000 },
-    );
+    const r = runCli(arrangeArgs(join(dir, "out.jsonl"), { train: path, test: join(dir, "test.jsonl") }), {
+      timeoutMs: 30_000,
+    });
     expectCleanFailure(r, `${path}:3: "conversations" is an empty array: the conversation has no turns`);
     expect(r.stderr).toContain("--skip-invalid");
     await expectOnly(dir, ["chat.jsonl", "test.jsonl"]);
@@ -49,18 +39,7 @@ describe("conversations with no turns", () => {
     await writeRows(join(dir, "test.jsonl"), 3);
     const out = join(dir, "out.jsonl");
     const r = runCli(
-      [
-        "arrange",
-        "--train",
-        path,
-        "--test",
-        join(dir, "test.jsonl"),
-        "--embedder",
-        "ngram",
-        "--out",
-        out,
-        "--skip-invalid",
-      ],
+      arrangeArgs(out, { train: path, test: join(dir, "test.jsonl"), extra: ["--skip-invalid"] }),
       { timeoutMs: 30_000 },
     );
     expect(r.code, r.stderr).toBe(0);

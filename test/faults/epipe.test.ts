@@ -3,15 +3,14 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT, requireBuiltCli } from "../helpers/cli.js";
-import { EXAMPLE_TEST, EXAMPLE_TRAIN, tempDir } from "../helpers/tmp.js";
+import { arrangeArgs, BIN, runCli } from "../helpers/run-cli.js";
+import { EXAMPLE_TEST, tempDir } from "../helpers/tmp.js";
 import { listFiles, tempFiles } from "./helpers-writes.js";
 
 // A reader that goes away (`2>&1 | head -1`) closes the pipe under stdout and stderr: the work goes on,
 // the outputs are written, logging stops silently, and the exit status is the work's own.
 
 requireBuiltCli();
-
-const BIN = join(ROOT, "dist/src/cli/main.js");
 
 /** Run `node BIN args` with stdout and stderr into `| head -1`; returns the CLI's own exit status and what head saw. */
 function throughHead(args: string[], redirect = "2>&1"): { code: number; head: string } {
@@ -22,39 +21,28 @@ function throughHead(args: string[], redirect = "2>&1"): { code: number; head: s
   return { code: r.status ?? -1, head: r.stdout };
 }
 
-const arrangeArgs = (out: string) => [
-  "arrange",
-  "--train",
-  EXAMPLE_TRAIN,
-  "--test",
-  EXAMPLE_TEST,
-  "--out",
-  join(out, "arr.jsonl"),
-  "--metadata",
-  join(out, "meta.jsonl"),
-  "--embedder",
-  "ngram",
-];
+const arrangeInto = (out: string) =>
+  arrangeArgs(join(out, "arr.jsonl"), { metadata: join(out, "meta.jsonl") });
 
 describe("EPIPE on stdout and stderr", () => {
   it("arrange 2>&1 | head -1: exit 0, every output written, no temporary file", async () => {
     const out = await tempDir("ia-epipe-");
-    const r = throughHead(arrangeArgs(out));
+    const r = throughHead(arrangeInto(out));
     expect(r.code).toBe(0);
     expect(r.head).toMatch(/^train: /);
     expect(listFiles(out)).toEqual(["arr.jsonl", "arr.manifest.json", "meta.jsonl"]);
     expect(tempFiles(listFiles(out))).toEqual([]);
     // The same bytes as a run whose log is read to the end.
     const ref = await tempDir("ia-epipe-ref-");
-    const full = spawnSync(process.execPath, [BIN, ...arrangeArgs(ref)], { cwd: ROOT, encoding: "utf8" });
-    expect(full.status, full.stderr).toBe(0);
+    const full = runCli(arrangeInto(ref));
+    expect(full.code, full.stderr).toBe(0);
     expect(readFileSync(join(out, "arr.jsonl"))).toEqual(readFileSync(join(ref, "arr.jsonl")));
     expect(readFileSync(join(out, "meta.jsonl"))).toEqual(readFileSync(join(ref, "meta.jsonl")));
   });
 
   it("with --log-json (many lines) the run still finishes", async () => {
     const out = await tempDir("ia-epipe-json-");
-    const r = throughHead([...arrangeArgs(out), "--log-json"]);
+    const r = throughHead([...arrangeInto(out), "--log-json"]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.head).event).toBe("progress");
     expect(listFiles(out)).toEqual(["arr.jsonl", "arr.manifest.json", "meta.jsonl"]);
@@ -73,7 +61,7 @@ describe("EPIPE on stdout and stderr", () => {
     ]);
     expect(e.code).toBe(0);
     expect(listFiles(out)).toEqual(["e.npy", "e.npy.json"]);
-    const arr = throughHead(arrangeArgs(out));
+    const arr = throughHead(arrangeInto(out));
     expect(arr.code).toBe(0);
     const a = throughHead([
       "analyze",
@@ -93,17 +81,7 @@ describe("EPIPE on stdout and stderr", () => {
   it("a failing run with a closed stderr still exits 1 (not a crash on the error message)", async () => {
     const out = await tempDir("ia-epipe-fail-");
     const r = throughHead(
-      [
-        "arrange",
-        "--train",
-        join(out, "missing.jsonl"),
-        "--test",
-        EXAMPLE_TEST,
-        "--embedder",
-        "ngram",
-        "--out",
-        join(out, "x.jsonl"),
-      ],
+      arrangeArgs(join(out, "x.jsonl"), { train: join(out, "missing.jsonl") }),
       "2>&1 >/dev/null",
     );
     expect(r.code).toBe(1);

@@ -2,7 +2,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { checkFontDraws, FONT_CANDIDATES } from "../../src/report/render.js";
-import { EXAMPLE_TEST, EXAMPLE_TRAIN, tempDir } from "../helpers/tmp.js";
+import { analyzedFixture } from "../helpers/run-cli.js";
+import { tempDir } from "../helpers/tmp.js";
 import { runCli } from "./helpers-writes.js";
 
 // A --font that cannot draw text is an error before anything is written, not PNGs without text.
@@ -12,36 +13,7 @@ let dir: string;
 
 beforeAll(async () => {
   dir = await tempDir("ia-font-");
-  const a = await runCli([
-    "arrange",
-    "--train",
-    EXAMPLE_TRAIN,
-    "--test",
-    EXAMPLE_TEST,
-    "--out",
-    join(dir, "arr.jsonl"),
-    "--metadata",
-    join(dir, "meta.jsonl"),
-    "--embedder",
-    "ngram",
-    "--quiet",
-  ]);
-  expect(a.code, a.stderr).toBe(0);
-  const b = await runCli([
-    "analyze",
-    "--train",
-    join(dir, "arr.jsonl"),
-    "--test",
-    EXAMPLE_TEST,
-    "--metadata",
-    join(dir, "meta.jsonl"),
-    "--out",
-    join(dir, "an.json"),
-    "--embedder",
-    "ngram",
-    "--quiet",
-  ]);
-  expect(b.code, b.stderr).toBe(0);
+  await analyzedFixture(dir, runCli);
 });
 
 describe("report --font", () => {

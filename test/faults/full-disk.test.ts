@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { EXAMPLE_TEST, EXAMPLE_TRAIN, tempDir } from "../helpers/tmp.js";
+import { analyzeArgs, analyzedFixture, arrangeArgs } from "../helpers/run-cli.js";
+import { EXAMPLE_TEST, tempDir } from "../helpers/tmp.js";
 import { injectDiskBudget, listFiles, mountTmpfs, runCli, snapshot, tempFiles } from "./helpers-writes.js";
 
 // A full disk must fail the run (exit 1, a message naming the user's path and the fix), leave no temporary
@@ -18,67 +19,16 @@ afterEach(() => {
 
 beforeAll(async () => {
   fixtures = await tempDir("ia-full-disk-");
-  const arranged = await runCli([
-    "arrange",
-    "--train",
-    EXAMPLE_TRAIN,
-    "--test",
-    EXAMPLE_TEST,
-    "--out",
-    join(fixtures, "arr.jsonl"),
-    "--metadata",
-    join(fixtures, "meta.jsonl"),
-    "--embedder",
-    "ngram",
-    "--quiet",
-  ]);
-  expect(arranged.code, arranged.stderr).toBe(0);
-  const analyzed = await runCli([
-    "analyze",
-    "--train",
-    join(fixtures, "arr.jsonl"),
-    "--test",
-    EXAMPLE_TEST,
-    "--metadata",
-    join(fixtures, "meta.jsonl"),
-    "--out",
-    join(fixtures, "an.json"),
-    "--embedder",
-    "ngram",
-    "--quiet",
-  ]);
-  expect(analyzed.code, analyzed.stderr).toBe(0);
+  await analyzedFixture(fixtures, runCli);
 });
 
 /** Each command with the outputs it writes under `out`. */
 const commands: Record<string, (out: string) => string[]> = {
   report: (out) => ["report", "--analysis", join(fixtures, "an.json"), "--out", join(out, "r.html")],
-  analyze: (out) => [
-    "analyze",
-    "--train",
-    join(fixtures, "arr.jsonl"),
-    "--test",
-    EXAMPLE_TEST,
-    "--metadata",
-    join(fixtures, "meta.jsonl"),
-    "--out",
-    join(out, "an.json"),
-    "--embedder",
-    "ngram",
-  ],
-  "arrange (data, metadata, manifest)": (out) => [
-    "arrange",
-    "--train",
-    EXAMPLE_TRAIN,
-    "--test",
-    EXAMPLE_TEST,
-    "--out",
-    join(out, "arr.jsonl"),
-    "--metadata",
-    join(out, "meta.jsonl"),
-    "--embedder",
-    "ngram",
-  ],
+  analyze: (out) =>
+    analyzeArgs(join(fixtures, "arr.jsonl"), join(fixtures, "meta.jsonl"), join(out, "an.json")),
+  "arrange (data, metadata, manifest)": (out) =>
+    arrangeArgs(join(out, "arr.jsonl"), { metadata: join(out, "meta.jsonl") }),
   "embed (.npy and sidecar)": (out) => [
     "embed",
     "--input",

@@ -1,9 +1,8 @@
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { readdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { beforeAll, expect } from "vitest";
+import { expect } from "vitest";
 import { writeNpy } from "../../src/data/npy.js";
+import { type CliRun, ROOT, runCli as runSpawned } from "../helpers/run-cli.js";
 
 /**
  * Scaffolding of the fault-injection suite: run the built CLI with a hard time limit and check the rule
@@ -11,40 +10,15 @@ import { writeNpy } from "../../src/data/npy.js";
  * fix, no raw stack trace, nothing partial at any destination, no temporary file left behind.
  */
 
-export const ROOT = new URL("../../", import.meta.url).pathname;
-export const BIN = join(ROOT, "dist/src/cli/main.js");
+export { BIN, ROOT, requireBuiltCli } from "../helpers/run-cli.js";
+export type Ran = CliRun;
 
-export interface Ran {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** The run was killed for passing its time limit: a hang. */
-  timedOut: boolean;
-  stdout: string;
-  stderr: string;
-}
-
-/** Fail the test file early when the CLI has not been built. */
-export function requireBuiltCli(): void {
-  beforeAll(() => {
-    if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npm run build\` first (npm test does)`);
-  });
-}
-
-/** Run the built CLI in a fresh node process, killed (SIGKILL) after `timeoutMs`. */
+/** Run the built CLI in a fresh node process, killed (SIGKILL) after `timeoutMs` (default 60 s). */
 export function runCli(
   args: string[],
   o: { timeoutMs?: number; cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
 ): Ran {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: o.cwd ?? ROOT,
-    env: { ...process.env, ...o.env },
-    encoding: "utf8",
-    timeout: o.timeoutMs ?? 60_000,
-    killSignal: "SIGKILL",
-    input: o.input,
-  });
-  const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === "ETIMEDOUT";
-  return { code: r.status, signal: r.signal, timedOut, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+  return runSpawned(args, { ...o, timeoutMs: o.timeoutMs ?? 60_000 });
 }
 
 /** Run a node script (ES module source) with a hard time limit, e.g. to call library code that might spin. */

@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { arrangeArgs } from "../helpers/run-cli.js";
 import { EXAMPLE_TEST, tempDir } from "../helpers/tmp.js";
 import { runCli } from "./helpers-writes.js";
 
@@ -25,18 +26,7 @@ describe("--log-json errors", () => {
     const dir = await tempDir("ia-logjson-");
     const bad = join(dir, "bad.jsonl");
     writeFileSync(bad, '{"instruction":"a","output":"b"}\n{not json\n');
-    const r = await runCli([
-      "arrange",
-      "--train",
-      bad,
-      "--test",
-      EXAMPLE_TEST,
-      "--out",
-      join(dir, "o.jsonl"),
-      "--embedder",
-      "ngram",
-      "--log-json",
-    ]);
+    const r = await runCli(arrangeArgs(join(dir, "o.jsonl"), { train: bad, extra: ["--log-json"] }));
     expect(r.code).toBe(1);
     const all = lines(r.stderr);
     const last = all.at(-1) as Record<string, unknown>;
@@ -60,20 +50,9 @@ describe("--log-json errors", () => {
 
   it("a usage error from option validation is a JSON line naming the option", async () => {
     const dir = await tempDir("ia-logjson-usage-");
-    const r = await runCli([
-      "arrange",
-      "--train",
-      EXAMPLE_TEST,
-      "--test",
-      EXAMPLE_TEST,
-      "--out",
-      join(dir, "o.jsonl"),
-      "--embedder",
-      "ngram",
-      "--budget",
-      "-3",
-      "--log-json",
-    ]);
+    const r = await runCli(
+      arrangeArgs(join(dir, "o.jsonl"), { train: EXAMPLE_TEST, extra: ["--budget", "-3", "--log-json"] }),
+    );
     expect(r.code).toBe(2);
     const last = lines(r.stderr).at(-1) as Record<string, unknown>;
     expect(last).toMatchObject({ event: "error", code: "usage" });

@@ -2,6 +2,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { writeNpy } from "../../src/data/npy.js";
+import { arrangeArgs } from "../helpers/run-cli.js";
 import { tempDir } from "../helpers/tmp.js";
 import { mountTmpfs, runCli } from "./helpers-writes.js";
 
@@ -23,18 +24,9 @@ describe("error messages", () => {
     writeFileSync(bad, "[1]\n[2]\n[3]\n");
     const test = join(dir, "test.jsonl");
     writeFileSync(test, rows(3, "t"));
-    const r = await runCli([
-      "arrange",
-      "--train",
-      bad,
-      "--test",
-      test,
-      "--out",
-      join(dir, "o.jsonl"),
-      "--embedder",
-      "ngram",
-      "--skip-invalid",
-    ]);
+    const r = await runCli(
+      arrangeArgs(join(dir, "o.jsonl"), { train: bad, test: test, extra: ["--skip-invalid"] }),
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/no usable rows/);
     expect(r.stderr).toContain(bad);
@@ -49,19 +41,14 @@ describe("error messages", () => {
     writeFileSync(join(dir, "test.jsonl"), rows(3, "t"));
     await writeNpy(join(dir, "train.npy"), { data: new Float32Array(0), rows: 4, cols: 0 });
     await writeNpy(join(dir, "test.npy"), { data: new Float32Array(3 * 2).fill(1), rows: 3, cols: 2 });
-    const r = await runCli([
-      "arrange",
-      "--train",
-      join(dir, "train.jsonl"),
-      "--test",
-      join(dir, "test.jsonl"),
-      "--train-embeddings",
-      join(dir, "train.npy"),
-      "--test-embeddings",
-      join(dir, "test.npy"),
-      "--out",
-      join(dir, "o.jsonl"),
-    ]);
+    const r = await runCli(
+      arrangeArgs(join(dir, "o.jsonl"), {
+        train: join(dir, "train.jsonl"),
+        test: join(dir, "test.jsonl"),
+        embedder: null,
+        extra: ["--train-embeddings", join(dir, "train.npy"), "--test-embeddings", join(dir, "test.npy")],
+      }),
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/0 columns/);
     expect(r.stderr).toContain(join(dir, "train.npy"));
@@ -76,19 +63,14 @@ describe("error messages", () => {
     train[5] = Number.NaN; // row 3
     await writeNpy(join(dir, "train.npy"), { data: train, rows: 4, cols: 2 });
     await writeNpy(join(dir, "test.npy"), { data: new Float32Array(3 * 2).fill(1), rows: 3, cols: 2 });
-    const r = await runCli([
-      "arrange",
-      "--train",
-      join(dir, "train.jsonl"),
-      "--test",
-      join(dir, "test.jsonl"),
-      "--train-embeddings",
-      join(dir, "train.npy"),
-      "--test-embeddings",
-      join(dir, "test.npy"),
-      "--out",
-      join(dir, "o.jsonl"),
-    ]);
+    const r = await runCli(
+      arrangeArgs(join(dir, "o.jsonl"), {
+        train: join(dir, "train.jsonl"),
+        test: join(dir, "test.jsonl"),
+        embedder: null,
+        extra: ["--train-embeddings", join(dir, "train.npy"), "--test-embeddings", join(dir, "test.npy")],
+      }),
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${join(dir, "train.npy")}:3: `);
     expect(r.stderr).toMatch(/holds NaN/);
@@ -99,17 +81,9 @@ describe("error messages", () => {
     writeFileSync(join(dir, "train.jsonl"), rows(4, "a"));
     writeFileSync(join(dir, "test.jsonl"), rows(3, "t"));
     const out = join(dir, "o.csv");
-    const r = await runCli([
-      "arrange",
-      "--train",
-      join(dir, "train.jsonl"),
-      "--test",
-      join(dir, "test.jsonl"),
-      "--out",
-      out,
-      "--embedder",
-      "ngram",
-    ]);
+    const r = await runCli(
+      arrangeArgs(out, { train: join(dir, "train.jsonl"), test: join(dir, "test.jsonl") }),
+    );
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(out);
     expect(r.stderr, r.stderr).not.toMatch(/\.staged|\.tmp\b/);
@@ -130,17 +104,9 @@ describe("error messages", () => {
       const { spawnSync } = await import("node:child_process");
       expect(spawnSync("mount", ["-o", "remount,ro", fs.dir]).status).toBe(0);
       const out = join(fs.dir, "o.jsonl");
-      const r = await runCli([
-        "arrange",
-        "--train",
-        join(dir, "train.jsonl"),
-        "--test",
-        join(dir, "test.jsonl"),
-        "--out",
-        out,
-        "--embedder",
-        "ngram",
-      ]);
+      const r = await runCli(
+        arrangeArgs(out, { train: join(dir, "train.jsonl"), test: join(dir, "test.jsonl") }),
+      );
       // Found before any work by the output-path check: a usage error (exit 2) naming the user's path.
       expect(r.code).toBe(2);
       expect(r.stderr).toContain(out);

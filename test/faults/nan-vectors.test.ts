@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { arrangeArgs } from "../helpers/run-cli.js";
 import { tempDir } from "../helpers/tmp.js";
 import {
   expectCleanFailure,
@@ -113,21 +114,13 @@ describe("NaN and Infinity in .npy vectors", () => {
 
   it("arrange names the .npy file that holds the NaN", () => {
     const r = runCli(
-      [
-        "arrange",
-        "--train",
-        at("train.jsonl"),
-        "--test",
-        at("test.jsonl"),
-        "--train-embeddings",
-        at("nan.npy"),
-        "--test-embeddings",
-        at("test.npy"),
-        "--out",
-        join(out, "a.jsonl"),
-        "--metadata",
-        join(out, "a.meta.jsonl"),
-      ],
+      arrangeArgs(join(out, "a.jsonl"), {
+        train: at("train.jsonl"),
+        test: at("test.jsonl"),
+        metadata: join(out, "a.meta.jsonl"),
+        embedder: null,
+        extra: ["--train-embeddings", at("nan.npy"), "--test-embeddings", at("test.npy")],
+      }),
       { timeoutMs: 30_000 },
     );
     expectCleanFailure(r, `${at("nan.npy")}:4`);

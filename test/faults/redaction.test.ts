@@ -1,11 +1,11 @@
-import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redactUrl, redactUrlsIn } from "../../src/core/redact.js";
-import { ROOT, requireBuiltCli } from "../helpers/cli.js";
+import { requireBuiltCli } from "../helpers/cli.js";
+import { arrangeArgs, runCliAsync } from "../helpers/run-cli.js";
 import { EXAMPLE_TEST, tempDir } from "../helpers/tmp.js";
 import { runCli } from "./helpers-writes.js";
 
@@ -17,24 +17,7 @@ const SECRET = "s3cr3t-query-key";
 requireBuiltCli();
 
 /** The built CLI in a child process (the manifest records its real command line), without blocking the test's server. */
-function cliAsync(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, "dist/src/cli/main.js"), ...args], {
-      cwd: ROOT,
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.setEncoding("utf8").on("data", (c: string) => {
-      stderr += c;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr });
-    });
-  });
-}
+const cliAsync = (args: string[]) => runCliAsync(args, { timeoutMs: 120_000 });
 
 describe("redactUrl", () => {
   it("hides query values and userinfo, keeps the rest", () => {
@@ -97,25 +80,22 @@ describe("credentials in endpoint URLs", () => {
     const dir = await tempDir("ia-redact-");
     seenQueries.length = 0;
     const endpoint = `${base}/v1?api-key=${SECRET}`;
-    const r = await cliAsync([
-      "arrange",
-      "--train",
-      EXAMPLE_TEST,
-      "--test",
-      EXAMPLE_TEST,
-      "--overlap",
-      "keep",
-      "--out",
-      join(dir, "o.jsonl"),
-      "--embedder",
-      "http",
-      "--endpoint",
-      endpoint,
-      "--model",
-      "m",
-      "--cache-dir",
-      join(dir, "cache"),
-    ]);
+    const r = await cliAsync(
+      arrangeArgs(join(dir, "o.jsonl"), {
+        train: EXAMPLE_TEST,
+        embedder: "http",
+        extra: [
+          "--overlap",
+          "keep",
+          "--endpoint",
+          endpoint,
+          "--model",
+          "m",
+          "--cache-dir",
+          join(dir, "cache"),
+        ],
+      }),
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(seenQueries).toContain(`?api-key=${SECRET}`);
     const manifest = readFileSync(join(dir, "o.manifest.json"), "utf8");

@@ -3,7 +3,8 @@ import { copyFileSync, type FSWatcher, mkdirSync, readdirSync, watch, writeFileS
 import { dirname, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ROOT, requireBuiltCli } from "../helpers/cli.js";
-import { EXAMPLE_TEST, SHARED_P3, tempDir } from "../helpers/tmp.js";
+import { analyzeArgs, arrangeArgs } from "../helpers/run-cli.js";
+import { SHARED_P3, tempDir } from "../helpers/tmp.js";
 import { listFiles, snapshot, tempFiles } from "./helpers-writes.js";
 
 // SIGINT or SIGTERM at any stage of arrange, embed, analyze and report: the process exits with 130 / 143,
@@ -30,37 +31,13 @@ beforeAll(async () => {
     .slice(0, 12))
     copyFileSync(join(SHARED_P3, f), join(train, f));
   const ref = await runUntil(
-    [
-      "arrange",
-      "--train",
-      train,
-      "--test",
-      EXAMPLE_TEST,
-      "--out",
-      join(fixtures, "arr.jsonl"),
-      "--metadata",
-      join(fixtures, "meta.jsonl"),
-      "--embedder",
-      "ngram",
-    ],
+    arrangeArgs(join(fixtures, "arr.jsonl"), { train: train, metadata: join(fixtures, "meta.jsonl") }),
     fixtures,
     undefined,
   );
   expect(ref.code, ref.stderr).toBe(0);
   const an = await runUntil(
-    [
-      "analyze",
-      "--train",
-      join(fixtures, "arr.jsonl"),
-      "--test",
-      EXAMPLE_TEST,
-      "--metadata",
-      join(fixtures, "meta.jsonl"),
-      "--out",
-      join(fixtures, "an.json"),
-      "--embedder",
-      "ngram",
-    ],
+    analyzeArgs(join(fixtures, "arr.jsonl"), join(fixtures, "meta.jsonl"), join(fixtures, "an.json")),
     fixtures,
     undefined,
   );
@@ -142,19 +119,7 @@ function runUntil(
 
 const commands: Record<string, { args: (out: string) => string[]; outputs: string[] }> = {
   arrange: {
-    args: (out) => [
-      "arrange",
-      "--train",
-      train,
-      "--test",
-      EXAMPLE_TEST,
-      "--out",
-      join(out, "arr.jsonl"),
-      "--metadata",
-      join(out, "meta.jsonl"),
-      "--embedder",
-      "ngram",
-    ],
+    args: (out) => arrangeArgs(join(out, "arr.jsonl"), { train: train, metadata: join(out, "meta.jsonl") }),
     outputs: ["arr.jsonl", "arr.manifest.json", "meta.jsonl"],
   },
   embed: {
@@ -162,19 +127,8 @@ const commands: Record<string, { args: (out: string) => string[]; outputs: strin
     outputs: ["e.npy", "e.npy.json"],
   },
   analyze: {
-    args: (out) => [
-      "analyze",
-      "--train",
-      join(fixtures, "arr.jsonl"),
-      "--test",
-      EXAMPLE_TEST,
-      "--metadata",
-      join(fixtures, "meta.jsonl"),
-      "--out",
-      join(out, "an.json"),
-      "--embedder",
-      "ngram",
-    ],
+    args: (out) =>
+      analyzeArgs(join(fixtures, "arr.jsonl"), join(fixtures, "meta.jsonl"), join(out, "an.json")),
     outputs: ["an.json"],
   },
   report: {

@@ -19,25 +19,14 @@ import torch
 
 from . import PROTOCOL_VERSION
 from .backends import LoadedModel, load_model
+from .config import EvalConfig, read_config
 from .data import TemplateEncoder, read_examples
 from .model import GPT, ByteTokenizer, GPTConfig
-from .protocol import ConfigError, DamagedFileError, emit, main_with_events, read_config
+from .protocol import ConfigError, DamagedFileError, emit, main_with_events
 from .train import evaluate, generate, pick_device, set_determinism
 
-DEFAULTS = {
-    "max_length": None,
-    "eval_batch_size": 16,
-    "score": True,
-    "generate": False,
-    "max_new_tokens": 64,
-    "device": "auto",
-    "threads": None,
-    "seed": 0,
-}
-
-
 def load_config(path):
-    return read_config(path, "evaluation", DEFAULTS, ("checkpoint", "eval"), ("eval_batch_size", "max_new_tokens"))
+    return read_config(path, "evaluation", EvalConfig)
 
 
 def load_checkpoint(path, seed):
@@ -81,10 +70,10 @@ def checkpoint_step(path):
 
 def run(config_path):
     cfg = load_config(config_path)
-    set_determinism(cfg["seed"], cfg["threads"])
-    device = pick_device(cfg["device"])
-    lm = load_checkpoint(cfg["checkpoint"], cfg["seed"])
-    max_length = cfg["max_length"] or lm.context
+    set_determinism(cfg.seed, cfg.threads)
+    device = pick_device(cfg.device)
+    lm = load_checkpoint(cfg.checkpoint, cfg.seed)
+    max_length = cfg.max_length or lm.context
     if max_length > lm.context:
         raise ConfigError(f"max_length {max_length} is longer than the model's context ({lm.context})")
     if max_length < 2:
@@ -92,8 +81,8 @@ def run(config_path):
     lm.model.to(device)
     encoder = TemplateEncoder(lm.tokenizer, max_length)
     pad_id = getattr(lm.tokenizer, "pad_id", lm.tokenizer.eos_id)
-    encoded = [encoder.encode(r) for r in read_examples(cfg["eval"])]
-    step = checkpoint_step(cfg["checkpoint"])
+    encoded = [encoder.encode(r) for r in read_examples(cfg.eval)]
+    step = checkpoint_step(cfg.checkpoint)
     emit(
         "start",
         protocol=PROTOCOL_VERSION,
@@ -105,7 +94,7 @@ def run(config_path):
         trainExamples=0,
         evalExamples=len(encoded),
         steps=0,
-        batchSize=cfg["eval_batch_size"],
+        batchSize=cfg.eval_batch_size,
         maxLength=max_length,
     )
     unfit = [i for i, e in enumerate(encoded) if e.unfit]
@@ -120,12 +109,12 @@ def run(config_path):
             truncatedPrompts=len(truncated),
             truncatedIndices=truncated,
         )
-    if cfg["score"]:
-        sums, counts = evaluate(lm, encoded, cfg["eval_batch_size"], pad_id, device)
+    if cfg.score:
+        sums, counts = evaluate(lm, encoded, cfg.eval_batch_size, pad_id, device)
         emit("eval", step=step, examples=len(encoded), lossSum=sums, tokens=counts)
-    if cfg["generate"]:
+    if cfg.generate:
         # The in-loop generation code: prompts cut from the left to the model's context - max_new_tokens.
-        emit("generate", step=step, outputs=generate(lm, encoded, cfg["max_new_tokens"], device))
+        emit("generate", step=step, outputs=generate(lm, encoded, cfg.max_new_tokens, device))
     emit("done", steps=0, trainSeconds=0, stepsPerSecond=None)
 
 

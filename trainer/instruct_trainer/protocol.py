@@ -41,32 +41,6 @@ def log(message):
     sys.stderr.flush()
 
 
-def read_config(path, what, defaults, required, positive_ints):
-    """Read a JSON configuration: known keys only, this protocol version, the `required` strings present,
-    `defaults` filled in and the `positive_ints` keys integers >= 1. `what` names it in errors."""
-    from . import PROTOCOL_VERSION
-
-    try:
-        with open(path, encoding="utf-8") as f:
-            raw = json.load(f)
-    except (OSError, json.JSONDecodeError) as e:
-        raise ConfigError(f"cannot read the {what} configuration {path}: {e}") from None
-    unknown = sorted(set(raw) - set(defaults) - {"protocol", *required})
-    if unknown:
-        raise ConfigError(f"unknown configuration keys: {', '.join(unknown)}")
-    if raw.get("protocol") != PROTOCOL_VERSION:
-        raise ConfigError(f"configuration protocol {raw.get('protocol')} != trainer protocol {PROTOCOL_VERSION}")
-    for key in required:
-        if not isinstance(raw.get(key), str):
-            raise ConfigError(f'configuration needs "{key}"')
-    cfg = dict(defaults)
-    cfg.update(raw)
-    for key in positive_ints:
-        if not isinstance(cfg[key], int) or cfg[key] < 1:
-            raise ConfigError(f"{key} must be an integer >= 1, got {cfg[key]!r}")
-    return cfg
-
-
 def main_with_events(argv, usage, load_run):
     """A `python -m` entry point: `load_run()` gives the run function, called with the one CONFIG.json
     argument; every failure becomes one "error" event. Returns the exit status."""

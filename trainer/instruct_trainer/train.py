@@ -12,55 +12,12 @@ import torch.nn.functional as F
 
 from . import PROTOCOL_VERSION
 from .backends import DTYPES, load_model
+from .config import TrainConfig, check_train_config, read_config
 from .data import TemplateEncoder, read_examples
-from .protocol import ConfigError, emit, log, read_config
-
-DEFAULTS = {
-    "eval": None,
-    "model": "builtin:mini",
-    "model_config": None,
-    "max_length": None,
-    "batch_size": 16,
-    "grad_accum": 1,
-    "eval_batch_size": 16,
-    "lr": 1e-3,
-    "warmup": 10,
-    "min_lr_ratio": 0.1,
-    "weight_decay": 0.0,
-    "clip": 1.0,
-    "epochs": 1,
-    "max_steps": None,
-    "eval_every": 10,
-    "generate_at": [],
-    "generate_max_examples": None,
-    "max_new_tokens": 64,
-    "save_at": [],
-    "seed": 0,
-    "threads": None,
-    "device": "auto",
-    "dtype": "float32",
-    "dist_timeout_minutes": 120,
-    "debug_order": False,
-}
-
+from .protocol import ConfigError, emit, log
 
 def load_config(path):
-    cfg = read_config(
-        path,
-        "trainer",
-        DEFAULTS,
-        ("train", "out_dir"),
-        ("batch_size", "grad_accum", "eval_batch_size", "epochs", "eval_every", "max_new_tokens"),
-    )
-    if cfg["grad_accum"] > cfg["batch_size"]:
-        raise ConfigError(f"grad_accum ({cfg['grad_accum']}) cannot exceed batch_size ({cfg['batch_size']})")
-    if cfg["device"] not in ("auto", "cpu", "cuda"):
-        raise ConfigError(f"device must be auto, cpu or cuda, got {cfg['device']!r}")
-    if cfg["dtype"] not in DTYPES:
-        raise ConfigError(f"dtype must be one of {', '.join(DTYPES)}, got {cfg['dtype']!r}")
-    if not isinstance(cfg["dist_timeout_minutes"], int) or cfg["dist_timeout_minutes"] < 1:
-        raise ConfigError(f"dist_timeout_minutes must be an integer >= 1, got {cfg['dist_timeout_minutes']!r}")
-    return cfg
+    return check_train_config(read_config(path, "trainer", TrainConfig), DTYPES)
 
 
 def init_distributed(device, minutes):
@@ -75,12 +32,12 @@ def init_distributed(device, minutes):
 
 def lr_at(step, cfg, total_steps):
     """Learning-rate factor after `step` optimizer steps: linear warm-up, then cosine to min_lr_ratio."""
-    warmup = cfg["warmup"]
+    warmup = cfg.warmup
     if warmup > 0 and step < warmup:
         return (step + 1) / warmup
     decay = max(1, total_steps - warmup)
     progress = min(1.0, (step - warmup) / decay)
-    floor = cfg["min_lr_ratio"]
+    floor = cfg.min_lr_ratio
     return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
@@ -180,7 +137,7 @@ def generate(lm, encoded, max_new_tokens, device):
 
 
 def save_checkpoint(lm, cfg, step):
-    path = os.path.join(cfg["out_dir"], "checkpoints", f"step-{step}")
+    path = os.path.join(cfg.out_dir, "checkpoints", f"step-{step}")
     os.makedirs(path, exist_ok=True)
     if lm.kind == "builtin":
         torch.save(lm.model.state_dict(), os.path.join(path, "model.pt"))
@@ -196,10 +153,10 @@ def run(config_path):
     cfg = load_config(config_path)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
-    set_determinism(cfg["seed"], cfg["threads"])
-    device = pick_device(cfg["device"])
+    set_determinism(cfg.seed, cfg.threads)
+    device = pick_device(cfg.device)
     if world > 1:
-        init_distributed(device, cfg["dist_timeout_minutes"])
+        init_distributed(device, cfg.dist_timeout_minutes)
         if device.type == "cuda":
             torch.cuda.set_device(device)
     main_rank = rank == 0
@@ -208,8 +165,8 @@ def run(config_path):
         if main_rank:
             emit(event, **fields)
 
-    lm = load_model(cfg["model"], cfg["model_config"], cfg["seed"], cfg["dtype"])
-    max_length = cfg["max_length"] or lm.context
+    lm = load_model(cfg.model, cfg.model_config, cfg.seed, cfg.dtype)
+    max_length = cfg.max_length or lm.context
     if max_length > lm.context:
         raise ConfigError(f"max_length {max_length} is longer than the model's context ({lm.context})")
     if max_length < 2:
@@ -219,19 +176,19 @@ def run(config_path):
     encoder = TemplateEncoder(lm.tokenizer, max_length)
     pad_id = getattr(lm.tokenizer, "pad_id", lm.tokenizer.eos_id)
 
-    train_rows = read_examples(cfg["train"])
+    train_rows = read_examples(cfg.train)
     if not train_rows:
-        raise ConfigError(f"{cfg['train']}: no training examples")
+        raise ConfigError(f"{cfg.train}: no training examples")
     train = [encoder.encode(r) for r in train_rows]
-    eval_enc = [encoder.encode(r) for r in read_examples(cfg["eval"])] if cfg["eval"] else []
+    eval_enc = [encoder.encode(r) for r in read_examples(cfg.eval)] if cfg.eval else []
 
-    batch = cfg["batch_size"]
+    batch = cfg.batch_size
     n = len(train)
-    if cfg["max_steps"] is not None:
-        total_steps = cfg["max_steps"]
+    if cfg.max_steps is not None:
+        total_steps = cfg.max_steps
         total_examples = total_steps * batch
     else:
-        total_examples = n * cfg["epochs"]
+        total_examples = n * cfg.epochs
         total_steps = math.ceil(total_examples / batch)
 
     for split, enc in (("train", train), ("eval", eval_enc)):
@@ -244,8 +201,8 @@ def run(config_path):
     for name, p in lm.model.named_parameters():
         (decay if p.dim() >= 2 and "wte" not in name and "wpe" not in name else no_decay).append(p)
     opt = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": cfg["weight_decay"]}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=cfg["lr"],
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=cfg.lr,
         betas=(0.9, 0.95),
     )
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_at(s, cfg, total_steps))
@@ -268,16 +225,16 @@ def run(config_path):
         maxLength=max_length,
     )
 
-    generate_at = set(cfg["generate_at"])
-    save_at = set(cfg["save_at"])
-    gen_n = cfg["generate_max_examples"] or len(eval_enc)
+    generate_at = set(cfg.generate_at)
+    save_at = set(cfg.save_at)
+    gen_n = cfg.generate_max_examples or len(eval_enc)
 
     def checkpoint_events(step):
-        if main_rank and eval_enc and (step % cfg["eval_every"] == 0 or step == total_steps or step in generate_at):
-            sums, counts = evaluate(lm, eval_enc, cfg["eval_batch_size"], pad_id, device)
+        if main_rank and eval_enc and (step % cfg.eval_every == 0 or step == total_steps or step in generate_at):
+            sums, counts = evaluate(lm, eval_enc, cfg.eval_batch_size, pad_id, device)
             out("eval", step=step, examples=min(step * batch, total_examples), lossSum=sums, tokens=counts)
         if main_rank and eval_enc and step in generate_at:
-            out("generate", step=step, outputs=generate(lm, eval_enc[:gen_n], cfg["max_new_tokens"], device))
+            out("generate", step=step, outputs=generate(lm, eval_enc[:gen_n], cfg.max_new_tokens, device))
         if main_rank and step in save_at:
             out("checkpoint", step=step, path=save_checkpoint(lm, cfg, step))
         if world > 1:
@@ -291,7 +248,7 @@ def run(config_path):
         positions = list(range(start, min(start + batch, total_examples)))
         mine = positions[rank::world]
         global_tokens = sum(train[p % n].answer_tokens for p in positions if not train[p % n].unfit)
-        accum = cfg["grad_accum"]
+        accum = cfg.grad_accum
         chunks = [mine[(len(mine) * a) // accum : (len(mine) * (a + 1)) // accum] for a in range(accum)]
         loss_sum = torch.zeros((), dtype=torch.float64, device=device)
         for a, chunk in enumerate(chunks):
@@ -320,8 +277,8 @@ def run(config_path):
             reduced = loss_sum.float()
             torch.distributed.all_reduce(reduced)
             loss_sum = reduced.double()
-        if cfg["clip"] and cfg["clip"] > 0:
-            torch.nn.utils.clip_grad_norm_(lm.model.parameters(), cfg["clip"])
+        if cfg.clip and cfg.clip > 0:
+            torch.nn.utils.clip_grad_norm_(lm.model.parameters(), cfg.clip)
         lr = opt.param_groups[0]["lr"]
         opt.step()
         sched.step()
@@ -329,7 +286,7 @@ def run(config_path):
         train_seconds += time.perf_counter() - t0
         loss = loss_sum.item() / global_tokens if global_tokens > 0 else None
         done = step + 1
-        if cfg["debug_order"]:
+        if cfg.debug_order:
             out("order", step=done, positions=positions, indices=[p % n for p in positions])
         out("step", step=done, examples=positions[-1] + 1, loss=loss, tokens=global_tokens, lr=lr, seconds=round(time.perf_counter() - t0, 4))
         checkpoint_events(done)

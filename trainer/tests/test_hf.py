@@ -116,8 +116,6 @@ class ProcessGroupTimeoutTest(unittest.TestCase):
             train.init_distributed(torch.device("cpu"), 120)
         self.assertEqual(seen["backend"], "gloo")
         self.assertEqual(seen["timeout"], timedelta(minutes=120))
-        self.assertEqual(train.DEFAULTS["dist_timeout_minutes"], 120)
-        self.assertEqual(train.DEFAULTS["dtype"], "float32")
 
 
 if __name__ == "__main__":

@@ -1,24 +1,25 @@
 import math
 import unittest
+from types import SimpleNamespace
 
 import torch
 import torch.nn.functional as F
 
 from instruct_trainer.backends import load_model
 from instruct_trainer.data import TemplateEncoder
-from instruct_trainer.train import DEFAULTS, evaluate, generate, lr_at, make_batch, token_losses
+from instruct_trainer.train import evaluate, generate, lr_at, make_batch, token_losses
 
 
 class ScheduleTest(unittest.TestCase):
     def test_warmup_cosine_floor(self):
-        cfg = dict(DEFAULTS, warmup=4, min_lr_ratio=0.1)
+        cfg = SimpleNamespace(warmup=4, min_lr_ratio=0.1)
         self.assertAlmostEqual(lr_at(0, cfg, 14), 0.25)
         self.assertAlmostEqual(lr_at(3, cfg, 14), 1.0)
         self.assertAlmostEqual(lr_at(4, cfg, 14), 1.0)
         self.assertAlmostEqual(lr_at(9, cfg, 14), 0.1 + 0.9 * 0.5)  # halfway through the decay
         self.assertAlmostEqual(lr_at(14, cfg, 14), 0.1)
         self.assertAlmostEqual(lr_at(20, cfg, 14), 0.1)  # never below the floor
-        cfg0 = dict(DEFAULTS, warmup=0, min_lr_ratio=0.0)
+        cfg0 = SimpleNamespace(warmup=0, min_lr_ratio=0.0)
         self.assertAlmostEqual(lr_at(0, cfg0, 10), 1.0)
         self.assertAlmostEqual(lr_at(5, cfg0, 10), 0.5)
 

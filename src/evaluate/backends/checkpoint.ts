@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ArrangeError, usageError } from "../../core/errors.js";
 import type { ProgressSink } from "../../core/progress.js";
-import { LineSplitter, ProtocolError, parseEvent, type TrainerEvent } from "../../train/protocol.js";
-import { findPython, type PythonInfo, trainerDir } from "../../train/python.js";
+import { LineSplitter, ProtocolError, parseEvent, type TrainerEvent } from "../../trainer/protocol.js";
+import { findPython, type PythonInfo, trainerDir } from "../../trainer/python.js";
 import type { EvalBackend, EvalExample, ExampleScore } from "./types.js";
 
 /**

@@ -180,9 +180,31 @@ interface Pending {
   result?: ExampleScore;
 }
 
-export async function createOpenAIBackend(
-  options: OpenAIBackendOptions,
-): Promise<EvalBackend & { readonly requests: number }> {
+/** The options of a backend, checked, with the URLs, the key and the redaction of messages. */
+interface OpenAISettings {
+  completions: URL;
+  models: URL;
+  tokenize: URL;
+  endpoint: string;
+  model: string;
+  batchSize: number;
+  concurrency: number;
+  retries: number;
+  echoMaxTokens: number;
+  timeout: number;
+  backoffMs: number;
+  maxRetryAfterMs: number;
+  eosText: string;
+  keyEnv: string;
+  key: string | undefined;
+  /** The completions URL as messages show it (credentials hidden). */
+  display: string;
+  /** Hide the key and the URL's credentials in a text. */
+  redact: (text: string) => string;
+  progress: ProgressSink | undefined;
+}
+
+function resolveOpenAISettings(options: OpenAIBackendOptions): OpenAISettings {
   if (options.endpoint === undefined || options.endpoint === "")
     throw usageError(
       "--backend openai needs --endpoint",
@@ -196,7 +218,6 @@ export async function createOpenAIBackend(
       "pass the model name the server serves (GET /v1/models lists them)",
     );
   const { completions, models, tokenize } = completionsUrl(options.endpoint);
-  const model = options.model;
   const batchSize = checkInt(options.batchSize ?? OPENAI_DEFAULTS.batchSize, 1, "--batch-size");
   const concurrency = checkInt(options.concurrency ?? OPENAI_DEFAULTS.concurrency, 1, "--concurrency");
   const retries = checkInt(options.retries ?? OPENAI_DEFAULTS.retries, 0, "--retries");
@@ -206,52 +227,76 @@ export async function createOpenAIBackend(
     "--echo-max-tokens",
   );
   const timeout = checkTimeout(options.timeout ?? OPENAI_DEFAULTS.timeout, 120);
-  const backoffMs = options.backoffMs ?? OPENAI_DEFAULTS.backoffMs;
-  const maxRetryAfterMs = options.maxRetryAfterMs ?? OPENAI_DEFAULTS.maxRetryAfterMs;
-  const eosText = options.eosText ?? "";
   const {
     keyEnv,
     key,
     redact: redactKey,
   } = apiKeyFromEnv(options.apiKeyEnv, OPENAI_DEFAULTS.apiKeyEnv, options.env ?? process.env, "server");
-  const display = redactUrl(completions);
   const secrets = urlSecrets(completions);
-  const redact = (text: string) => hideSecrets(redactKey(text), secrets);
-  const progress = options.onProgress;
+  return {
+    completions,
+    models,
+    tokenize,
+    endpoint: options.endpoint,
+    model: options.model,
+    batchSize,
+    concurrency,
+    retries,
+    echoMaxTokens,
+    timeout,
+    backoffMs: options.backoffMs ?? OPENAI_DEFAULTS.backoffMs,
+    maxRetryAfterMs: options.maxRetryAfterMs ?? OPENAI_DEFAULTS.maxRetryAfterMs,
+    eosText: options.eosText ?? "",
+    keyEnv,
+    key,
+    display: redactUrl(completions),
+    redact: (text: string) => hideSecrets(redactKey(text), secrets),
+    progress: options.onProgress,
+  };
+}
+
+/** The fix of a failed request, by HTTP status and URL. */
+function fixForStatus(s: OpenAISettings, status: number, url: URL): string {
+  if (status === 401 || status === 403)
+    return s.key !== undefined
+      ? `check the API key in $${s.keyEnv} (or name another variable with --api-key-env)`
+      : `the server wants a key: export it in $${s.keyEnv} or name its variable with --api-key-env`;
+  if (status === 404 && url === s.tokenize)
+    return "the server must offer POST /tokenize (vLLM does) so prompts can be sent and scored as token ids";
+  if (status === 404)
+    return `check --endpoint (a completions API at .../v1/completions) and that --model ${s.model} is served there`;
+  if (status === 429) return "the server is rate limiting: lower --concurrency or raise --retries";
+  if (status >= 500)
+    return "the server keeps failing: check its logs, lower --concurrency or --batch-size, or raise --retries";
+  return `check that the server supports echo with logprobs and token-id prompts (vLLM does) and --model ${s.model}; try a lower --batch-size`;
+}
+
+/** JSON requests to the server: at most `concurrency` in flight, retried, counted. */
+interface OpenAIClient {
+  /** One request with retries; throws TooLong at once, ArrangeError after the retries. Messages name `url`. */
+  request(method: "GET" | "POST", url: URL, body?: unknown): Promise<unknown>;
+  /** HTTP requests sent so far, retries included. */
+  readonly requests: number;
+}
+
+function createClient(s: OpenAISettings): OpenAIClient {
   let requests = 0;
-
-  const slot = semaphore(concurrency);
-
-  function fixFor(status: number, url: URL): string {
-    if (status === 401 || status === 403)
-      return key !== undefined
-        ? `check the API key in $${keyEnv} (or name another variable with --api-key-env)`
-        : `the server wants a key: export it in $${keyEnv} or name its variable with --api-key-env`;
-    if (status === 404 && url === tokenize)
-      return "the server must offer POST /tokenize (vLLM does) so prompts can be sent and scored as token ids";
-    if (status === 404)
-      return `check --endpoint (a completions API at .../v1/completions) and that --model ${model} is served there`;
-    if (status === 429) return "the server is rate limiting: lower --concurrency or raise --retries";
-    if (status >= 500)
-      return "the server keeps failing: check its logs, lower --concurrency or --batch-size, or raise --retries";
-    return `check that the server supports echo with logprobs and token-id prompts (vLLM does) and --model ${model}; try a lower --batch-size`;
-  }
-
+  const slot = semaphore(s.concurrency);
   function attempt(method: "GET" | "POST", url: URL, body?: unknown): Promise<unknown> {
     requests++;
     return requestJson({
       method,
       url,
       body,
-      key,
-      timeout,
-      redact,
+      key: s.key,
+      timeout: s.timeout,
+      redact: s.redact,
       fixes: {
         timeout: "raise --timeout or lower --batch-size, or check the server's load",
         unreachable:
           "check that the server is running and reachable at --endpoint (e.g. vllm serve MODEL --port 8000)",
         notJson: "check that --endpoint is an OpenAI-compatible completions API",
-        status: (status) => fixFor(status, url),
+        status: (status) => fixForStatus(s, status, url),
       },
       onStatus: (status, text, excerpt) => {
         if (status === 400 && /context|too long|maximum.*length|max_model_len|exceed/i.test(text))
@@ -259,58 +304,70 @@ export async function createOpenAIBackend(
       },
     });
   }
-
-  /** One request with retries; throws TooLong at once, ArrangeError after the retries. Messages name `url`. */
-  async function request(method: "GET" | "POST", url: URL, body?: unknown): Promise<unknown> {
-    const where = url.toString();
-    try {
-      return await withRetries(
-        {
-          retries,
-          backoffMs,
-          maxRetryAfterMs,
-          onRetry: (tryNo, wait, last) =>
-            progress?.({
-              stage: "evaluate:openai",
-              done: tryNo,
-              unit: "retries",
-              message: `warning: ${where}: ${last.what}; retry ${tryNo} of ${retries} in ${(wait / 1000).toFixed(1)} s`,
-            }),
-        },
-        () => slot(() => attempt(method, url, body)),
-      );
-    } catch (e) {
-      if (e instanceof RequestFailure)
-        throw requestError("service", redactUrl(where), model, retries, e.failure);
-      throw e;
-    }
-  }
-
-  // The server's context (vLLM's /v1/models lists max_model_len) and a check that it answers at all.
-  let serverContext: number | null = null;
-  try {
-    const listed = (await request("GET", models)) as { data?: unknown };
-    if (Array.isArray(listed?.data)) {
-      const entry = listed.data.find((m: { id?: unknown }) => m?.id === model) as
-        | { max_model_len?: unknown }
-        | undefined;
-      if (entry === undefined && listed.data.length > 0)
-        throw usageError(
-          `--model ${model} is not served at ${options.endpoint} (it serves ${listed.data.map((m: { id?: unknown }) => String(m?.id)).join(", ")})`,
-          "--model",
-          "pass one of the served model names",
+  return {
+    get requests() {
+      return requests;
+    },
+    async request(method, url, body) {
+      const where = url.toString();
+      try {
+        return await withRetries(
+          {
+            retries: s.retries,
+            backoffMs: s.backoffMs,
+            maxRetryAfterMs: s.maxRetryAfterMs,
+            onRetry: (tryNo, wait, last) =>
+              s.progress?.({
+                stage: "evaluate:openai",
+                done: tryNo,
+                unit: "retries",
+                message: `warning: ${where}: ${last.what}; retry ${tryNo} of ${s.retries} in ${(wait / 1000).toFixed(1)} s`,
+              }),
+          },
+          () => slot(() => attempt(method, url, body)),
         );
-      if (typeof entry?.max_model_len === "number" && Number.isSafeInteger(entry.max_model_len))
-        serverContext = entry.max_model_len;
-    }
+      } catch (e) {
+        if (e instanceof RequestFailure)
+          throw requestError("service", redactUrl(where), s.model, s.retries, e.failure);
+        throw e;
+      }
+    },
+  };
+}
+
+/** The server's context (vLLM's /v1/models lists max_model_len), and a check that it answers at all. */
+async function readServerContext(s: OpenAISettings, client: OpenAIClient): Promise<number | null> {
+  try {
+    const listed = (await client.request("GET", s.models)) as { data?: unknown };
+    if (!Array.isArray(listed?.data)) return null;
+    const entry = listed.data.find((m: { id?: unknown }) => m?.id === s.model) as
+      | { max_model_len?: unknown }
+      | undefined;
+    if (entry === undefined && listed.data.length > 0)
+      throw usageError(
+        `--model ${s.model} is not served at ${s.endpoint} (it serves ${listed.data.map((m: { id?: unknown }) => String(m?.id)).join(", ")})`,
+        "--model",
+        "pass one of the served model names",
+      );
+    if (typeof entry?.max_model_len === "number" && Number.isSafeInteger(entry.max_model_len))
+      return entry.max_model_len;
+    return null;
   } catch (e) {
     // A server without /v1/models (404) is fine; one that does not answer is not.
-    if (e instanceof ArrangeError && /HTTP 40[45]/.test(e.message)) serverContext = null;
-    else throw e;
+    if (e instanceof ArrangeError && /HTTP 40[45]/.test(e.message)) return null;
+    throw e;
   }
+}
+
+/** Tokens per example: --max-length, else the server's context minus the echo tokens; checked against it. */
+function resolveMaxLength(
+  maxLengthOption: number | undefined,
+  serverContext: number | null,
+  echoMaxTokens: number,
+): number | null {
   const maxLength =
-    options.maxLength !== undefined
-      ? checkInt(options.maxLength, 2, "--max-length")
+    maxLengthOption !== undefined
+      ? checkInt(maxLengthOption, 2, "--max-length")
       : serverContext === null
         ? null
         : serverContext - echoMaxTokens;
@@ -320,17 +377,25 @@ export async function createOpenAIBackend(
       "--max-length",
       `pass --max-length ${serverContext - echoMaxTokens} or less`,
     );
+  return maxLength;
+}
 
+/** Examples tokenized by the server's POST /tokenize, each (prompt, tail) pair once. */
+function createTokenizer(s: OpenAISettings, client: OpenAIClient) {
   /** The server's token ids of a text (special tokens included). */
   async function tokenizeText(text: string): Promise<number[]> {
-    const body = (await request("POST", tokenize, { model, prompt: text, add_special_tokens: true })) as {
+    const body = (await client.request("POST", s.tokenize, {
+      model: s.model,
+      prompt: text,
+      add_special_tokens: true,
+    })) as {
       tokens?: unknown;
     } | null;
     const ids = body?.tokens;
     if (!Array.isArray(ids) || !ids.every((t) => Number.isSafeInteger(t) && (t as number) >= 0))
       throw new ArrangeError(
         "service",
-        `${tokenize.toString()}: the answer has no "tokens" list of token ids`,
+        `${s.tokenize.toString()}: the answer has no "tokens" list of token ids`,
         {
           option: "--endpoint",
           fix: "the server's POST /tokenize must answer {tokens: [ids]} (vLLM's does)",
@@ -370,127 +435,237 @@ export async function createOpenAIBackend(
     return t;
   }
 
-  function unfitScore(p: Pending): ExampleScore {
-    return { task: "", lossSum: null, tokens: 0, unfit: true, truncated: p.cut > 0 };
-  }
-
-  /** The ids sent for an example, or null when it cannot fit. */
-  function idsOf(p: Pending): number[] | null {
-    const { prefixIds: pre, prompt, answer } = p.tok;
-    if (answer.length === 0) return null;
-    if (maxLength !== null) {
-      const room = maxLength - pre.length - answer.length;
-      if (room < 0 || (room === 0 && pre.length === 0)) return null;
-      p.cut = Math.max(p.cut, prompt.length - room);
-    }
-    if (p.cut > prompt.length) return null;
-    if (p.cut === prompt.length && pre.length === 0) return null;
-    return [...pre, ...prompt.slice(p.cut), ...answer];
-  }
-
-  async function scoreBatch(batch: Pending[]): Promise<void> {
-    const sent: { p: Pending; ids: number[] }[] = [];
-    for (const p of batch) {
-      const ids = idsOf(p);
-      if (ids === null) p.result = unfitScore(p);
-      else sent.push({ p, ids });
-    }
-    if (sent.length === 0) return;
-    let body: unknown;
-    try {
-      body = await request("POST", completions, {
-        model,
-        prompt: sent.map((s) => s.ids),
-        echo: true,
-        logprobs: 1,
-        max_tokens: echoMaxTokens,
-        temperature: 0,
-      });
-    } catch (e) {
-      if (!(e instanceof TooLong)) throw e;
-      if (sent.length > 1) {
-        await Promise.all(sent.map((s) => scoreBatch([s.p])));
-        return;
-      }
-      // The server's context is smaller than we know: drop half of the prompt that is left.
-      const p = sent[0]!.p;
-      const left = p.tok.prompt.length - p.cut;
-      if (left === 0) p.result = unfitScore(p);
-      else p.cut += Math.max(1, Math.ceil(left / 2));
-      return;
-    }
-    try {
-      const choices = parseChoices(body, sent.length);
-      for (let k = 0; k < sent.length; k++) {
-        const { p, ids } = sent[k]!;
-        const lp = choices[k]!.logprobs;
-        if (lp === null) throw new Error("a choice has no logprobs (the server ignored echo/logprobs)");
-        if (lp.logprobs.length < ids.length)
-          throw new Error(
-            `a choice echoes ${lp.logprobs.length} tokens for a prompt of ${ids.length} token ids`,
-          );
-        const start = ids.length - p.tok.answer.length;
-        let sum = 0;
-        let ok = true;
-        for (let j = start; j < ids.length; j++) {
-          const v = lp.logprobs[j];
-          if (v === null || v === undefined) ok = false;
-          else sum -= v;
-        }
-        p.result = ok
-          ? { task: "", lossSum: sum, tokens: p.tok.answer.length, unfit: false, truncated: p.cut > 0 }
-          : unfitScore(p);
-      }
-    } catch (e) {
-      throw new ArrangeError(
-        "service",
-        `${display}: unusable answer for ${sent.length} prompts (model ${model}): ${redact(errorText(e))}`,
-        {
-          option: "--endpoint",
-          fix: "the server must return prompt log-probabilities for echo: true with logprobs and token-id prompts (vLLM's completions API does)",
-          cause: e,
-        },
-      );
-    }
-  }
-
   /** Every example tokenized by the server (requests bounded by the concurrency slot). */
-  async function tokenizeAll(examples: readonly EvalExample[], withAnswer: boolean): Promise<Tokenized[]> {
-    return Promise.all(
-      examples.map((x) => tokenizeExample(promptText(x.instruction), withAnswer ? x.answer + eosText : "")),
+  return (examples: readonly EvalExample[], withAnswer: boolean): Promise<Tokenized[]> =>
+    Promise.all(
+      examples.map((x) => tokenizeExample(promptText(x.instruction), withAnswer ? x.answer + s.eosText : "")),
+    );
+}
+
+function unfitScore(p: Pending): ExampleScore {
+  return { task: "", lossSum: null, tokens: 0, unfit: true, truncated: p.cut > 0 };
+}
+
+/** The ids sent to score an example (its prompt cut from the left to fit), or null when it cannot fit. */
+function scoringIds(p: Pending, maxLength: number | null): number[] | null {
+  const { prefixIds: pre, prompt, answer } = p.tok;
+  if (answer.length === 0) return null;
+  if (maxLength !== null) {
+    const room = maxLength - pre.length - answer.length;
+    if (room < 0 || (room === 0 && pre.length === 0)) return null;
+    p.cut = Math.max(p.cut, prompt.length - room);
+  }
+  if (p.cut > prompt.length) return null;
+  if (p.cut === prompt.length && pre.length === 0) return null;
+  return [...pre, ...prompt.slice(p.cut), ...answer];
+}
+
+/** The answer-token loss of every scored prompt from the echoed log-probabilities. */
+function readAnswerLosses(s: OpenAISettings, body: unknown, sent: { p: Pending; ids: number[] }[]): void {
+  try {
+    const choices = parseChoices(body, sent.length);
+    for (let k = 0; k < sent.length; k++) {
+      const { p, ids } = sent[k]!;
+      const lp = choices[k]!.logprobs;
+      if (lp === null) throw new Error("a choice has no logprobs (the server ignored echo/logprobs)");
+      if (lp.logprobs.length < ids.length)
+        throw new Error(
+          `a choice echoes ${lp.logprobs.length} tokens for a prompt of ${ids.length} token ids`,
+        );
+      const start = ids.length - p.tok.answer.length;
+      let sum = 0;
+      let ok = true;
+      for (let j = start; j < ids.length; j++) {
+        const v = lp.logprobs[j];
+        if (v === null || v === undefined) ok = false;
+        else sum -= v;
+      }
+      p.result = ok
+        ? { task: "", lossSum: sum, tokens: p.tok.answer.length, unfit: false, truncated: p.cut > 0 }
+        : unfitScore(p);
+    }
+  } catch (e) {
+    throw new ArrangeError(
+      "service",
+      `${s.display}: unusable answer for ${sent.length} prompts (model ${s.model}): ${s.redact(errorText(e))}`,
+      {
+        option: "--endpoint",
+        fix: "the server must return prompt log-probabilities for echo: true with logprobs and token-id prompts (vLLM's completions API does)",
+        cause: e,
+      },
     );
   }
+}
 
-  return {
-    id: "openai",
-    model,
-    /** HTTP requests sent so far, retries included. */
-    get requests() {
-      return requests;
-    },
-    maxLength,
-    scoresEos: eosText !== "",
-    async score(examples: readonly EvalExample[], onProgress?: ProgressSink): Promise<ExampleScore[]> {
-      const toks = await tokenizeAll(examples, true);
-      const all: Pending[] = toks.map((tok, i) => ({ i, tok, cut: 0 }));
-      let done = 0;
-      for (let round = 0; round < MAX_ROUNDS; round++) {
-        const pending = all.filter((p) => p.result === undefined);
-        if (pending.length === 0) break;
-        const jobs: Promise<void>[] = [];
-        for (let b = 0; b < pending.length; b += batchSize) {
-          const batch = pending.slice(b, b + batchSize);
-          jobs.push(
-            scoreBatch(batch).then(() => {
-              done += batch.filter((p) => p.result !== undefined).length;
-              onProgress?.({ stage: "evaluate:score", done, total: all.length, unit: "examples" });
-            }),
+/**
+ * Score one batch: one request with every example that fits; a batch the server finds too long is
+ * split into single examples, a single one loses half of the prompt left (scored in the next round).
+ */
+async function scoreBatch(
+  s: OpenAISettings,
+  client: OpenAIClient,
+  maxLength: number | null,
+  batch: Pending[],
+): Promise<void> {
+  const sent: { p: Pending; ids: number[] }[] = [];
+  for (const p of batch) {
+    const ids = scoringIds(p, maxLength);
+    if (ids === null) p.result = unfitScore(p);
+    else sent.push({ p, ids });
+  }
+  if (sent.length === 0) return;
+  let body: unknown;
+  try {
+    body = await client.request("POST", s.completions, {
+      model: s.model,
+      prompt: sent.map((x) => x.ids),
+      echo: true,
+      logprobs: 1,
+      max_tokens: s.echoMaxTokens,
+      temperature: 0,
+    });
+  } catch (e) {
+    if (!(e instanceof TooLong)) throw e;
+    if (sent.length > 1) {
+      await Promise.all(sent.map((x) => scoreBatch(s, client, maxLength, [x.p])));
+      return;
+    }
+    // The server's context is smaller than we know: drop half of the prompt that is left.
+    const p = sent[0]!.p;
+    const left = p.tok.prompt.length - p.cut;
+    if (left === 0) p.result = unfitScore(p);
+    else p.cut += Math.max(1, Math.ceil(left / 2));
+    return;
+  }
+  readAnswerLosses(s, body, sent);
+}
+
+/** Every example scored in batches, in rounds until each has a result (at most MAX_ROUNDS). */
+async function scoreExamples(
+  s: OpenAISettings,
+  client: OpenAIClient,
+  maxLength: number | null,
+  examples: readonly EvalExample[],
+  toks: Tokenized[],
+  onProgress?: ProgressSink,
+): Promise<ExampleScore[]> {
+  const all: Pending[] = toks.map((tok, i) => ({ i, tok, cut: 0 }));
+  let done = 0;
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const pending = all.filter((p) => p.result === undefined);
+    if (pending.length === 0) break;
+    const jobs: Promise<void>[] = [];
+    for (let b = 0; b < pending.length; b += s.batchSize) {
+      const batch = pending.slice(b, b + s.batchSize);
+      jobs.push(
+        scoreBatch(s, client, maxLength, batch).then(() => {
+          done += batch.filter((p) => p.result !== undefined).length;
+          onProgress?.({ stage: "evaluate:score", done, total: all.length, unit: "examples" });
+        }),
+      );
+    }
+    const settled = await Promise.allSettled(jobs);
+    for (const x of settled) if (x.status === "rejected") throw x.reason;
+  }
+  return all.map((p, i) => ({ ...(p.result ?? unfitScore(p)), task: examples[i]!.task }));
+}
+
+/** Greedy completions of every prompt, cut from the left (special prefix kept) to leave room for the new tokens. */
+async function generateTexts(
+  s: OpenAISettings,
+  client: OpenAIClient,
+  maxLength: number | null,
+  toks: Tokenized[],
+  maxNewTokens: number,
+  onProgress?: ProgressSink,
+): Promise<string[]> {
+  const { display, model } = s;
+  const items = toks.map((tok) => ({ tok, cut: 0, text: undefined as string | undefined }));
+  const context = maxLength === null ? null : maxLength + s.echoMaxTokens;
+  const idsOf = (it: (typeof items)[number]): number[] | null => {
+    const { prefixIds: pre, prompt } = it.tok;
+    if (context !== null)
+      it.cut = Math.max(it.cut, pre.length + prompt.length - Math.max(1, context - maxNewTokens));
+    if (it.cut > prompt.length || (it.cut === prompt.length && pre.length === 0)) return null;
+    return [...pre, ...prompt.slice(it.cut)];
+  };
+  let done = 0;
+  const one = async (batch: typeof items): Promise<void> => {
+    for (let round = 0; round < MAX_ROUNDS * 2; round++) {
+      const ids = batch.map(idsOf);
+      if (ids.some((x) => x === null)) break;
+      try {
+        const body = await client.request("POST", s.completions, {
+          model,
+          prompt: ids,
+          max_tokens: maxNewTokens,
+          temperature: 0,
+        });
+        const choices = parseChoices(body, batch.length);
+        batch.forEach((it, k) => {
+          it.text = choices[k]!.text;
+        });
+        done += batch.length;
+        onProgress?.({ stage: "evaluate:generate", done, total: items.length, unit: "examples" });
+        return;
+      } catch (e) {
+        if (!(e instanceof TooLong)) {
+          if (e instanceof ArrangeError) throw e;
+          throw new ArrangeError(
+            "service",
+            `${display}: unusable generation answer (model ${model}): ${s.redact(errorText(e))}`,
+            {
+              option: "--endpoint",
+              fix: "check that --endpoint is an OpenAI-compatible completions API",
+            },
           );
         }
-        const settled = await Promise.allSettled(jobs);
-        for (const s of settled) if (s.status === "rejected") throw s.reason;
+        if (batch.length > 1) {
+          await Promise.all(batch.map((it) => one([it])));
+          return;
+        }
+        const it = batch[0]!;
+        const left = it.tok.prompt.length - it.cut;
+        if (left === 0) break;
+        it.cut += Math.max(1, Math.ceil(left / 2));
       }
-      return all.map((p, i) => ({ ...(p.result ?? unfitScore(p)), task: examples[i]!.task }));
+    }
+    throw new ArrangeError(
+      "usage",
+      `${display}: a prompt does not fit with --max-new-tokens ${maxNewTokens} even when cut to nothing`,
+      {
+        option: "--max-new-tokens",
+        fix: "lower --max-new-tokens",
+      },
+    );
+  };
+  const jobs: Promise<void>[] = [];
+  for (let b = 0; b < items.length; b += s.batchSize) jobs.push(one(items.slice(b, b + s.batchSize)));
+  const settled = await Promise.allSettled(jobs);
+  for (const x of settled) if (x.status === "rejected") throw x.reason;
+  return items.map((it) => it.text ?? "");
+}
+
+export async function createOpenAIBackend(
+  options: OpenAIBackendOptions,
+): Promise<EvalBackend & { readonly requests: number }> {
+  const s = resolveOpenAISettings(options);
+  const client = createClient(s);
+  const serverContext = await readServerContext(s, client);
+  const maxLength = resolveMaxLength(options.maxLength, serverContext, s.echoMaxTokens);
+  const tokenizeAll = createTokenizer(s, client);
+  return {
+    id: "openai",
+    model: s.model,
+    /** HTTP requests sent so far, retries included. */
+    get requests() {
+      return client.requests;
+    },
+    maxLength,
+    scoresEos: s.eosText !== "",
+    async score(examples: readonly EvalExample[], onProgress?: ProgressSink): Promise<ExampleScore[]> {
+      const toks = await tokenizeAll(examples, true);
+      return scoreExamples(s, client, maxLength, examples, toks, onProgress);
     },
     async generate(
       examples: readonly EvalExample[],
@@ -498,81 +673,17 @@ export async function createOpenAIBackend(
       onProgress?: ProgressSink,
     ): Promise<string[]> {
       const toks = await tokenizeAll(examples, false);
-      // Room for the new tokens: the prompt ids cut from the left (special prefix kept) to the context.
-      const items = toks.map((tok) => ({ tok, cut: 0, text: undefined as string | undefined }));
-      const context = maxLength === null ? null : maxLength + echoMaxTokens;
-      const idsOf = (it: (typeof items)[number]): number[] | null => {
-        const { prefixIds: pre, prompt } = it.tok;
-        if (context !== null)
-          it.cut = Math.max(it.cut, pre.length + prompt.length - Math.max(1, context - maxNewTokens));
-        if (it.cut > prompt.length || (it.cut === prompt.length && pre.length === 0)) return null;
-        return [...pre, ...prompt.slice(it.cut)];
-      };
-      let done = 0;
-      const one = async (batch: typeof items): Promise<void> => {
-        for (let round = 0; round < MAX_ROUNDS * 2; round++) {
-          const ids = batch.map(idsOf);
-          if (ids.some((x) => x === null)) break;
-          try {
-            const body = await request("POST", completions, {
-              model,
-              prompt: ids,
-              max_tokens: maxNewTokens,
-              temperature: 0,
-            });
-            const choices = parseChoices(body, batch.length);
-            batch.forEach((it, k) => {
-              it.text = choices[k]!.text;
-            });
-            done += batch.length;
-            onProgress?.({ stage: "evaluate:generate", done, total: items.length, unit: "examples" });
-            return;
-          } catch (e) {
-            if (!(e instanceof TooLong)) {
-              if (e instanceof ArrangeError) throw e;
-              throw new ArrangeError(
-                "service",
-                `${display}: unusable generation answer (model ${model}): ${redact(errorText(e))}`,
-                {
-                  option: "--endpoint",
-                  fix: "check that --endpoint is an OpenAI-compatible completions API",
-                },
-              );
-            }
-            if (batch.length > 1) {
-              await Promise.all(batch.map((it) => one([it])));
-              return;
-            }
-            const it = batch[0]!;
-            const left = it.tok.prompt.length - it.cut;
-            if (left === 0) break;
-            it.cut += Math.max(1, Math.ceil(left / 2));
-          }
-        }
-        throw new ArrangeError(
-          "usage",
-          `${display}: a prompt does not fit with --max-new-tokens ${maxNewTokens} even when cut to nothing`,
-          {
-            option: "--max-new-tokens",
-            fix: "lower --max-new-tokens",
-          },
-        );
-      };
-      const jobs: Promise<void>[] = [];
-      for (let b = 0; b < items.length; b += batchSize) jobs.push(one(items.slice(b, b + batchSize)));
-      const settled = await Promise.allSettled(jobs);
-      for (const s of settled) if (s.status === "rejected") throw s.reason;
-      return items.map((it) => it.text ?? "");
+      return generateTexts(s, client, maxLength, toks, maxNewTokens, onProgress);
     },
     details() {
       return {
-        endpoint: display,
-        tokenize: tokenize.toString(),
+        endpoint: s.display,
+        tokenize: s.tokenize.toString(),
         serverContext,
-        eosText,
-        echoMaxTokens,
-        batchSize,
-        concurrency,
+        eosText: s.eosText,
+        echoMaxTokens: s.echoMaxTokens,
+        batchSize: s.batchSize,
+        concurrency: s.concurrency,
       };
     },
     async close() {},

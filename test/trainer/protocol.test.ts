@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LineSplitter, ProtocolError, parseEvent } from "../../src/train/protocol.js";
+import { LineSplitter, ProtocolError, parseEvent } from "../../src/trainer/protocol.js";
 
 describe("trainer protocol", () => {
   it("parses well-formed events", () => {
