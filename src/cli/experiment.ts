@@ -2,7 +2,6 @@ import { Command, Option } from "commander";
 import { usageError } from "../core/errors.js";
 import { MEASURES, type Measure, type WithinRound } from "../core/types.js";
 import type { OverlapMode } from "../data/overlap.js";
-import { EMBEDDERS } from "../embed/index.js";
 import {
   BUILTIN_EXPERIMENTS,
   FIG3_LABELS,
@@ -12,7 +11,7 @@ import {
   runExperiment,
 } from "../experiment/index.js";
 import { onlyIfCommand } from "./experiment-onlyif.js";
-import { embedThreadsOption, intOption, overlapOptions, similarityOption } from "./options.js";
+import { embedderOption, embedThreadsOption, intOption, overlapOptions, similarityOption } from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
 import { addTrainingOptions, type TrainingFlags, trainingOptions } from "./train.js";
 
@@ -118,11 +117,7 @@ function runCommand(): Command {
         .choices(MEASURES)
         .default("wsd"),
     )
-    .addOption(
-      new Option("--embedder <name>", "embedding backend of the arrangements")
-        .choices(EMBEDDERS)
-        .default("ngram"),
-    )
+    .addOption(embedderOption("ngram", "embedding backend of the arrangements"))
     .option(
       "--ngram-dims <n>",
       "ngram: hashed feature dimensions (default 1024)",

@@ -1,6 +1,6 @@
 import { Option } from "commander";
 import { usageError } from "../core/errors.js";
-import { checkEmbedderName, EMBEDDERS, MINILM_MODEL } from "../embed/index.js";
+import { checkEmbedderName, DEFAULT_EMBEDDER, EMBEDDERS, MINILM_MODEL } from "../embed/index.js";
 import { EMBED_DEVICES } from "../embed/types.js";
 
 /** Parser for an integer flag >= min; a bad value is a usage error whose fix shows `example`. */
@@ -39,15 +39,23 @@ export function embedThreadsOption(flag: "--threads" | "--embed-threads" = "--th
 }
 
 /**
+ * `--embedder NAME`, parsed by the registry's one parser (checkEmbedderName) in every command, so `hf:<id>`
+ * works wherever a fixed name does. `help` says what the embedder is for in this command.
+ */
+export function embedderOption(defaultName: string, help = "embedding backend"): Option {
+  return new Option("--embedder <name>", `${help}: ${EMBEDDERS.join(", ")}`)
+    .argParser(checkEmbedderName)
+    .default(defaultName);
+}
+
+/**
  * The embedding flags shared by commands that embed a training and a test set. `batchFlag` names the
  * embedding batch size (`analyze` keeps `--batch-size` for training steps).
  */
 export function embeddingOptions(batchFlag: "--batch-size" | "--embed-batch-size"): Option[] {
   return [
     embedThreadsOption(),
-    new Option("--embedder <name>", `embedding backend: ${EMBEDDERS.join(", ")}`)
-      .argParser(checkEmbedderName)
-      .default("use-lite"),
+    embedderOption(DEFAULT_EMBEDDER),
     new Option("--ngram-dims <n>", "ngram: hashed feature dimensions (default 1024)").argParser(
       intOption("--ngram-dims", 16, 16),
     ),
