@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from "commander";
 import { type ArrangeError, isArrangeError } from "../core/errors.js";
+import { readSettings } from "../core/settings.js";
 import { installSignalCleanup, userText } from "../core/temp-files.js";
 import { VERSION } from "../version.js";
 import { analyzeCommand } from "./analyze.js";
@@ -115,7 +116,7 @@ export async function main(argv: string[]): Promise<number> {
     reportError(json, {
       code: "internal",
       message: userText(err?.message ?? String(e)),
-      stack: process.env.DEBUG ? err?.stack : undefined,
+      stack: readSettings().debug ? err?.stack : undefined,
     });
     return 1;
   }

@@ -24,7 +24,7 @@ import {
   type TrainerEvent,
   type UnfitEvent,
 } from "./protocol.js";
-import { findPython, type PythonInfo, trainerDir } from "./python.js";
+import { findPython, type PythonInfo, trainerDir, trainerEnvironment } from "./python.js";
 
 export interface TrainOptions extends Partial<TrainSettings> {
   /** Training set in the order to train on (e.g. arrange's --out). */
@@ -486,11 +486,7 @@ async function runTrainer(
   handle: (e: TrainerEvent) => void,
 ): Promise<Exit> {
   const args = ["-m", "instruct_trainer", configPath];
-  const base: NodeJS.ProcessEnv = {
-    ...process.env,
-    PYTHONPATH: [trainerDir(), process.env.PYTHONPATH].filter(Boolean).join(":"),
-    PYTHONUNBUFFERED: "1",
-  };
+  const base = trainerEnvironment();
   if (settings.threads !== null) base.OMP_NUM_THREADS = String(settings.threads);
   const world = settings.nproc;
   const port = world > 1 ? await freePort() : 0;
