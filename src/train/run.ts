@@ -24,7 +24,7 @@ import {
   type TrainerEvent,
   type UnfitEvent,
 } from "./protocol.js";
-import { findPython, type PythonInfo, trainerDir, trainerEnvironment } from "./python.js";
+import { findPython, type PythonInfo, trainerEnvironment } from "./python.js";
 
 export interface TrainOptions extends Partial<TrainSettings> {
   /** Training set in the order to train on (e.g. arrange's --out). */

@@ -7,7 +7,7 @@ import { ArrangeError, usageError } from "../../core/errors.js";
 import type { ProgressSink } from "../../core/progress.js";
 import { readSettings } from "../../core/settings.js";
 import { LineSplitter, ProtocolError, parseEvent, type TrainerEvent } from "../../train/protocol.js";
-import { findPython, type PythonInfo, trainerDir, trainerEnvironment } from "../../train/python.js";
+import { findPython, type PythonInfo, trainerEnvironment } from "../../train/python.js";
 import type { EvalBackend, EvalExample, ExampleScore } from "./types.js";
 
 /**
