@@ -48,6 +48,8 @@ type ArrangeFlags = Omit<
     train?: string[];
     test?: string[];
     dryRun?: boolean;
+    /** --embed-batch-size: the pipeline's batchSize. */
+    embedBatchSize?: number;
   };
 
 export function arrangeCommand(): Command {
@@ -150,7 +152,7 @@ export function arrangeCommand(): Command {
       "--near-duplicate <sim>",
       "report training rows at or above this cosine similarity to a test row (default: per embedder, see README)",
     ).argParser(similarityOption("--near-duplicate")),
-    ...embeddingOptions("--batch-size"),
+    ...embeddingOptions(),
     ...serviceOptions(),
     ...recordOptions("skip malformed rows (counted in the manifest) instead of failing"),
     ...runOptions(),
@@ -167,8 +169,10 @@ export function arrangeCommand(): Command {
       exportSaveSteps,
       nearDuplicate,
       dryRun,
-      ...rest
+      embedBatchSize,
+      ...others
     } = flags;
+    const rest = { ...others, ...(embedBatchSize === undefined ? {} : { batchSize: embedBatchSize }) };
     if (exportTo !== undefined && exportDir === undefined)
       throw usageError(
         "--export needs --export-dir",

@@ -15,6 +15,8 @@ type DiversityFlags = Omit<DiversityRunOptions, "onProgress" | "out"> & {
   out: string;
   quiet?: boolean;
   logJson?: boolean;
+  /** --embed-batch-size: the pipeline's batchSize. */
+  embedBatchSize?: number;
 };
 
 export function diversityCommand(): Command {
@@ -46,14 +48,15 @@ export function diversityCommand(): Command {
     );
   for (const option of [
     ...singleInputOptions("dataset: file, or a directory of one file per task"),
-    ...embeddingOptions("--batch-size").filter((o) => !o.long?.endsWith("-embeddings")),
+    ...embeddingOptions().filter((o) => !o.long?.endsWith("-embeddings")),
     ...serviceOptions(),
     ...recordOptions("skip malformed rows instead of failing"),
     ...runOptions(),
   ])
     command.addOption(option);
   return command.action(async (flags: DiversityFlags) => {
-    const { quiet: _quiet, logJson: _logJson, ...rest } = flags;
+    const { quiet: _quiet, logJson: _logJson, embedBatchSize, ...others } = flags;
+    const rest = { ...others, ...(embedBatchSize === undefined ? {} : { batchSize: embedBatchSize }) };
     const renderer = createProgressRenderer(pickProgressMode(flags, process.stderr));
     try {
       const r = await diversity({ ...rest, onProgress: renderer.sink });

@@ -11,7 +11,13 @@ import {
   runExperiment,
 } from "../experiment/index.js";
 import { onlyIfCommand } from "./experiment-onlyif.js";
-import { embedderOption, embedThreadsOption, intOption, overlapOptions, similarityOption } from "./options.js";
+import {
+  embedderOption,
+  embedThreadsOption,
+  intOption,
+  overlapOptions,
+  similarityOption,
+} from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
 import { addTrainingOptions, type TrainingFlags, trainingOptions } from "./train.js";
 
@@ -20,7 +26,7 @@ interface RunFlags extends TrainingFlags {
   test?: string;
   data?: string;
   holdout?: string[];
-  out: string;
+  outDir: string;
   arms?: string[];
   orders?: Fig3Order[];
   seeds?: number[];
@@ -91,7 +97,7 @@ function runCommand(): Command {
       "task-file name prefixes held out as the test set, e.g. ag_news,cosmos_qa",
       list,
     )
-    .requiredOption("--out <dir>", "experiment directory")
+    .requiredOption("--out-dir <dir>", "experiment directory")
     .addOption(overlapOptions()[0]!)
     .option(
       "--decontaminate <sim>",
@@ -163,7 +169,7 @@ function runCommand(): Command {
           test: flags.test,
           data: flags.data,
           holdout: flags.holdout,
-          out: flags.out,
+          out: flags.outDir,
           arms,
           seeds: flags.seeds,
           measure: flags.measure,
@@ -201,8 +207,10 @@ function runCommand(): Command {
             `${c.statement} (${c.metric}): ${c.holdsOnMeans ? "holds" : "does not hold"} on the means, on ${c.seedsHolding} of ${c.seeds} seeds`,
           );
         const reused = r.runs.filter((x) => x.reused).length;
-        if (reused > 0) progress.info(`${reused} of ${r.runs.length} runs reused from ${flags.out}`);
-        progress.info(`-> ${flags.out}/experiment.json${flags.report ? `, ${flags.out}/report.html` : ""}`);
+        if (reused > 0) progress.info(`${reused} of ${r.runs.length} runs reused from ${flags.outDir}`);
+        progress.info(
+          `-> ${flags.outDir}/experiment.json${flags.report ? `, ${flags.outDir}/report.html` : ""}`,
+        );
       } finally {
         progress.stop();
       }

@@ -5,7 +5,7 @@ import { intOption } from "./options.js";
 interface ExportFlags {
   input: string;
   to: ExportTarget;
-  out: string;
+  outDir: string;
   metadata?: string | false;
   manifest?: string | false;
   batchSize: number;
@@ -27,7 +27,7 @@ export function exportCommand(): Command {
     .addOption(
       new Option("--to <target>", "trainer to export for").choices(EXPORT_TARGETS).makeOptionMandatory(),
     )
-    .requiredOption("--out <dir>", "output directory (created when missing)")
+    .requiredOption("--out-dir <dir>", "output directory (created when missing)")
     .option(
       "--metadata <file>",
       "arrange's --metadata JSONL (default: <input name>.meta.jsonl beside the input, if any)",
@@ -69,7 +69,7 @@ export function exportCommand(): Command {
       const result = await exportArranged({
         input: flags.input,
         to: flags.to,
-        outDir: flags.out,
+        outDir: flags.outDir,
         metadata: flags.metadata,
         manifest: flags.manifest,
         batchSize: flags.batchSize,

@@ -15,6 +15,7 @@ import { predictCommand } from "./predict.js";
 import { reportCommand } from "./report.js";
 import { synthCommand } from "./synth.js";
 import { trainCommand } from "./train.js";
+import { applyVocabulary } from "./vocabulary.js";
 
 export function buildProgram(): Command {
   const program = new Command("instruct-arrange")
@@ -41,7 +42,7 @@ export function buildProgram(): Command {
   ]) {
     program.addCommand(command.exitOverride().showHelpAfterError("(run with --help for usage)"));
   }
-  return program;
+  return applyVocabulary(program);
 }
 
 /** Whether the command line asks for JSON-line logging (`--log-json` before any `--`). */

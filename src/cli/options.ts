@@ -49,10 +49,10 @@ export function embedderOption(defaultName: string, help = "embedding backend"):
 }
 
 /**
- * The embedding flags shared by commands that embed a training and a test set. `batchFlag` names the
- * embedding batch size (`analyze` keeps `--batch-size` for training steps).
+ * The embedding flags shared by commands that embed. The embedder's batch is `--embed-batch-size` in every
+ * command (`--batch-size` is examples per optimizer step wherever it appears).
  */
-export function embeddingOptions(batchFlag: "--batch-size" | "--embed-batch-size"): Option[] {
+export function embeddingOptions(): Option[] {
   return [
     embedThreadsOption(),
     embedderOption(DEFAULT_EMBEDDER),
@@ -77,9 +77,9 @@ export function embeddingOptions(batchFlag: "--batch-size" | "--embed-batch-size
       "minilm, hf: cpu (default) or cuda (onnxruntime-node's CUDA execution provider, where it is installed)",
     ).choices(EMBED_DEVICES),
     new Option(
-      `${batchFlag} <n>`,
+      "--embed-batch-size <n>",
       "texts per embedding batch (default 64; minilm, hf: 256; http: 32, halved when the service refuses it)",
-    ).argParser(intOption(batchFlag, 1)),
+    ).argParser(intOption("--embed-batch-size", 1)),
     new Option(
       "--train-embeddings <file.npy>",
       "precomputed float32 train embeddings (row i = input row i); skips the embedder",

@@ -45,7 +45,7 @@ export function domainsOption(flag: string) {
 }
 
 interface RewriteFlags {
-  out: string;
+  outDir: string;
   alphabet: number;
   stringLength: [number, number];
   patternLength: [number, number];
@@ -69,7 +69,7 @@ function rewriteCommand(): Command {
       "Only-IF's synthetic task (arXiv 2410.04717): rule x -> y and string z; the answer is z with the leftmost x\n" +
         "replaced by y (z unchanged when x is absent). Writes train.jsonl, test.jsonl (unseen rules) and manifest.json.",
     )
-    .requiredOption("--out <dir>", "output directory (created when missing)")
+    .requiredOption("--out-dir <dir>", "output directory (created when missing)")
     .option("--alphabet <n>", "letters used: the first n of a..z", intOption("--alphabet", 2, 26), d.alphabet)
     .option("--string-length <min:max>", "length of the string z", rangeOption("--string-length", "8:20"), [
       ...d.stringLength,
@@ -148,7 +148,7 @@ function rewriteCommand(): Command {
         unseen: flags.unseen,
         seed: flags.seed,
       };
-      const w = await writeRewrite(options, flags.out);
+      const w = await writeRewrite(options, flags.outDir);
       if (!flags.quiet) {
         const c = w.manifest.counts;
         process.stderr.write(

@@ -13,9 +13,9 @@ import { intOption, numberOption } from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
 
 interface TrainFlags extends TrainingFlags {
-  data: string;
-  eval: string;
-  out: string;
+  train: string;
+  test: string;
+  outDir: string;
   evalMaxExamples?: number;
   generateAt?: number[];
   generateMaxExamples?: number;
@@ -53,9 +53,9 @@ export function trainCommand(): Command {
       "Instruction-tune a model on a training set in exactly its order (Python + PyTorch backend) and record the\n" +
         "answer-token loss on a test set every --eval-every steps: RUN_DIR/curves.json, which `report` draws.",
     )
-    .requiredOption("--data <path>", "training set, trained on in its given order (e.g. arrange's --out)")
-    .requiredOption("--eval <path>", "test set (unseen tasks) whose loss is recorded")
-    .requiredOption("--out <dir>", "run directory: curves.json, run.json, trainer.log, prepared data");
+    .requiredOption("--train <path>", "training set, trained on in its given order (e.g. arrange's --out)")
+    .requiredOption("--test <path>", "test set (unseen tasks) whose loss is recorded")
+    .requiredOption("--out-dir <dir>", "run directory: curves.json, run.json, trainer.log, prepared data");
   return addTrainingOptions(command)
     .option(
       "--generate-at <steps>",
@@ -90,8 +90,12 @@ export function trainCommand(): Command {
       const mode = pickProgressMode(flags, process.stderr);
       const progress = createProgressRenderer(mode);
       try {
+        const { train: data, test: evalSet, outDir, ...rest } = flags;
         const result = await train({
-          ...flags,
+          ...rest,
+          data,
+          eval: evalSet,
+          out: outDir,
           onProgress: progress.sink,
           onEvent:
             mode === "json"

@@ -106,10 +106,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const label = options.label ?? basename(runDir);
   await checkOutputPaths(
     [
-      { flag: "--data", path: options.data },
-      { flag: "--eval", path: options.eval },
+      { flag: "--train", path: options.data },
+      { flag: "--test", path: options.eval },
     ],
-    [{ flag: "--out", path: options.out, kind: "dir" }],
+    [{ flag: "--out-dir", path: options.out, kind: "dir" }],
   );
   // Checked before any work: an interrupted run into a directory of an earlier one would leave it mixed
   // (curves.json and run.json from the old run, trainer-config.json and eval.jsonl from the new one).
@@ -120,18 +120,18 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       `the run directory already holds ${existing.length} entr${existing.length === 1 ? "y" : "ies"} (${existing.slice(0, 4).join(", ")}${existing.length > 4 ? ", ..." : ""})`,
       {
         file: options.out,
-        option: "--out",
-        fix: "pass a new --out directory, or --overwrite to remove the old run's files first",
+        option: "--out-dir",
+        fix: "pass a new --out-dir directory, or --overwrite to remove the old run's files first",
       },
     );
 
   const trainSet = await readExamples(options.data, {
-    option: "--data",
+    option: "--train",
     taskField: options.taskField,
     skipInvalid: options.skipInvalid,
   });
   const evalSet = await readExamples(options.eval, {
-    option: "--eval",
+    option: "--test",
     taskField: options.taskField,
     skipInvalid: options.skipInvalid,
   });
@@ -424,8 +424,8 @@ async function existingEntries(dir: string): Promise<string[]> {
     if (code === "ENOTDIR")
       throw new ArrangeError("usage", "the run directory is a file", {
         file: dir,
-        option: "--out",
-        fix: "pass a directory path for --out",
+        option: "--out-dir",
+        fix: "pass a directory path for --out-dir",
       });
     throw ioError(dir, cause, "read the run directory");
   }

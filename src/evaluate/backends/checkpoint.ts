@@ -225,7 +225,7 @@ function runPython(python: PythonInfo, configPath: string, cwd: string): Promise
             {
               fix:
                 signal === "SIGKILL"
-                  ? "it may have run out of memory: lower --batch-size or --max-length"
+                  ? "it may have run out of memory: lower --eval-batch-size or --max-length"
                   : "run with DEBUG=1 to see the whole Python log",
             },
           ),

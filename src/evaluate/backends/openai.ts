@@ -197,7 +197,7 @@ export async function createOpenAIBackend(
     );
   const { completions, models, tokenize } = completionsUrl(options.endpoint);
   const model = options.model;
-  const batchSize = checkInt(options.batchSize ?? OPENAI_DEFAULTS.batchSize, 1, "--batch-size");
+  const batchSize = checkInt(options.batchSize ?? OPENAI_DEFAULTS.batchSize, 1, "--eval-batch-size");
   const concurrency = checkInt(options.concurrency ?? OPENAI_DEFAULTS.concurrency, 1, "--concurrency");
   const retries = checkInt(options.retries ?? OPENAI_DEFAULTS.retries, 0, "--retries");
   const echoMaxTokens = checkInt(
@@ -233,8 +233,8 @@ export async function createOpenAIBackend(
       return `check --endpoint (a completions API at .../v1/completions) and that --model ${model} is served there`;
     if (status === 429) return "the server is rate limiting: lower --concurrency or raise --retries";
     if (status >= 500)
-      return "the server keeps failing: check its logs, lower --concurrency or --batch-size, or raise --retries";
-    return `check that the server supports echo with logprobs and token-id prompts (vLLM does) and --model ${model}; try a lower --batch-size`;
+      return "the server keeps failing: check its logs, lower --concurrency or --eval-batch-size, or raise --retries";
+    return `check that the server supports echo with logprobs and token-id prompts (vLLM does) and --model ${model}; try a lower --eval-batch-size`;
   }
 
   function attempt(method: "GET" | "POST", url: URL, body?: unknown): Promise<unknown> {
@@ -247,7 +247,7 @@ export async function createOpenAIBackend(
       timeout,
       redact,
       fixes: {
-        timeout: "raise --timeout or lower --batch-size, or check the server's load",
+        timeout: "raise --timeout or lower --eval-batch-size, or check the server's load",
         unreachable:
           "check that the server is running and reachable at --endpoint (e.g. vllm serve MODEL --port 8000)",
         notJson: "check that --endpoint is an OpenAI-compatible completions API",
