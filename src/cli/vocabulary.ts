@@ -73,6 +73,11 @@ export class DeprecatedOption extends Option {
 /** The options that must have a value once the command line and --config are merged. */
 const REQUIRED = new WeakSet<Option>();
 
+/** Whether the option must have a value once the command line and --config are merged. */
+export function isRequired(option: Option): boolean {
+  return REQUIRED.has(option);
+}
+
 /** The command's path below the program: "arrange", "experiment run". */
 export function commandPath(command: Command): string {
   const names: string[] = [];

@@ -2,7 +2,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { buildProgram } from "../../src/cli/main.js";
+import { buildProgram } from "../../src/cli/program.js";
 import { DEPRECATED_SPELLINGS, SHORT_FLAGS } from "../../src/cli/vocabulary.js";
 import { isArrangeError } from "../../src/core/errors.js";
 import { cli, requireBuiltCli } from "../helpers/cli.js";
