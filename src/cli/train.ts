@@ -83,7 +83,7 @@ export function trainCommand(): Command {
     .option("--task-field <name>", "record field holding the task name (default: file name in a directory)")
     .option("--skip-invalid", "skip malformed rows instead of failing")
     .option("--debug-order", "record the example indices of every step (events.jsonl-style 'order' events)")
-    .option("--overwrite", "replace an existing non-empty --out run directory (its files are removed first)")
+    .option("--overwrite", "replace an existing non-empty --out-dir run directory (its files are removed first)")
     .option("--quiet", "no progress or messages on stderr")
     .option("--log-json", "progress, messages and every trainer event as JSON lines on stderr")
     .action(async (flags: TrainFlags) => {
