@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { type DiversityRunOptions, diversity } from "../pipeline/diversity.js";
+import { CLI_DEFAULTS } from "./defaults.js";
 import {
   embeddingOptions,
   intOption,
@@ -41,7 +42,7 @@ export function diversityCommand(): Command {
       "k-means: stop once an iteration moves at most this share of rows (default 0.001; 0 = until none moves)",
       numberOption("--tolerance", "0.001"),
     )
-    .option("--seed <n>", "seed of the k-means++ seeding", intOption("--seed", 0), 0)
+    .option("--seed <n>", "seed of the k-means++ seeding", intOption("--seed", 0), CLI_DEFAULTS.seed)
     .option(
       "--embeddings <file.npy>",
       "precomputed float32 embeddings (row i = input row i); skips the embedder",

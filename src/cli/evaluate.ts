@@ -1,6 +1,7 @@
 import { Command, Option } from "commander";
 import { usageError } from "../core/errors.js";
 import { EVAL_BACKENDS, type EvaluateOptions, evaluate } from "../pipeline/evaluate.js";
+import { CLI_DEFAULTS } from "./defaults.js";
 import { intOption } from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
 
@@ -76,7 +77,7 @@ export function evaluateCommand(): Command {
     .addOption(
       new Option("--device <device>", "checkpoint: where to run")
         .choices(["auto", "cpu", "cuda"])
-        .default("auto"),
+        .default(CLI_DEFAULTS.device),
     )
     .option(
       "--max-length <n>",

@@ -8,6 +8,7 @@ import {
   UNSEEN_MODES,
   type UnseenMode,
 } from "../synth/rewrite.js";
+import { CLI_DEFAULTS } from "./defaults.js";
 import { intOption, numberOption } from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
 import { domainsOption, rangeOption } from "./synth.js";
@@ -118,7 +119,7 @@ export function onlyIfCommand(): Command {
     .addOption(
       new Option("--instruction <style>", "compact: `rewrite x -> y`; full: synth rewrite's sentence")
         .choices(REWRITE_INSTRUCTION_STYLES)
-        .default(d.instruction),
+        .default(CLI_DEFAULTS.onlyif.instruction),
     )
     .option(
       "--generate-at <steps>",

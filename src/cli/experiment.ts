@@ -10,6 +10,7 @@ import {
   loadSpec,
   runExperiment,
 } from "../experiment/index.js";
+import { CLI_DEFAULTS } from "./defaults.js";
 import { onlyIfCommand } from "./experiment-onlyif.js";
 import {
   embedderOption,
@@ -121,9 +122,9 @@ function runCommand(): Command {
     .addOption(
       new Option("--measure <measure>", "measure of rank arms that name none")
         .choices(MEASURES)
-        .default("wsd"),
+        .default(CLI_DEFAULTS.experiment.measure),
     )
-    .addOption(embedderOption("ngram", "embedding backend of the arrangements"))
+    .addOption(embedderOption(CLI_DEFAULTS.experiment.embedder, "embedding backend of the arrangements"))
     .option(
       "--ngram-dims <n>",
       "ngram: hashed feature dimensions (default 1024)",

@@ -1,5 +1,6 @@
 import { Command, Option } from "commander";
 import { EXPORT_TARGETS, type ExportTarget, exportArranged } from "../export/index.js";
+import { CLI_DEFAULTS } from "./defaults.js";
 import { intOption } from "./options.js";
 
 interface ExportFlags {
@@ -42,20 +43,25 @@ export function exportCommand(): Command {
       "--batch-size <n>",
       "examples per optimizer step: per-device batch x GPUs x gradient accumulation",
       intOption("--batch-size", 1, 16),
-      16,
+      CLI_DEFAULTS.export.batchSize,
     )
-    .option("--save-steps <n>", "optimizer steps between checkpoints", intOption("--save-steps", 1, 16), 10)
-    .option("--name <name>", "dataset name in file names and configs", "arranged")
+    .option(
+      "--save-steps <n>",
+      "optimizer steps between checkpoints",
+      intOption("--save-steps", 1, 16),
+      CLI_DEFAULTS.export.saveSteps,
+    )
+    .option("--name <name>", "dataset name in file names and configs", CLI_DEFAULTS.export.name)
     .option(
       "--rows-per-shard <n>",
       "hf-dataset: rows per Parquet shard",
       intOption("--rows-per-shard", 1, 16),
-      100_000,
+      CLI_DEFAULTS.export.rowsPerShard,
     )
     .option(
       "--task-field <name>",
       "field that gets each row's task (from the metadata, or a directory input's file names)",
-      "task",
+      CLI_DEFAULTS.export.taskField,
     )
     .option("--no-task-field", "add no task field")
     .addOption(

@@ -1,7 +1,8 @@
 import { Option } from "commander";
 import { usageError } from "../core/errors.js";
-import { checkEmbedderName, DEFAULT_EMBEDDER, EMBEDDERS, MINILM_MODEL } from "../embed/index.js";
+import { checkEmbedderName, EMBEDDERS, MINILM_MODEL } from "../embed/index.js";
 import { EMBED_DEVICES } from "../embed/types.js";
+import { CLI_DEFAULTS } from "./defaults.js";
 
 /** Parser for an integer flag >= min; a bad value is a usage error whose fix shows `example`. */
 export function intOption(flag: string, min: number, example = Math.max(min, 1)) {
@@ -55,7 +56,7 @@ export function embedderOption(defaultName: string, help = "embedding backend"):
 export function embeddingOptions(): Option[] {
   return [
     embedThreadsOption(),
-    embedderOption(DEFAULT_EMBEDDER),
+    embedderOption(CLI_DEFAULTS.embedder),
     new Option("--ngram-dims <n>", "ngram: hashed feature dimensions (default 1024)").argParser(
       intOption("--ngram-dims", 16, 16),
     ),
@@ -152,7 +153,7 @@ export function runOptions(): Option[] {
       "matrix engine: ort (onnxruntime CPU), ort-cuda (onnxruntime CUDA execution provider; needs onnxruntime-node installed with CUDA), ts",
     )
       .choices(["ort", "ort-cuda", "ts"])
-      .default("ort"),
+      .default(CLI_DEFAULTS.engine),
     new Option("--quiet", "no progress or messages on stderr"),
     new Option("--log-json", "progress and messages as JSON lines on stderr"),
   ];

@@ -1,7 +1,6 @@
 import { Command, Option } from "commander";
 import { usageError } from "../core/errors.js";
 import {
-  REWRITE_DEFAULTS,
   REWRITE_DOMAINS,
   type RewriteDomain,
   type RewriteOptions,
@@ -9,6 +8,7 @@ import {
   type UnseenMode,
 } from "../synth/rewrite.js";
 import { writeRewrite } from "../synth/write.js";
+import { CLI_DEFAULTS } from "./defaults.js";
 import { intOption, numberOption } from "./options.js";
 
 /** Parser for `MIN:MAX` (or a single `N` meaning N:N) integer ranges. */
@@ -63,7 +63,7 @@ interface RewriteFlags {
 }
 
 function rewriteCommand(): Command {
-  const d = REWRITE_DEFAULTS;
+  const d = CLI_DEFAULTS.rewrite;
   return new Command("rewrite")
     .description(
       "Only-IF's synthetic task (arXiv 2410.04717): rule x -> y and string z; the answer is z with the leftmost x\n" +

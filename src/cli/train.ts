@@ -9,6 +9,7 @@ import {
   TRAIN_DEFAULTS,
   train,
 } from "../train/index.js";
+import { CLI_DEFAULTS } from "./defaults.js";
 import { intOption, numberOption } from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
 
@@ -83,7 +84,10 @@ export function trainCommand(): Command {
     .option("--task-field <name>", "record field holding the task name (default: file name in a directory)")
     .option("--skip-invalid", "skip malformed rows instead of failing")
     .option("--debug-order", "record the example indices of every step (events.jsonl-style 'order' events)")
-    .option("--overwrite", "replace an existing non-empty --out-dir run directory (its files are removed first)")
+    .option(
+      "--overwrite",
+      "replace an existing non-empty --out-dir run directory (its files are removed first)",
+    )
     .option("--quiet", "no progress or messages on stderr")
     .option("--log-json", "progress, messages and every trainer event as JSON lines on stderr")
     .action(async (flags: TrainFlags) => {
@@ -170,7 +174,7 @@ export function addTrainingOptions(command: Command): Command {
     .option(
       "--model <model>",
       `builtin:${BUILTIN_SIZES.join("|builtin:")} (trained from scratch, byte-level) or a Hugging Face causal-LM directory`,
-      TRAIN_DEFAULTS.model,
+      CLI_DEFAULTS.model,
     )
     .option(
       "--max-length <n>",
@@ -222,7 +226,9 @@ export function addTrainingOptions(command: Command): Command {
       intOption("--eval-max-examples", 1, 200),
     )
     .option("--threads <n>", "CPU threads for PyTorch (default: PyTorch's)", intOption("--threads", 1, 2))
-    .addOption(new Option("--device <device>", "where to train").choices(DEVICES).default("auto"))
+    .addOption(
+      new Option("--device <device>", "where to train").choices(DEVICES).default(CLI_DEFAULTS.device),
+    )
     .addOption(
       new Option(
         "--dtype <dtype>",

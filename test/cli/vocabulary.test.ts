@@ -2,6 +2,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { CLI_DEFAULTS } from "../../src/cli/defaults.js";
 import { buildProgram } from "../../src/cli/program.js";
 import { DEPRECATED_SPELLINGS, SHORT_FLAGS } from "../../src/cli/vocabulary.js";
 import { isArrangeError } from "../../src/core/errors.js";
@@ -211,6 +212,22 @@ describe("one vocabulary: old spellings, short flags", () => {
     expect(await listDir(join(dir, "old"))).toEqual(files);
     for (const f of files.filter((f) => f.endsWith(".jsonl") || f.endsWith(".json")))
       expect(await readFile(join(dir, "new", f), "utf8")).toBe(await readFile(join(dir, "old", f), "utf8"));
+  });
+});
+
+describe("defaults", () => {
+  it("the options' defaults are the table's", () => {
+    const program = buildProgram();
+    const defaultOf = (path: string, long: string) =>
+      leaf(program, path).options.find((o) => o.long === long)?.defaultValue;
+    expect(defaultOf("arrange", "--strategy")).toBe(CLI_DEFAULTS.arrange.strategy);
+    for (const path of ["arrange", "analyze", "embed", "diversity"])
+      expect(defaultOf(path, "--embedder")).toBe(CLI_DEFAULTS.embedder);
+    expect(defaultOf("experiment run", "--embedder")).toBe(CLI_DEFAULTS.experiment.embedder);
+    for (const path of ["train", "evaluate", "experiment run", "experiment onlyif-threshold"])
+      expect(defaultOf(path, "--device")).toBe(CLI_DEFAULTS.device);
+    expect(defaultOf("export", "--rows-per-shard")).toBe(CLI_DEFAULTS.export.rowsPerShard);
+    expect(defaultOf("synth rewrite", "--budget")).toBe(CLI_DEFAULTS.rewrite.budget);
   });
 });
 
