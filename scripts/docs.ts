@@ -80,6 +80,11 @@ function newPage(command: Command): string {
   return `# \`instruct-arrange ${commandPath(command)}\`\n\n${command.description()}\n\n## Options\n\n${BEGIN}${optionsBlock(command)}${END}\n`;
 }
 
+/** The description's first sentence, on one line. */
+function firstSentence(text: string): string {
+  return text.replaceAll("\n", " ").split(/(?<=[.?])\s/)[0] ?? "";
+}
+
 /** The command index, the short flags, the old spellings and the environment: generated whole. */
 export function indexPage(program: Command): string {
   const lines = [
@@ -91,9 +96,7 @@ export function indexPage(program: Command): string {
     "| --- | --- |",
   ];
   for (const c of leaves(program))
-    lines.push(
-      `| [${code(commandPath(c))}](${pageName(c)}) | ${cell(c.description().split("\n")[0] ?? "")} |`,
-    );
+    lines.push(`| [${code(commandPath(c))}](${pageName(c)}) | ${cell(firstSentence(c.description()))} |`);
   lines.push(
     "",
     "## Shared vocabulary",
