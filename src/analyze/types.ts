@@ -1,8 +1,10 @@
 import type { ProgressSink } from "../core/progress.js";
+import type { EmbedderChoice } from "../embed/types.js";
 import type { EmbeddingServiceOptions } from "../pipeline/start-embedder.js";
 
 /** Everything `analyze` needs; the CLI maps its flags one to one onto these fields. */
-export interface AnalyzeOptions extends EmbeddingServiceOptions {
+/** The embedder fields are EmbedderChoice's, except that its batch is `embedBatchSize`. */
+export interface AnalyzeOptions extends EmbeddingServiceOptions, Omit<EmbedderChoice, "batchSize"> {
   /** Training set in the order it will be trained on (an `arrange` output, or any file as-is); several in order. */
   train?: import("../data/sources.js").DataSource;
   /** Target (test) set. */
@@ -20,22 +22,8 @@ export interface AnalyzeOptions extends EmbeddingServiceOptions {
   out?: string;
   /** `arrange --metadata` JSONL of the same training file (round and value per row, in output order). */
   metadata?: string;
-  /** Embedding backend (default "use-lite"); ignored with precomputed embeddings. */
-  embedder?: string;
-  ngramDims?: number;
-  maxTokens?: number;
-  /** Texts per embedding batch. */
+  /** Texts per embedding batch (`batchSize` here is the optimizer's, examples per step). */
   embedBatchSize?: number;
-  /** minilm / hf:<id>: local model directory (no download). */
-  modelDir?: string;
-  /** minilm / hf:<id>: largest padded batch in tokens. */
-  tokenBudget?: number;
-  /** minilm / hf:<id>: the 8-bit model. */
-  quantized?: boolean;
-  /** use-lite: worker threads; minilm / hf:<id>: onnxruntime CPU threads (default: the cores available). */
-  threads?: number;
-  /** minilm / hf:<id>: "cpu" (default) or "cuda". */
-  device?: "cpu" | "cuda";
   /** Precomputed embeddings (.npy, float32, row i = input row i). */
   trainEmbeddings?: string;
   testEmbeddings?: string;

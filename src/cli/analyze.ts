@@ -82,7 +82,7 @@ export function analyzeCommand(): Command {
       "target (test) set: file, or a directory of one file per task",
     ),
     ...overlapOptions(),
-    ...embeddingOptions("--embed-batch-size"),
+    ...embeddingOptions(),
     ...serviceOptions(),
     ...recordOptions("skip malformed rows instead of failing"),
     ...runOptions(),

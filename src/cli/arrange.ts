@@ -4,6 +4,7 @@ import { MEASURES, STRATEGIES } from "../core/types.js";
 import { EXPORT_TARGETS, type ExportTarget, exportArranged } from "../export/index.js";
 import { type ArrangeOptions, arrange } from "../pipeline/arrange.js";
 import { planArrange } from "../pipeline/arrange-plan.js";
+import { CLI_DEFAULTS } from "./defaults.js";
 import { exportSummary } from "./export.js";
 import {
   embeddingOptions,
@@ -48,6 +49,8 @@ type ArrangeFlags = Omit<
     train?: string[];
     test?: string[];
     dryRun?: boolean;
+    /** --embed-batch-size: the pipeline's batchSize. */
+    embedBatchSize?: number;
   };
 
 export function arrangeCommand(): Command {
@@ -60,7 +63,11 @@ export function arrangeCommand(): Command {
     .option("--metadata <file>", "one JSON line per output row: index, task, round, value, nearest test row")
     .option("--manifest <file>", "run manifest (default: <out name>.manifest.json beside --out)")
     .option("--no-manifest", "do not write a run manifest")
-    .addOption(new Option("--strategy <name>", "arrangement strategy").choices(STRATEGIES).default("tma"))
+    .addOption(
+      new Option("--strategy <name>", "arrangement strategy")
+        .choices(STRATEGIES)
+        .default(CLI_DEFAULTS.arrange.strategy),
+    )
     .addOption(new Option("--measure <name>", "rank: distance measure (default wsd)").choices(MEASURES))
     .addOption(
       new Option(
@@ -100,7 +107,7 @@ export function arrangeCommand(): Command {
       "--select diverse: w in [0,1] trading similarity to the test set (0) against diversity (1, default)",
       numberOption("--diversity-weight", "0.5"),
     )
-    .option("--seed <n>", "seed for every random choice", intOption("--seed", 0), 0)
+    .option("--seed <n>", "seed for every random choice", intOption("--seed", 0), CLI_DEFAULTS.seed)
     .option(
       "--memory-limit <GiB>",
       "tma: largest distance matrix (train x test x 4 bytes) to hold (default 6)",
@@ -150,7 +157,7 @@ export function arrangeCommand(): Command {
       "--near-duplicate <sim>",
       "report training rows at or above this cosine similarity to a test row (default: per embedder, see README)",
     ).argParser(similarityOption("--near-duplicate")),
-    ...embeddingOptions("--batch-size"),
+    ...embeddingOptions(),
     ...serviceOptions(),
     ...recordOptions("skip malformed rows (counted in the manifest) instead of failing"),
     ...runOptions(),
@@ -167,8 +174,10 @@ export function arrangeCommand(): Command {
       exportSaveSteps,
       nearDuplicate,
       dryRun,
-      ...rest
+      embedBatchSize,
+      ...others
     } = flags;
+    const rest = { ...others, ...(embedBatchSize === undefined ? {} : { batchSize: embedBatchSize }) };
     if (exportTo !== undefined && exportDir === undefined)
       throw usageError(
         "--export needs --export-dir",

@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { type DiversityRunOptions, diversity } from "../pipeline/diversity.js";
+import { CLI_DEFAULTS } from "./defaults.js";
 import {
   embeddingOptions,
   intOption,
@@ -15,6 +16,8 @@ type DiversityFlags = Omit<DiversityRunOptions, "onProgress" | "out"> & {
   out: string;
   quiet?: boolean;
   logJson?: boolean;
+  /** --embed-batch-size: the pipeline's batchSize. */
+  embedBatchSize?: number;
 };
 
 export function diversityCommand(): Command {
@@ -39,21 +42,22 @@ export function diversityCommand(): Command {
       "k-means: stop once an iteration moves at most this share of rows (default 0.001; 0 = until none moves)",
       numberOption("--tolerance", "0.001"),
     )
-    .option("--seed <n>", "seed of the k-means++ seeding", intOption("--seed", 0), 0)
+    .option("--seed <n>", "seed of the k-means++ seeding", intOption("--seed", 0), CLI_DEFAULTS.seed)
     .option(
       "--embeddings <file.npy>",
       "precomputed float32 embeddings (row i = input row i); skips the embedder",
     );
   for (const option of [
     ...singleInputOptions("dataset: file, or a directory of one file per task"),
-    ...embeddingOptions("--batch-size").filter((o) => !o.long?.endsWith("-embeddings")),
+    ...embeddingOptions().filter((o) => !o.long?.endsWith("-embeddings")),
     ...serviceOptions(),
     ...recordOptions("skip malformed rows instead of failing"),
     ...runOptions(),
   ])
     command.addOption(option);
   return command.action(async (flags: DiversityFlags) => {
-    const { quiet: _quiet, logJson: _logJson, ...rest } = flags;
+    const { quiet: _quiet, logJson: _logJson, embedBatchSize, ...others } = flags;
+    const rest = { ...others, ...(embedBatchSize === undefined ? {} : { batchSize: embedBatchSize }) };
     const renderer = createProgressRenderer(pickProgressMode(flags, process.stderr));
     try {
       const r = await diversity({ ...rest, onProgress: renderer.sink });

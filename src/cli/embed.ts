@@ -7,6 +7,8 @@ type EmbedFlags = Omit<EmbedFileOptions, "onProgress"> & {
   quiet?: boolean;
   logJson?: boolean;
   engine?: string;
+  /** --embed-batch-size: the pipeline's batchSize. */
+  embedBatchSize?: number;
 };
 
 export function embedCommand(): Command {
@@ -30,7 +32,7 @@ export function embedCommand(): Command {
         "back with a quoted pattern, e.g. --train-embeddings 'emb/train-*.npy'",
       (v: string) => parseShard(v),
     );
-  const embedding = embeddingOptions("--batch-size").filter((o) => !o.long?.endsWith("-embeddings"));
+  const embedding = embeddingOptions().filter((o) => !o.long?.endsWith("-embeddings"));
   const run = runOptions().filter((o) => o.long !== "--engine");
   for (const option of [
     ...singleInputOptions(
@@ -42,7 +44,8 @@ export function embedCommand(): Command {
   ])
     command.addOption(option);
   return command.action(async (flags: EmbedFlags) => {
-    const { quiet: _quiet, logJson: _logJson, ...rest } = flags;
+    const { quiet: _quiet, logJson: _logJson, embedBatchSize, ...others } = flags;
+    const rest = { ...others, ...(embedBatchSize === undefined ? {} : { batchSize: embedBatchSize }) };
     const renderer = createProgressRenderer(pickProgressMode(flags, process.stderr));
     try {
       const t0 = performance.now();

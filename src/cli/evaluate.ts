@@ -1,11 +1,19 @@
 import { Command, Option } from "commander";
 import { usageError } from "../core/errors.js";
 import { EVAL_BACKENDS, type EvaluateOptions, evaluate } from "../pipeline/evaluate.js";
+import { CLI_DEFAULTS } from "./defaults.js";
 import { intOption } from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
 
-/** The command's flags: the pipeline's options (less the progress sink and environment) plus output modes. */
-type EvaluateFlags = Omit<EvaluateOptions, "onProgress" | "env"> & { quiet?: boolean; logJson?: boolean };
+/** The command's flags: the pipeline's options under their CLI names (less the progress sink and environment). */
+type EvaluateFlags = Omit<EvaluateOptions, "onProgress" | "env" | "data" | "batchSize"> & {
+  /** --test: the pipeline's data. */
+  test: string;
+  /** --eval-batch-size: the pipeline's batchSize. */
+  evalBatchSize?: number;
+  quiet?: boolean;
+  logJson?: boolean;
+};
 
 export function evaluateCommand(): Command {
   return new Command("evaluate")
@@ -16,7 +24,7 @@ export function evaluateCommand(): Command {
         "echoes prompt log-probabilities, e.g. vLLM), onnx (a local causal LM through transformers.js), checkpoint\n" +
         "(a `train --save-at` checkpoint, scored by the trainer's own code).",
     )
-    .requiredOption("--data <path>", "test set (alpaca, prompt-completion or conversation layout)")
+    .requiredOption("--test <path>", "test set (alpaca, prompt-completion or conversation layout)")
     .addOption(
       new Option("--backend <name>", "where the model runs").choices(EVAL_BACKENDS).makeOptionMandatory(),
     )
@@ -69,7 +77,7 @@ export function evaluateCommand(): Command {
     .addOption(
       new Option("--device <device>", "checkpoint: where to run")
         .choices(["auto", "cpu", "cuda"])
-        .default("auto"),
+        .default(CLI_DEFAULTS.device),
     )
     .option(
       "--max-length <n>",
@@ -77,9 +85,9 @@ export function evaluateCommand(): Command {
       intOption("--max-length", 2, 2048),
     )
     .option(
-      "--batch-size <n>",
+      "--eval-batch-size <n>",
       "openai: prompts per request (default 16); checkpoint: examples per forward pass (default 16)",
-      intOption("--batch-size", 1, 16),
+      intOption("--eval-batch-size", 1, 16),
     )
     .option("--threads <n>", "onnx, checkpoint: CPU threads", intOption("--threads", 1, 4))
     .option("--generate", "also generate greedily and score ROUGE-1, ROUGE-L and exact match")
@@ -108,7 +116,13 @@ export function evaluateCommand(): Command {
       const mode = pickProgressMode(flags, process.stderr);
       const progress = createProgressRenderer(mode);
       try {
-        const r = await evaluate({ ...flags, onProgress: progress.sink });
+        const { test, evalBatchSize, quiet: _quiet, logJson: _logJson, ...rest } = flags;
+        const r = await evaluate({
+          ...rest,
+          data: test,
+          ...(evalBatchSize === undefined ? {} : { batchSize: evalBatchSize }),
+          onProgress: progress.sink,
+        });
         progress.stop();
         const { loss, generation } = r.results;
         const gen =

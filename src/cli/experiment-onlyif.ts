@@ -9,13 +9,14 @@ import {
   UNSEEN_MODES,
   type UnseenMode,
 } from "../synth/rewrite.js";
+import { CLI_DEFAULTS } from "./defaults.js";
 import { intOption, numberOption } from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
 import { domainsOption, rangeOption } from "./synth.js";
 import { addTrainingOptions, type TrainingFlags, trainingOptions } from "./train.js";
 
 interface OnlyIfFlags extends TrainingFlags {
-  out: string;
+  outDir: string;
   rules?: number[];
   budget?: number;
   seeds?: number[];
@@ -60,7 +61,7 @@ export function onlyIfCommand(): Command {
         "drawn first so every I is scored on the same unseen-rule test set), trains each with the PyTorch backend and " +
         "writes OUT/experiment.json (accuracies, per-I mean/std, computed threshold) and OUT/report.html.",
     )
-    .requiredOption("--out <dir>", "experiment directory")
+    .requiredOption("--out-dir <dir>", "experiment directory")
     .option("--rules <list>", `values of I (default ${d.rules.join(",")})`, intList("--rules", 1))
     .option("--budget <N>", `training examples per run (default ${d.budget})`, intOption("--budget", 1, 2048))
     .option("--seeds <list>", "seeds: data, test set and initialization (default 0)", intList("--seeds", 0))
@@ -119,7 +120,7 @@ export function onlyIfCommand(): Command {
     .addOption(
       new Option("--instruction <style>", "compact: `rewrite x -> y`; full: synth rewrite's sentence")
         .choices(REWRITE_INSTRUCTION_STYLES)
-        .default(d.instruction),
+        .default(CLI_DEFAULTS.onlyif.instruction),
     )
     .option(
       "--generate-at <steps>",
@@ -160,7 +161,7 @@ export function onlyIfCommand(): Command {
           }).filter(([, v]) => v !== undefined),
         );
         const r = await onlyIfThreshold({
-          out: flags.out,
+          out: flags.outDir,
           rules: flags.rules,
           budget: flags.budget,
           seeds: flags.seeds,
@@ -193,7 +194,7 @@ export function onlyIfCommand(): Command {
           );
         }
         for (const t of r.threshold) progress.info(t.description);
-        progress.info(`-> ${flags.out}/experiment.json, ${flags.out}/report.html`);
+        progress.info(`-> ${flags.outDir}/experiment.json, ${flags.outDir}/report.html`);
       } finally {
         progress.stop();
       }

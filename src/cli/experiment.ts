@@ -2,7 +2,6 @@ import { Command, Option } from "commander";
 import { usageError } from "../core/errors.js";
 import { MEASURES, type Measure, type WithinRound } from "../core/types.js";
 import type { OverlapMode } from "../data/overlap.js";
-import { EMBEDDERS } from "../embed/index.js";
 import {
   BUILTIN_EXPERIMENTS,
   FIG3_LABELS,
@@ -11,8 +10,15 @@ import {
   loadSpec,
 } from "../experiment/index.js";
 import { runExperiment } from "../pipeline/experiment.js";
+import { CLI_DEFAULTS } from "./defaults.js";
 import { onlyIfCommand } from "./experiment-onlyif.js";
-import { embedThreadsOption, intOption, overlapOptions, similarityOption } from "./options.js";
+import {
+  embedderOption,
+  embedThreadsOption,
+  intOption,
+  overlapOptions,
+  similarityOption,
+} from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
 import { addTrainingOptions, type TrainingFlags, trainingOptions } from "./train.js";
 
@@ -21,7 +27,7 @@ interface RunFlags extends TrainingFlags {
   test?: string;
   data?: string;
   holdout?: string[];
-  out: string;
+  outDir: string;
   arms?: string[];
   orders?: Fig3Order[];
   seeds?: number[];
@@ -92,7 +98,7 @@ function runCommand(): Command {
       "task-file name prefixes held out as the test set, e.g. ag_news,cosmos_qa",
       list,
     )
-    .requiredOption("--out <dir>", "experiment directory")
+    .requiredOption("--out-dir <dir>", "experiment directory")
     .addOption(overlapOptions()[0]!)
     .option(
       "--decontaminate <sim>",
@@ -116,13 +122,9 @@ function runCommand(): Command {
     .addOption(
       new Option("--measure <measure>", "measure of rank arms that name none")
         .choices(MEASURES)
-        .default("wsd"),
+        .default(CLI_DEFAULTS.experiment.measure),
     )
-    .addOption(
-      new Option("--embedder <name>", "embedding backend of the arrangements")
-        .choices(EMBEDDERS)
-        .default("ngram"),
-    )
+    .addOption(embedderOption(CLI_DEFAULTS.experiment.embedder, "embedding backend of the arrangements"))
     .option(
       "--ngram-dims <n>",
       "ngram: hashed feature dimensions (default 1024)",
@@ -168,7 +170,7 @@ function runCommand(): Command {
           test: flags.test,
           data: flags.data,
           holdout: flags.holdout,
-          out: flags.out,
+          out: flags.outDir,
           arms,
           seeds: flags.seeds,
           measure: flags.measure,
@@ -206,8 +208,10 @@ function runCommand(): Command {
             `${c.statement} (${c.metric}): ${c.holdsOnMeans ? "holds" : "does not hold"} on the means, on ${c.seedsHolding} of ${c.seeds} seeds`,
           );
         const reused = r.runs.filter((x) => x.reused).length;
-        if (reused > 0) progress.info(`${reused} of ${r.runs.length} runs reused from ${flags.out}`);
-        progress.info(`-> ${flags.out}/experiment.json${flags.report ? `, ${flags.out}/report.html` : ""}`);
+        if (reused > 0) progress.info(`${reused} of ${r.runs.length} runs reused from ${flags.outDir}`);
+        progress.info(
+          `-> ${flags.outDir}/experiment.json${flags.report ? `, ${flags.outDir}/report.html` : ""}`,
+        );
       } finally {
         progress.stop();
       }

@@ -1,11 +1,12 @@
 import { Command, Option } from "commander";
 import { EXPORT_TARGETS, type ExportTarget, exportArranged } from "../export/index.js";
+import { CLI_DEFAULTS } from "./defaults.js";
 import { intOption } from "./options.js";
 
 interface ExportFlags {
   input: string;
   to: ExportTarget;
-  out: string;
+  outDir: string;
   metadata?: string | false;
   manifest?: string | false;
   batchSize: number;
@@ -27,7 +28,7 @@ export function exportCommand(): Command {
     .addOption(
       new Option("--to <target>", "trainer to export for").choices(EXPORT_TARGETS).makeOptionMandatory(),
     )
-    .requiredOption("--out <dir>", "output directory (created when missing)")
+    .requiredOption("--out-dir <dir>", "output directory (created when missing)")
     .option(
       "--metadata <file>",
       "arrange's --metadata JSONL (default: <input name>.meta.jsonl beside the input, if any)",
@@ -42,20 +43,25 @@ export function exportCommand(): Command {
       "--batch-size <n>",
       "examples per optimizer step: per-device batch x GPUs x gradient accumulation",
       intOption("--batch-size", 1, 16),
-      16,
+      CLI_DEFAULTS.export.batchSize,
     )
-    .option("--save-steps <n>", "optimizer steps between checkpoints", intOption("--save-steps", 1, 16), 10)
-    .option("--name <name>", "dataset name in file names and configs", "arranged")
+    .option(
+      "--save-steps <n>",
+      "optimizer steps between checkpoints",
+      intOption("--save-steps", 1, 16),
+      CLI_DEFAULTS.export.saveSteps,
+    )
+    .option("--name <name>", "dataset name in file names and configs", CLI_DEFAULTS.export.name)
     .option(
       "--rows-per-shard <n>",
       "hf-dataset: rows per Parquet shard",
       intOption("--rows-per-shard", 1, 16),
-      100_000,
+      CLI_DEFAULTS.export.rowsPerShard,
     )
     .option(
       "--task-field <name>",
       "field that gets each row's task (from the metadata, or a directory input's file names)",
-      "task",
+      CLI_DEFAULTS.export.taskField,
     )
     .option("--no-task-field", "add no task field")
     .addOption(
@@ -69,7 +75,7 @@ export function exportCommand(): Command {
       const result = await exportArranged({
         input: flags.input,
         to: flags.to,
-        outDir: flags.out,
+        outDir: flags.outDir,
         metadata: flags.metadata,
         manifest: flags.manifest,
         batchSize: flags.batchSize,

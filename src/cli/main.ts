@@ -1,47 +1,11 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from "commander";
+import { type Command, CommanderError } from "commander";
 import { type ArrangeError, isArrangeError } from "../core/errors.js";
+import { readSettings } from "../core/settings.js";
 import { installSignalCleanup, userText } from "../core/temp-files.js";
-import { VERSION } from "../version.js";
-import { analyzeCommand } from "./analyze.js";
-import { arrangeCommand } from "./arrange.js";
-import { diversityCommand } from "./diversity.js";
-import { embedCommand } from "./embed.js";
-import { evaluateCommand } from "./evaluate.js";
-import { experimentCommand } from "./experiment.js";
-import { exportCommand } from "./export.js";
-import { predictCommand } from "./predict.js";
-import { reportCommand } from "./report.js";
-import { synthCommand } from "./synth.js";
-import { trainCommand } from "./train.js";
+import { buildProgram } from "./program.js";
 
-export function buildProgram(): Command {
-  const program = new Command("instruct-arrange")
-    .description(
-      "Arrange and select instruction-tuning data by its similarity to a target set\n" +
-        "(Test-centric Multi-turn Arrangement, WSD orderings, task schedules; arXiv 2406.11721).",
-    )
-    .version(VERSION, "-V, --version")
-    .showHelpAfterError("(run with --help for usage)")
-    .exitOverride();
-  // addCommand does not pass settings down: subcommands need the same exit override and error hints.
-  for (const command of [
-    arrangeCommand(),
-    analyzeCommand(),
-    reportCommand(),
-    exportCommand(),
-    embedCommand(),
-    synthCommand(),
-    diversityCommand(),
-    trainCommand(),
-    evaluateCommand(),
-    experimentCommand(),
-    predictCommand(),
-  ]) {
-    program.addCommand(command.exitOverride().showHelpAfterError("(run with --help for usage)"));
-  }
-  return program;
-}
+export { buildProgram };
 
 /** Whether the command line asks for JSON-line logging (`--log-json` before any `--`). */
 function wantsJsonLog(argv: readonly string[]): boolean {
@@ -115,7 +79,7 @@ export async function main(argv: string[]): Promise<number> {
     reportError(json, {
       code: "internal",
       message: userText(err?.message ?? String(e)),
-      stack: process.env.DEBUG ? err?.stack : undefined,
+      stack: readSettings().debug ? err?.stack : undefined,
     });
     return 1;
   }

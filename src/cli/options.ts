@@ -2,6 +2,7 @@ import { Option } from "commander";
 import { usageError } from "../core/errors.js";
 import { checkEmbedderName, EMBEDDERS, MINILM_MODEL } from "../embed/index.js";
 import { EMBED_DEVICES } from "../embed/types.js";
+import { CLI_DEFAULTS } from "./defaults.js";
 
 /** Parser for an integer flag >= min; a bad value is a usage error whose fix shows `example`. */
 export function intOption(flag: string, min: number, example = Math.max(min, 1)) {
@@ -39,15 +40,23 @@ export function embedThreadsOption(flag: "--threads" | "--embed-threads" = "--th
 }
 
 /**
- * The embedding flags shared by commands that embed a training and a test set. `batchFlag` names the
- * embedding batch size (`analyze` keeps `--batch-size` for training steps).
+ * `--embedder NAME`, parsed by the registry's one parser (checkEmbedderName) in every command, so `hf:<id>`
+ * works wherever a fixed name does. `help` says what the embedder is for in this command.
  */
-export function embeddingOptions(batchFlag: "--batch-size" | "--embed-batch-size"): Option[] {
+export function embedderOption(defaultName: string, help = "embedding backend"): Option {
+  return new Option("--embedder <name>", `${help}: ${EMBEDDERS.join(", ")}`)
+    .argParser(checkEmbedderName)
+    .default(defaultName);
+}
+
+/**
+ * The embedding flags shared by commands that embed. The embedder's batch is `--embed-batch-size` in every
+ * command (`--batch-size` is examples per optimizer step wherever it appears).
+ */
+export function embeddingOptions(): Option[] {
   return [
     embedThreadsOption(),
-    new Option("--embedder <name>", `embedding backend: ${EMBEDDERS.join(", ")}`)
-      .argParser(checkEmbedderName)
-      .default("use-lite"),
+    embedderOption(CLI_DEFAULTS.embedder),
     new Option("--ngram-dims <n>", "ngram: hashed feature dimensions (default 1024)").argParser(
       intOption("--ngram-dims", 16, 16),
     ),
@@ -69,9 +78,9 @@ export function embeddingOptions(batchFlag: "--batch-size" | "--embed-batch-size
       "minilm, hf: cpu (default) or cuda (onnxruntime-node's CUDA execution provider, where it is installed)",
     ).choices(EMBED_DEVICES),
     new Option(
-      `${batchFlag} <n>`,
+      "--embed-batch-size <n>",
       "texts per embedding batch (default 64; minilm, hf: 256; http: 32, halved when the service refuses it)",
-    ).argParser(intOption(batchFlag, 1)),
+    ).argParser(intOption("--embed-batch-size", 1)),
     new Option(
       "--train-embeddings <file.npy>",
       "precomputed float32 train embeddings (row i = input row i); skips the embedder",
@@ -144,7 +153,7 @@ export function runOptions(): Option[] {
       "matrix engine: ort (onnxruntime CPU), ort-cuda (onnxruntime CUDA execution provider; needs onnxruntime-node installed with CUDA), ts",
     )
       .choices(["ort", "ort-cuda", "ts"])
-      .default("ort"),
+      .default(CLI_DEFAULTS.engine),
     new Option("--quiet", "no progress or messages on stderr"),
     new Option("--log-json", "progress and messages as JSON lines on stderr"),
   ];

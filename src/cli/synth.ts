@@ -1,7 +1,6 @@
 import { Command, Option } from "commander";
 import { usageError } from "../core/errors.js";
 import {
-  REWRITE_DEFAULTS,
   REWRITE_DOMAINS,
   type RewriteDomain,
   type RewriteOptions,
@@ -9,6 +8,7 @@ import {
   type UnseenMode,
 } from "../synth/rewrite.js";
 import { writeRewrite } from "../synth/write.js";
+import { CLI_DEFAULTS } from "./defaults.js";
 import { intOption, numberOption } from "./options.js";
 
 /** Parser for `MIN:MAX` (or a single `N` meaning N:N) integer ranges. */
@@ -45,7 +45,7 @@ export function domainsOption(flag: string) {
 }
 
 interface RewriteFlags {
-  out: string;
+  outDir: string;
   alphabet: number;
   stringLength: [number, number];
   patternLength: [number, number];
@@ -63,13 +63,13 @@ interface RewriteFlags {
 }
 
 function rewriteCommand(): Command {
-  const d = REWRITE_DEFAULTS;
+  const d = CLI_DEFAULTS.rewrite;
   return new Command("rewrite")
     .description(
       "Only-IF's synthetic task (arXiv 2410.04717): rule x -> y and string z; the answer is z with the leftmost x\n" +
         "replaced by y (z unchanged when x is absent). Writes train.jsonl, test.jsonl (unseen rules) and manifest.json.",
     )
-    .requiredOption("--out <dir>", "output directory (created when missing)")
+    .requiredOption("--out-dir <dir>", "output directory (created when missing)")
     .option("--alphabet <n>", "letters used: the first n of a..z", intOption("--alphabet", 2, 26), d.alphabet)
     .option("--string-length <min:max>", "length of the string z", rangeOption("--string-length", "8:20"), [
       ...d.stringLength,
@@ -148,7 +148,7 @@ function rewriteCommand(): Command {
         unseen: flags.unseen,
         seed: flags.seed,
       };
-      const w = await writeRewrite(options, flags.out);
+      const w = await writeRewrite(options, flags.outDir);
       if (!flags.quiet) {
         const c = w.manifest.counts;
         process.stderr.write(

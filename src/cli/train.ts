@@ -9,13 +9,14 @@ import {
   TRAIN_DEFAULTS,
   train,
 } from "../train/index.js";
+import { CLI_DEFAULTS } from "./defaults.js";
 import { intOption, numberOption } from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
 
 interface TrainFlags extends TrainingFlags {
-  data: string;
-  eval: string;
-  out: string;
+  train: string;
+  test: string;
+  outDir: string;
   evalMaxExamples?: number;
   generateAt?: number[];
   generateMaxExamples?: number;
@@ -53,9 +54,9 @@ export function trainCommand(): Command {
       "Instruction-tune a model on a training set in exactly its order (Python + PyTorch backend) and record the\n" +
         "answer-token loss on a test set every --eval-every steps: RUN_DIR/curves.json, which `report` draws.",
     )
-    .requiredOption("--data <path>", "training set, trained on in its given order (e.g. arrange's --out)")
-    .requiredOption("--eval <path>", "test set (unseen tasks) whose loss is recorded")
-    .requiredOption("--out <dir>", "run directory: curves.json, run.json, trainer.log, prepared data");
+    .requiredOption("--train <path>", "training set, trained on in its given order (e.g. arrange's --out)")
+    .requiredOption("--test <path>", "test set (unseen tasks) whose loss is recorded")
+    .requiredOption("--out-dir <dir>", "run directory: curves.json, run.json, trainer.log, prepared data");
   return addTrainingOptions(command)
     .option(
       "--generate-at <steps>",
@@ -83,15 +84,22 @@ export function trainCommand(): Command {
     .option("--task-field <name>", "record field holding the task name (default: file name in a directory)")
     .option("--skip-invalid", "skip malformed rows instead of failing")
     .option("--debug-order", "record the example indices of every step (events.jsonl-style 'order' events)")
-    .option("--overwrite", "replace an existing non-empty --out run directory (its files are removed first)")
+    .option(
+      "--overwrite",
+      "replace an existing non-empty --out-dir run directory (its files are removed first)",
+    )
     .option("--quiet", "no progress or messages on stderr")
     .option("--log-json", "progress, messages and every trainer event as JSON lines on stderr")
     .action(async (flags: TrainFlags) => {
       const mode = pickProgressMode(flags, process.stderr);
       const progress = createProgressRenderer(mode);
       try {
+        const { train: data, test: evalSet, outDir, ...rest } = flags;
         const result = await train({
-          ...flags,
+          ...rest,
+          data,
+          eval: evalSet,
+          out: outDir,
           onProgress: progress.sink,
           onEvent:
             mode === "json"
@@ -166,7 +174,7 @@ export function addTrainingOptions(command: Command): Command {
     .option(
       "--model <model>",
       `builtin:${BUILTIN_SIZES.join("|builtin:")} (trained from scratch, byte-level) or a Hugging Face causal-LM directory`,
-      TRAIN_DEFAULTS.model,
+      CLI_DEFAULTS.model,
     )
     .option(
       "--max-length <n>",
@@ -218,7 +226,9 @@ export function addTrainingOptions(command: Command): Command {
       intOption("--eval-max-examples", 1, 200),
     )
     .option("--threads <n>", "CPU threads for PyTorch (default: PyTorch's)", intOption("--threads", 1, 2))
-    .addOption(new Option("--device <device>", "where to train").choices(DEVICES).default("auto"))
+    .addOption(
+      new Option("--device <device>", "where to train").choices(DEVICES).default(CLI_DEFAULTS.device),
+    )
     .addOption(
       new Option(
         "--dtype <dtype>",

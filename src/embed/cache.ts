@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { type Environment, readSettings } from "../core/settings.js";
 import { type KeyValueStore, openStore, type StoreOptions } from "./cache-store.js";
 import type { Embedder, EmbedResult } from "./types.js";
 
@@ -18,11 +19,10 @@ import type { Embedder, EmbedResult } from "./types.js";
 export const CACHE_DIR_ENV = "INSTRUCT_ARRANGE_CACHE_DIR";
 
 /** $INSTRUCT_ARRANGE_CACHE_DIR, else $XDG_CACHE_HOME/instruct-arrange, else ~/.cache/instruct-arrange. */
-export function defaultCacheDir(env: Record<string, string | undefined> = process.env): string {
-  const own = env[CACHE_DIR_ENV];
-  if (own !== undefined && own !== "") return own;
-  const xdg = env.XDG_CACHE_HOME;
-  if (xdg !== undefined && xdg !== "") return join(xdg, "instruct-arrange");
+export function defaultCacheDir(env: Environment = process.env): string {
+  const s = readSettings(env);
+  if (s.cacheDir !== undefined) return s.cacheDir;
+  if (s.xdgCacheHome !== undefined) return join(s.xdgCacheHome, "instruct-arrange");
   return join(homedir(), ".cache", "instruct-arrange");
 }
 

@@ -7,4 +7,4 @@ export {
   EMBEDDERS,
   MINILM_MODEL,
 } from "./registry.js";
-export type { Embedder, EmbedderOptions, EmbedResult } from "./types.js";
+export type { Embedder, EmbedderChoice, EmbedderOptions, EmbedResult } from "./types.js";

@@ -10,6 +10,8 @@ interface BackendEntry {
   name: string;
   /** Names starting with this (and longer than it) choose the backend, e.g. "hf:". */
   prefix?: string;
+  /** For a prefix family: a real name, for error messages. */
+  example?: string;
   summary: string;
   /** What to do when the backend's module or runtime cannot be loaded. */
   fix: string;
@@ -77,6 +79,7 @@ const BACKENDS: readonly BackendEntry[] = [
   {
     name: "hf:<model-id>",
     prefix: "hf:",
+    example: "hf:Xenova/bge-small-en-v1.5",
     summary:
       "any Hugging Face feature-extraction model exported for transformers.js, e.g. hf:Xenova/bge-small-en-v1.5 (mean pooling, L2)",
     fix: "reinstall @huggingface/transformers and onnxruntime-node (npm install), or use --embedder use-lite",
@@ -115,10 +118,24 @@ function findBackend(name: string): BackendEntry | undefined {
   );
 }
 
-/** `name` if it names a backend; otherwise a usage error naming --embedder and the valid names. */
+/** A model id after a family prefix: "org/name" or "name" (no spaces, no `<placeholder>`). */
+const MODEL_ID = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)*$/;
+
+/**
+ * The one parser of embedder names (the CLI's --embedder of every command, the experiment runner and
+ * createEmbedder read it): `name` if it names a backend; otherwise a usage error naming --embedder and the
+ * valid names. A family name needs a real model id after its prefix (the placeholder `hf:<model-id>` is not one).
+ */
 export function checkEmbedderName(name: string): string {
-  if (findBackend(name) === undefined)
+  const entry = findBackend(name);
+  if (entry === undefined)
     throw usageError(`unknown embedder "${name}"`, "--embedder", `Expected one of: ${EMBEDDERS.join(", ")}`);
+  if (entry.prefix !== undefined && !MODEL_ID.test(name.slice(entry.prefix.length)))
+    throw usageError(
+      `embedder "${name}" does not name a model: ${entry.name} stands for a model id`,
+      "--embedder",
+      `put the model's id after ${entry.prefix}, e.g. ${entry.example ?? `${entry.prefix}org/model`}`,
+    );
   return name;
 }
 

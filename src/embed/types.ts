@@ -49,8 +49,15 @@ export interface Embedder {
   warmUp?(batches?: number): Promise<void>;
 }
 
-export interface EmbedderOptions {
-  /** use-lite: worker threads, each with its own model (default: os.availableParallelism()). */
+/**
+ * Which embedder, and the knobs of its backends: the one declaration that the CLI flags, the pipeline's
+ * options (arrange, analyze, embed, diversity), the experiment runner and `createEmbedder` all read.
+ * `embedder` is a name `checkEmbedderName` accepts (registry.ts): use-lite, ngram, http, minilm, hf:<model id>.
+ */
+export interface EmbedderChoice {
+  /** Embedding backend name (default "use-lite"; the experiment runner's default is "ngram"). */
+  embedder?: string;
+  /** use-lite: worker threads, each with its own model; minilm / hf:<id>: onnxruntime CPU threads (default: os.availableParallelism()). */
   threads?: number;
   /** minilm / hf:<id>: "cpu" (default) or "cuda" (onnxruntime-node's CUDA execution provider). */
   device?: EmbedDevice;
@@ -58,7 +65,7 @@ export interface EmbedderOptions {
   ngramDims?: number;
   /** use-lite, minilm, hf:<id>: truncate texts to this many tokens (default 256; hf: the model's own limit). */
   maxTokens?: number;
-  /** Batch size for backends that batch (default 64). */
+  /** Texts per embedding batch, for backends that batch (default 64). */
   batchSize?: number;
   /** minilm / hf:<id>: local model directory (config.json, tokenizer.json, onnx/model.onnx); no download. */
   modelDir?: string;
@@ -66,6 +73,10 @@ export interface EmbedderOptions {
   tokenBudget?: number;
   /** minilm / hf:<id>: load the 8-bit model (onnx/model_quantized.onnx). */
   quantized?: boolean;
+}
+
+/** What `createEmbedder` takes besides the name: the backend knobs, progress, and the http service. */
+export interface EmbedderOptions extends Omit<EmbedderChoice, "embedder"> {
   onProgress?: ProgressSink;
   /** http: the service and how to call it (see backends/http.ts). */
   http?: HttpOptions;

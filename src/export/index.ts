@@ -64,7 +64,7 @@ export async function exportArranged(options: ExportOptions): Promise<ExportResu
       `use one of ${EXPORT_TARGETS.join(", ")}`,
     );
   }
-  if (!options.outDir) throw usageError("no output directory given", "--out", "pass --out DIR");
+  if (!options.outDir) throw usageError("no output directory given", "--out-dir", "pass --out-dir DIR");
   const batchSize = options.batchSize ?? 16;
   const saveSteps = options.saveSteps ?? 10;
   const rowsPerShard = options.rowsPerShard ?? 100_000;
@@ -100,7 +100,7 @@ export async function exportArranged(options: ExportOptions): Promise<ExportResu
       { flag: "--metadata", path: metadata },
       { flag: "--manifest", path: manifest },
     ],
-    [{ flag: "--out", path: options.outDir, kind: "dir" }],
+    [{ flag: "--out-dir", path: options.outDir, kind: "dir" }],
   );
   const read = await readArranged(options.input);
   const count = read.records.length;

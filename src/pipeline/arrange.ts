@@ -47,7 +47,7 @@ import {
 } from "../data/sources.js";
 import type { Dataset } from "../data/types.js";
 import { writeArranged } from "../data/write.js";
-import type { EmbedDevice } from "../embed/types.js";
+import type { EmbedderChoice } from "../embed/types.js";
 import { createGemm } from "../linalg/index.js";
 import { trainTestAggregates } from "../similarity/train-test-aggregates.js";
 import { runEnvironment, VERSION } from "../version.js";
@@ -56,7 +56,8 @@ import { Staging, writeLines } from "./staging.js";
 import type { EmbeddingServiceOptions } from "./start-embedder.js";
 
 /** Everything `arrange` needs; the CLI maps its flags one to one onto these fields. */
-export interface ArrangeOptions extends EmbeddingServiceOptions {
+/** The embedder fields (embedder, ngramDims, batchSize = texts per embedding batch, …) are EmbedderChoice's. */
+export interface ArrangeOptions extends EmbeddingServiceOptions, EmbedderChoice {
   /**
    * Training set: a file (JSONL, JSON, CSV, Parquet, compressed JSONL/JSON/CSV), a directory with one file
    * per task (walked recursively) or holding one dataset, a quoted glob, several of these read in the order
@@ -100,23 +101,6 @@ export interface ArrangeOptions extends EmbeddingServiceOptions {
   /** λ of `select: "diverse"` in [0, 1]: 1 = most diverse (k-center), 0 = most similar to the test set. */
   diversityWeight?: number;
   seed?: number;
-  /** Embedding backend name (default "use-lite"). Ignored when both embedding files are given. */
-  embedder?: string;
-  /** ngram backend dimensions. */
-  ngramDims?: number;
-  /** use-lite token limit per text. */
-  maxTokens?: number;
-  batchSize?: number;
-  /** minilm / hf:<id>: local model directory (no download). */
-  modelDir?: string;
-  /** minilm / hf:<id>: largest padded batch in tokens. */
-  tokenBudget?: number;
-  /** minilm / hf:<id>: the 8-bit model. */
-  quantized?: boolean;
-  /** use-lite: worker threads; minilm / hf:<id>: onnxruntime CPU threads (default: the cores available). */
-  threads?: number;
-  /** minilm / hf:<id>: "cpu" (default) or "cuda". */
-  device?: EmbedDevice;
   /** Precomputed embeddings (.npy, float32, row i = input row i). */
   trainEmbeddings?: string;
   testEmbeddings?: string;

@@ -31,10 +31,6 @@ export interface DiversityRunOptions extends BackendChoice {
   maxIterations?: number;
   /** k-means stops once an iteration moves at most this share of rows (default 0.001; 0 = until none moves). */
   tolerance?: number;
-  embedder?: string;
-  ngramDims?: number;
-  maxTokens?: number;
-  batchSize?: number;
   /** Precomputed embeddings (.npy, float32, row i = input row i). */
   embeddings?: string;
   template?: string;

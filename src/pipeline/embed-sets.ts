@@ -5,28 +5,12 @@ import type { Matrix } from "../core/types.js";
 import type { Dataset } from "../data/types.js";
 import type { CacheReport } from "../embed/cache.js";
 import { embedAll } from "../embed/index.js";
-import type { EmbedDevice } from "../embed/types.js";
+import type { EmbedderChoice } from "../embed/types.js";
 import { selectRows } from "../linalg/half.js";
 import { type EmbeddingFileSummary, type LoadedEmbeddings, loadEmbeddings } from "./embedding-files.js";
 import { describeCache, type EmbeddingServiceOptions, startEmbedder } from "./start-embedder.js";
 
-export interface EmbedSetsOptions extends EmbeddingServiceOptions {
-  /** Embedding backend name (default "use-lite"). Ignored when both embedding files are given. */
-  embedder?: string;
-  ngramDims?: number;
-  maxTokens?: number;
-  /** Texts per embedding batch. */
-  batchSize?: number;
-  /** minilm / hf:<id>: local model directory (no download). */
-  modelDir?: string;
-  /** minilm / hf:<id>: largest padded batch in tokens. */
-  tokenBudget?: number;
-  /** minilm / hf:<id>: the 8-bit model. */
-  quantized?: boolean;
-  /** use-lite: worker threads; minilm / hf:<id>: onnxruntime CPU threads. */
-  threads?: number;
-  /** minilm / hf:<id>: "cpu" or "cuda". */
-  device?: EmbedDevice;
+export interface EmbedSetsOptions extends EmbeddingServiceOptions, EmbedderChoice {
   /** Precomputed embeddings (.npy float32/float64/float16, row i = input row i; or a quoted pattern naming shards). Both or neither. */
   trainEmbeddings?: string;
   testEmbeddings?: string;

@@ -151,14 +151,14 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     throw usageError(`--max-new-tokens must be an integer >= 1, got ${maxNewTokens}`, "--max-new-tokens");
   await checkOutputPaths(
     [
-      { flag: "--data", path: options.data },
+      { flag: "--test", path: options.data },
       { flag: "--checkpoint", path: options.checkpoint, notData: true },
       { flag: "--model-dir", path: options.modelDir, notData: true },
     ],
     [{ flag: "--out", path: options.out, kind: "file" }],
   );
   const { examples: all } = await readExamples(options.data, {
-    option: "--data",
+    option: "--test",
     taskField: options.taskField,
     skipInvalid: options.skipInvalid,
   });

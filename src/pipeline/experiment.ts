@@ -568,7 +568,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
       { flag: "--test", path: options.test },
       { flag: "--data", path: options.data },
     ],
-    [{ flag: "--out", path: out, kind: "dir" }],
+    [{ flag: "--out-dir", path: out, kind: "dir" }],
   );
   await mkdir(out, { recursive: true });
   const { trainPath, testPath, split } = await resolveDataSets(options, out, say);

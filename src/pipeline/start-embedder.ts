@@ -2,7 +2,7 @@ import { usageError } from "../core/errors.js";
 import type { ProgressSink } from "../core/progress.js";
 import { type CachedEmbedder, type CacheReport, openEmbeddingCache, uncached } from "../embed/cache.js";
 import { createEmbedder } from "../embed/index.js";
-import type { EmbedDevice } from "../embed/types.js";
+import type { EmbedderChoice } from "../embed/types.js";
 
 /** Options of the http backend and of the embedding cache, shared by arrange, analyze and embed. */
 export interface EmbeddingServiceOptions {
@@ -26,21 +26,8 @@ export interface EmbeddingServiceOptions {
   cacheDir?: string;
 }
 
-export interface BackendChoice extends EmbeddingServiceOptions {
-  embedder?: string;
-  ngramDims?: number;
-  maxTokens?: number;
-  batchSize?: number;
-  /** minilm / hf:<id>: local model directory (no network use). */
-  modelDir?: string;
-  /** minilm / hf:<id>: padded tokens per batch. */
-  tokenBudget?: number;
-  /** minilm / hf:<id>: use the 8-bit quantized ONNX model. */
-  quantized?: boolean;
-  /** use-lite: worker threads; minilm / hf:<id>: onnxruntime CPU threads (default: the cores available). */
-  threads?: number;
-  /** minilm / hf:<id>: "cpu" (default) or "cuda". */
-  device?: EmbedDevice;
+/** The embedder and its knobs (one declaration: EmbedderChoice), the http service and the cache. */
+export interface BackendChoice extends EmbeddingServiceOptions, EmbedderChoice {
   onProgress?: ProgressSink;
 }
 

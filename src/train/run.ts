@@ -17,7 +17,7 @@ import {
   type TrainerEvent,
   type UnfitEvent,
 } from "../trainer/protocol.js";
-import { findPython, type PythonInfo, trainerDir } from "../trainer/python.js";
+import { findPython, type PythonInfo, trainerEnvironment } from "../trainer/python.js";
 import { VERSION } from "../version.js";
 import { readExamples, sampleExamples, type TrainExample } from "./examples.js";
 import { type CurvePoint, EMPTY_FOLD, type FoldContext, foldTrainerEvent, type TrainFold } from "./fold.js";
@@ -91,10 +91,10 @@ const LOG_TAIL_LINES = 8;
 async function checkRunDirectory(options: TrainOptions, runDir: string): Promise<string[]> {
   await checkOutputPaths(
     [
-      { flag: "--data", path: options.data },
-      { flag: "--eval", path: options.eval },
+      { flag: "--train", path: options.data },
+      { flag: "--test", path: options.eval },
     ],
-    [{ flag: "--out", path: options.out, kind: "dir" }],
+    [{ flag: "--out-dir", path: options.out, kind: "dir" }],
   );
   const existing = await existingEntries(runDir);
   if (existing.length > 0 && options.overwrite !== true)
@@ -103,8 +103,8 @@ async function checkRunDirectory(options: TrainOptions, runDir: string): Promise
       `the run directory already holds ${existing.length} entr${existing.length === 1 ? "y" : "ies"} (${existing.slice(0, 4).join(", ")}${existing.length > 4 ? ", ..." : ""})`,
       {
         file: options.out,
-        option: "--out",
-        fix: "pass a new --out directory, or --overwrite to remove the old run's files first",
+        option: "--out-dir",
+        fix: "pass a new --out-dir directory, or --overwrite to remove the old run's files first",
       },
     );
   return existing;
@@ -114,8 +114,8 @@ async function checkRunDirectory(options: TrainOptions, runDir: string): Promise
 async function readTrainingSets(options: TrainOptions, settings: TrainSettings) {
   const read = (path: string, option: string) =>
     readExamples(path, { option, taskField: options.taskField, skipInvalid: options.skipInvalid });
-  const trainSet = await read(options.data, "--data");
-  const evalSet = await read(options.eval, "--eval");
+  const trainSet = await read(options.data, "--train");
+  const evalSet = await read(options.eval, "--test");
   const evalSample = sampleExamples(evalSet.examples, settings.evalMaxExamples ?? undefined, settings.seed);
   const steps = totalSteps(settings, trainSet.examples.length);
   for (const [flag, list] of [
@@ -351,8 +351,8 @@ async function existingEntries(dir: string): Promise<string[]> {
     if (code === "ENOTDIR")
       throw new ArrangeError("usage", "the run directory is a file", {
         file: dir,
-        option: "--out",
-        fix: "pass a directory path for --out",
+        option: "--out-dir",
+        fix: "pass a directory path for --out-dir",
       });
     throw ioError(dir, cause, "read the run directory");
   }
@@ -409,11 +409,7 @@ async function runTrainer(
   handle: (e: TrainerEvent) => void,
 ): Promise<Exit> {
   const args = ["-m", "instruct_trainer", configPath];
-  const base: NodeJS.ProcessEnv = {
-    ...process.env,
-    PYTHONPATH: [trainerDir(), process.env.PYTHONPATH].filter(Boolean).join(":"),
-    PYTHONUNBUFFERED: "1",
-  };
+  const base = trainerEnvironment();
   if (settings.threads !== null) base.OMP_NUM_THREADS = String(settings.threads);
   const world = settings.nproc;
   const port = world > 1 ? await freePort() : 0;

@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ArrangeError } from "../core/errors.js";
+import { type Environment, readSettings } from "../core/settings.js";
 
 /** A Python interpreter that can run the trainer, and what it found. */
 export interface PythonInfo {
@@ -100,17 +101,10 @@ function probe(path: string): Promise<Probe> {
  * The first Python that imports torch: `explicit` (--python) alone when given, else $INSTRUCT_ARRANGE_PYTHON
  * alone when set, else `python3` then `/usr/bin/python3`. Each interpreter is probed once per process.
  */
-export async function findPython(
-  explicit?: string,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<PythonInfo> {
-  const fromEnv = env[PYTHON_ENV];
+export async function findPython(explicit?: string, env: Environment = process.env): Promise<PythonInfo> {
+  const fromEnv = readSettings(env).python;
   const candidates =
-    explicit !== undefined
-      ? [explicit]
-      : fromEnv !== undefined && fromEnv !== ""
-        ? [fromEnv]
-        : DEFAULT_PYTHONS;
+    explicit !== undefined ? [explicit] : fromEnv !== undefined ? [fromEnv] : DEFAULT_PYTHONS;
   const tried: string[] = [];
   for (const path of candidates) {
     const r = await probe(path);
@@ -142,4 +136,16 @@ export function trainerDir(): string {
       fix: "reinstall instruct-arrange; the package must ship trainer/instruct_trainer",
     },
   );
+}
+
+/**
+ * The environment of a trainer subprocess: this process's, with the trainer's directory first on
+ * PYTHONPATH (then the user's) and unbuffered output, so events arrive as they happen.
+ */
+export function trainerEnvironment(env: Environment = process.env): NodeJS.ProcessEnv {
+  return {
+    ...env,
+    PYTHONPATH: [trainerDir(), readSettings(env).pythonPath].filter(Boolean).join(":"),
+    PYTHONUNBUFFERED: "1",
+  };
 }

@@ -36,6 +36,21 @@ describe("embedder registry", () => {
     expect(() => checkEmbedderName("hf")).toThrow(/unknown embedder/);
   });
 
+  it("does not take the placeholder hf:<model-id> (or a spaced id) for a model", () => {
+    for (const name of ["hf:<model-id>", "hf:some model", "hf:/x"]) {
+      let err: unknown;
+      try {
+        checkEmbedderName(name);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ArrangeError);
+      expect(err).toMatchObject({ code: "usage", option: "--embedder" });
+      expect((err as ArrangeError).message).toContain(`embedder "${name}" does not name a model`);
+      expect((err as ArrangeError).fix).toContain("hf:Xenova/bge-small-en-v1.5");
+    }
+  });
+
   it("passes backend option errors through", async () => {
     await expect(createEmbedder("ngram", { ngramDims: -1 })).rejects.toMatchObject({
       code: "usage",

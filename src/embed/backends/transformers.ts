@@ -14,6 +14,7 @@ import {
 } from "@huggingface/transformers";
 import { ArrangeError, usageError } from "../../core/errors.js";
 import type { ProgressSink } from "../../core/progress.js";
+import { type Environment, readSettings } from "../../core/settings.js";
 import { withConsoleOnStderr } from "../console-guard.js";
 import type { Embedder, EmbedResult } from "../types.js";
 
@@ -53,7 +54,7 @@ export interface TransformersEmbedderOptions {
   device?: "cpu" | "cuda";
   onProgress?: ProgressSink;
   /** Environment to read the variables from (default process.env); tests pass their own. */
-  environment?: Readonly<Record<string, string | undefined>>;
+  environment?: Environment;
 }
 
 export const MODEL_DIR_ENV = "INSTRUCT_ARRANGE_MODEL_DIR";
@@ -103,20 +104,18 @@ function errorText(e: unknown): string {
 }
 
 /** HF_HOME, as the Hugging Face libraries read it. */
-function hfHome(environment: Readonly<Record<string, string | undefined>>): string {
-  const xdg = environment.XDG_CACHE_HOME || join(homedir(), ".cache");
-  return environment.HF_HOME || join(xdg, "huggingface");
+function hfHome(environment: Environment): string {
+  const s = readSettings(environment);
+  return s.hfHome ?? join(s.xdgCacheHome ?? join(homedir(), ".cache"), "huggingface");
 }
 
 /** Where `huggingface-cli download` puts models (HF_HUB_CACHE, else HF_HOME/hub). */
-export function hubCacheDir(environment: Readonly<Record<string, string | undefined>> = process.env): string {
-  return environment.HF_HUB_CACHE || join(hfHome(environment), "hub");
+export function hubCacheDir(environment: Environment = process.env): string {
+  return readSettings(environment).hfHubCache ?? join(hfHome(environment), "hub");
 }
 
 /** Where this backend's downloads are cached (transformers.js layout: <dir>/<model id>/<file>). */
-export function downloadCacheDir(
-  environment: Readonly<Record<string, string | undefined>> = process.env,
-): string {
+export function downloadCacheDir(environment: Environment = process.env): string {
   return join(hfHome(environment), "transformers.js");
 }
 
@@ -564,7 +563,7 @@ async function load(
     }
   };
 
-  const dirOption = options.modelDir ?? environment[MODEL_DIR_ENV];
+  const dirOption = options.modelDir ?? readSettings(environment).modelDir;
   if (dirOption !== undefined && dirOption !== "") {
     const option = options.modelDir !== undefined ? "--model-dir" : MODEL_DIR_ENV;
     const dir = resolve(dirOption);
@@ -585,10 +584,9 @@ async function load(
   const cached = join(cacheDir, options.model);
   if (missingFiles(cached, files).length === 0) return fromDir(cached, "download-cache", "--embedder");
 
-  const host = environment.HF_ENDPOINT || "https://huggingface.co";
+  const host = readSettings(environment).hfEndpoint ?? "https://huggingface.co";
   const where = `${hub}${snapshot === undefined ? "" : " (incomplete)"} or ${cacheDir}`;
-  const offline = environment.HF_HUB_OFFLINE;
-  if (offline !== undefined && offline !== "" && offline !== "0")
+  if (readSettings(environment).hfHubOffline)
     throw new ArrangeError(
       "embedder",
       `the ${options.model} model is not in the Hugging Face cache (${where}) and HF_HUB_OFFLINE is set`,

@@ -5,8 +5,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ArrangeError, usageError } from "../../core/errors.js";
 import type { ProgressSink } from "../../core/progress.js";
+import { readSettings } from "../../core/settings.js";
 import { LineSplitter, ProtocolError, parseEvent, type TrainerEvent } from "../../trainer/protocol.js";
-import { findPython, type PythonInfo, trainerDir } from "../../trainer/python.js";
+import { findPython, type PythonInfo, trainerEnvironment } from "../../trainer/python.js";
 import type { EvalBackend, EvalExample, ExampleScore } from "./types.js";
 
 /**
@@ -170,11 +171,7 @@ export async function createCheckpointBackend(options: CheckpointBackendOptions)
 /** Runs the eval module to its end and returns its events (stderr kept for the error message). */
 function runPython(python: PythonInfo, configPath: string, cwd: string): Promise<TrainerEvent[]> {
   return new Promise((resolvePromise, reject) => {
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      PYTHONPATH: [trainerDir(), process.env.PYTHONPATH].filter(Boolean).join(":"),
-      PYTHONUNBUFFERED: "1",
-    };
+    const env = trainerEnvironment();
     const child = spawn(python.executable, ["-m", "instruct_trainer.evaluate", configPath], {
       cwd,
       env,
@@ -207,7 +204,7 @@ function runPython(python: PythonInfo, configPath: string, cwd: string): Promise
     child.stderr.on("data", (chunk: string) => {
       for (const l of chunk.split("\n")) if (l.trim() !== "") stderr.push(l);
       if (stderr.length > 4 * TAIL_LINES) stderr.splice(0, stderr.length - TAIL_LINES);
-      if (process.env.DEBUG) process.stderr.write(chunk);
+      if (readSettings().debug) process.stderr.write(chunk);
     });
     child.on("error", (e) => {
       failure ??= new ArrangeError("trainer", `could not start ${python.executable}: ${e.message}`, {
@@ -228,7 +225,7 @@ function runPython(python: PythonInfo, configPath: string, cwd: string): Promise
             {
               fix:
                 signal === "SIGKILL"
-                  ? "it may have run out of memory: lower --batch-size or --max-length"
+                  ? "it may have run out of memory: lower --eval-batch-size or --max-length"
                   : "run with DEBUG=1 to see the whole Python log",
             },
           ),

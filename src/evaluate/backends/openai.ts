@@ -218,7 +218,7 @@ function resolveOpenAISettings(options: OpenAIBackendOptions): OpenAISettings {
       "pass the model name the server serves (GET /v1/models lists them)",
     );
   const { completions, models, tokenize } = completionsUrl(options.endpoint);
-  const batchSize = checkInt(options.batchSize ?? OPENAI_DEFAULTS.batchSize, 1, "--batch-size");
+  const batchSize = checkInt(options.batchSize ?? OPENAI_DEFAULTS.batchSize, 1, "--eval-batch-size");
   const concurrency = checkInt(options.concurrency ?? OPENAI_DEFAULTS.concurrency, 1, "--concurrency");
   const retries = checkInt(options.retries ?? OPENAI_DEFAULTS.retries, 0, "--retries");
   const echoMaxTokens = checkInt(
@@ -267,8 +267,8 @@ function fixForStatus(s: OpenAISettings, status: number, url: URL): string {
     return `check --endpoint (a completions API at .../v1/completions) and that --model ${s.model} is served there`;
   if (status === 429) return "the server is rate limiting: lower --concurrency or raise --retries";
   if (status >= 500)
-    return "the server keeps failing: check its logs, lower --concurrency or --batch-size, or raise --retries";
-  return `check that the server supports echo with logprobs and token-id prompts (vLLM does) and --model ${s.model}; try a lower --batch-size`;
+    return "the server keeps failing: check its logs, lower --concurrency or --eval-batch-size, or raise --retries";
+  return `check that the server supports echo with logprobs and token-id prompts (vLLM does) and --model ${s.model}; try a lower --eval-batch-size`;
 }
 
 /** JSON requests to the server: at most `concurrency` in flight, retried, counted. */
@@ -292,7 +292,7 @@ function createClient(s: OpenAISettings): OpenAIClient {
       timeout: s.timeout,
       redact: s.redact,
       fixes: {
-        timeout: "raise --timeout or lower --batch-size, or check the server's load",
+        timeout: "raise --timeout or lower --eval-batch-size, or check the server's load",
         unreachable:
           "check that the server is running and reachable at --endpoint (e.g. vllm serve MODEL --port 8000)",
         notJson: "check that --endpoint is an OpenAI-compatible completions API",
