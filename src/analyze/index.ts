@@ -1,4 +1,3 @@
-export { ANALYZE_DEFAULTS, analyze } from "./analyze.js";
 export { prefixBigramKl } from "./bigram-kl.js";
 export { checkpointExamples } from "./checkpoints.js";
 export type {

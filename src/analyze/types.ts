@@ -1,5 +1,5 @@
 import type { ProgressSink } from "../core/progress.js";
-import type { EmbeddingServiceOptions } from "../pipeline/start-embedder.js";
+import type { EmbeddingServiceOptions } from "../embed/service-types.js";
 
 /** Everything `analyze` needs; the CLI maps its flags one to one onto these fields. */
 export interface AnalyzeOptions extends EmbeddingServiceOptions {

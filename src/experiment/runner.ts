@@ -609,7 +609,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   // 3. Analyze every arranged file once, with one checkpoint per evaluated step up to the last step.
   const first0 = results[0]?.curves;
   if ((options.analyze ?? true) && first0 !== undefined) {
-    const { analyze } = await import("../analyze/analyze.js");
+    const { analyze } = await import("../pipeline/analyze.js");
     const done = new Map<string, string>();
     for (const r of results) {
       const file = r.run.arranged;

@@ -45,6 +45,7 @@ import {
   resolveSources,
   resolveTrainTest,
 } from "../data/sources.js";
+import { Staging, writeLines } from "../data/staging.js";
 import type { Dataset } from "../data/types.js";
 import { writeArranged } from "../data/write.js";
 import type { EmbedDevice } from "../embed/types.js";
@@ -52,7 +53,6 @@ import { createGemm } from "../linalg/index.js";
 import { trainTestAggregates } from "../similarity/train-test-aggregates.js";
 import { runEnvironment, VERSION } from "../version.js";
 import { type EmbedderInfo, embedSets, type NpySummary } from "./embed-sets.js";
-import { Staging, writeLines } from "./staging.js";
 import type { EmbeddingServiceOptions } from "./start-embedder.js";
 
 /** Everything `arrange` needs; the CLI maps its flags one to one onto these fields. */

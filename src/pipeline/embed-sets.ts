@@ -2,11 +2,13 @@ import { ArrangeError } from "../core/errors.js";
 import { noProgress, type ProgressSink } from "../core/progress.js";
 import type { Matrix } from "../core/types.js";
 import type { Dataset } from "../data/types.js";
-import type { CacheReport } from "../embed/cache.js";
 import { embedAll } from "../embed/index.js";
+import type { EmbedderInfo, NpySummary } from "../embed/service-types.js";
 import type { EmbedDevice } from "../embed/types.js";
-import { type EmbeddingFileSummary, type LoadedEmbeddings, loadEmbeddings } from "./embedding-files.js";
+import { type LoadedEmbeddings, loadEmbeddings } from "./embedding-files.js";
 import { describeCache, type EmbeddingServiceOptions, startEmbedder } from "./start-embedder.js";
+
+export type { EmbedderInfo, NpySummary };
 
 export interface EmbedSetsOptions extends EmbeddingServiceOptions {
   /** Embedding backend name (default "use-lite"). Ignored when both embedding files are given. */
@@ -30,23 +32,6 @@ export interface EmbedSetsOptions extends EmbeddingServiceOptions {
   testEmbeddings?: string;
   onProgress?: ProgressSink;
 }
-
-export interface NpySummary {
-  path: string;
-  rows: number;
-  cols: number;
-  sha256: string;
-  /** The backend that made the file, from its `instruct-arrange embed` sidecar (`<file>.json`). */
-  embedder?: { id: string; version: string; normalized?: boolean };
-  /** A set of shards (or a file not in float32): each file, in row order. */
-  files?: EmbeddingFileSummary[];
-}
-
-export type EmbedderInfo =
-  | { id: string; version: string; dims: number; normalized?: boolean; cache?: CacheReport }
-  | { id: "precomputed"; dims: number }
-  /** arrange with a strategy that needs no vectors (random, round-robin, cluster): nothing was embedded. */
-  | { id: "none"; dims: 0; reason: string };
 
 export interface EmbeddedSets {
   train: Matrix;

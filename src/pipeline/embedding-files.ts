@@ -4,6 +4,7 @@ import { basename, dirname, join } from "node:path";
 import { ArrangeError } from "../core/errors.js";
 import { allocateEmbeddings, type NpyInfo, type NpyMatrix, readNpyInfo, readNpyInto } from "../data/npy.js";
 import type { Dataset } from "../data/types.js";
+import type { EmbeddingFileSummary } from "../embed/service-types.js";
 import {
   checkSidecar,
   type EmbeddingsSidecar,
@@ -13,15 +14,7 @@ import {
   textsSha256,
 } from "./embeddings-sidecar.js";
 
-/** One .npy file of an embeddings input. */
-export interface EmbeddingFileSummary {
-  path: string;
-  rows: number;
-  sha256: string;
-  dtype: string;
-  /** Input rows [start, end) it holds, from its shard sidecar. */
-  shard?: { index: number; count: number; start: number; end: number };
-}
+export type { EmbeddingFileSummary };
 
 export interface LoadedEmbeddings {
   matrix: NpyMatrix;

@@ -6,7 +6,7 @@ import { CURVE_NAMES } from "../analyze/types.js";
 import { usageError } from "../core/errors.js";
 import { noProgress } from "../core/progress.js";
 import { checkOutputPaths } from "../data/outputs.js";
-import { Staging, writeLines } from "../pipeline/staging.js";
+import { Staging, writeLines } from "../data/staging.js";
 import { ANALYSIS_CHARTS, checkTaskGroupMeasure, STEP_MEASURES } from "./arrangement-specs.js";
 import { REPORT_DEFAULTS } from "./defaults.js";
 import { reportHtml } from "./html.js";
