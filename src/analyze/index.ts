@@ -1,4 +1,4 @@
-export { prefixBigramKl } from "./bigram-kl.js";
+export { prefixBigramKl } from "../similarity/bigram-kl.js";
 export { checkpointExamples } from "./checkpoints.js";
 export type {
   Analysis,

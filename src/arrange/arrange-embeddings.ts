@@ -4,7 +4,7 @@ import { createGemm } from "../linalg/create-gemm.js";
 import { trainTestAggregates } from "../similarity/train-test-aggregates.js";
 import { createContext, type SimilarityOutcome, time } from "./context.js";
 import { arrangeDiverse } from "./diverse.js";
-import { arrangeSequence } from "./nearest-first.js";
+import { arrangeSequence } from "./order.js";
 import { resolveOptions } from "./resolve-options.js";
 import { STRATEGY_TABLE } from "./strategies.js";
 import type { ArrangeAlgoResult, ArrangeEmbeddings } from "./types.js";

@@ -1,7 +1,7 @@
 import type { ProgressSink } from "../core/progress.js";
 import type { Matrix, TaskIndex } from "../core/types.js";
 import type { GemmEngine } from "../linalg/types.js";
-import type { NearestFirstSequence } from "./nearest-first.js";
+import type { NearestFirstSequence } from "./order.js";
 import { groupByTask, type TaskGroups } from "./task-groups.js";
 import type { ResolvedOptions } from "./types.js";
 

@@ -1,11 +1,9 @@
 import { createHash } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
-import { prefixBigramKl, windowBigramKl } from "../analyze/bigram-kl.js";
 import { checkpointExamples, checkpointSteps } from "../analyze/checkpoints.js";
 import { histogram } from "../analyze/histogram.js";
 import { type RoundMetadata, roundSummary } from "../analyze/metadata.js";
-import { type EmbeddingCurves, prefixDistances } from "../analyze/prefix-distances.js";
 import { evenlySpaced, pca2d } from "../analyze/projection.js";
 import { roundedJson } from "../analyze/round-json.js";
 import { addSnippets } from "../analyze/snippets.js";
@@ -24,6 +22,8 @@ import { checkTrainTestSources, guardedInputs, resolveTrainTest } from "../data/
 import { Staging, writeLines } from "../data/staging.js";
 import type { Dataset } from "../data/types.js";
 import { createGemm } from "../linalg/index.js";
+import { prefixBigramKl, windowBigramKl } from "../similarity/bigram-kl.js";
+import { type EmbeddingCurves, prefixDistances } from "../similarity/prefix-curves.js";
 import { weightedSimilarityDistance } from "../similarity/wsd.js";
 import { VERSION } from "../version.js";
 import { loadInputs } from "./analyze-inputs.js";
