@@ -1,10 +1,6 @@
 import type { TopLevelSpec } from "vega-lite";
-import { analysisCharts, chartOptions } from "./arrangement-specs.js";
-import { CONFIG, colorScale, SCHEMA } from "./shared-specs.js";
-import type { ChartOptions, ReportChart, ReportData, ReportDiversity } from "./types.js";
-
-export * from "./arrangement-specs.js";
-export { CONFIG, colorScale, LOSS_PANELS, PALETTE, SCHEMA, seriesDomain } from "./shared-specs.js";
+import type { ReportChart, ReportDiversity } from "../types.js";
+import { CONFIG, colorScale, SCHEMA } from "./theme.js";
 
 /** Row-facet labels read left to right above each panel, not rotated beside it. */
 const ROW_HEADER = {
@@ -259,18 +255,8 @@ export function diversityCompareSpec(diversity: ReportDiversity[]): TopLevelSpec
   };
 }
 
-/** Analysis charts and diversity charts, in page order: see `reportCharts`. */
-export type ChartData = Pick<ReportData, "arrangements" | "runs"> & Partial<Pick<ReportData, "diversity">>;
-
-/**
- * Every chart of a report, in page order: the analyses' (see `analysisCharts`), then the diversity
- * reports' (comparison only for two or more, cluster sizes only when listed).
- */
-export function reportCharts(data: ChartData, options: Partial<ChartOptions> = {}): ReportChart[] {
-  return [...analysisCharts(data, chartOptions(options)), ...diversityCharts(data.diversity ?? [])];
-}
-
-function diversityCharts(diversity: ReportDiversity[]): ReportChart[] {
+/** The diversity reports' charts, in page order (comparison only for two or more, cluster sizes only when listed). */
+export function diversityCharts(diversity: ReportDiversity[]): ReportChart[] {
   const charts: ReportChart[] = [];
   const compare = diversityCompareSpec(diversity);
   if (compare)
