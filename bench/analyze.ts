@@ -10,7 +10,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { analyze } from "../src/analyze/index.js";
+import { analyze } from "../src/pipeline/analyze.js";
 import { gib, isMain, peakRssBytes } from "./peak-rss.js";
 
 const TARGET_S = 30;

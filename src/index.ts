@@ -2,14 +2,7 @@
  * instruct-arrange: arrange and select instruction-tuning data by similarity to a target set.
  * The typed library API mirrors the CLI: `arrange(options)` is `instruct-arrange arrange`.
  */
-export {
-  ANALYZE_DEFAULTS,
-  type Analysis,
-  type AnalyzeOptions,
-  analyze,
-  CURVE_NAMES,
-  type CurveSet,
-} from "./analyze/index.js";
+export { type Analysis, type AnalyzeOptions, CURVE_NAMES, type CurveSet } from "./analyze/index.js";
 export { arrangeEmbeddings } from "./arrange/index.js";
 export type { ArrangeAlgoOptions, ArrangeAlgoResult } from "./arrange/types.js";
 export { ArrangeError, type ErrorCode } from "./core/errors.js";
@@ -69,6 +62,7 @@ export {
 } from "./export/index.js";
 export { createGemm } from "./linalg/index.js";
 export type { GemmEngine } from "./linalg/types.js";
+export { ANALYZE_DEFAULTS, analyze } from "./pipeline/analyze.js";
 export {
   type ArrangeOptions,
   type ArrangeRun,

@@ -1,5 +1,4 @@
-export { ANALYZE_DEFAULTS, analyze } from "./analyze.js";
-export { prefixBigramKl } from "./bigram-kl.js";
+export { prefixBigramKl } from "../similarity/bigram-kl.js";
 export { checkpointExamples } from "./checkpoints.js";
 export type {
   Analysis,

@@ -1,6 +1,6 @@
 import type { ProgressSink } from "../core/progress.js";
+import type { EmbeddingServiceOptions } from "../embed/service-types.js";
 import type { EmbedderChoice } from "../embed/types.js";
-import type { EmbeddingServiceOptions } from "../pipeline/start-embedder.js";
 
 /** Everything `analyze` needs; the CLI maps its flags one to one onto these fields. */
 /** The embedder fields are EmbedderChoice's, except that its batch is `embedBatchSize`. */

@@ -2,15 +2,11 @@ import { noProgress } from "../core/progress.js";
 import { createRng } from "../core/rng.js";
 import { createGemm } from "../linalg/create-gemm.js";
 import { trainTestAggregates } from "../similarity/train-test-aggregates.js";
-import { arrangeCluster } from "./cluster.js";
 import { createContext, type SimilarityOutcome, time } from "./context.js";
 import { arrangeDiverse } from "./diverse.js";
-import { arrangeSequence } from "./nearest-first.js";
-import { arrangeRandom } from "./random.js";
-import { rankSequence } from "./rank.js";
+import { arrangeSequence } from "./order.js";
 import { resolveOptions } from "./resolve-options.js";
-import { arrangeRoundRobin } from "./round-robin.js";
-import { tmaSequence } from "./tma.js";
+import { STRATEGY_TABLE } from "./strategies.js";
 import type { ArrangeAlgoResult, ArrangeEmbeddings } from "./types.js";
 import { validateInputs } from "./validate-inputs.js";
 
@@ -45,9 +41,9 @@ export const arrangeEmbeddings: ArrangeEmbeddings = async (train, test, tasks, a
     const result: Partial<ArrangeAlgoResult> = {};
     let nearestTest: Int32Array | undefined;
     let nearestDistance: Float32Array | undefined;
-    if (options.strategy === "tma" || options.strategy === "rank") {
-      const outcome: SimilarityOutcome =
-        options.strategy === "tma" ? await tmaSequence(ctx) : await rankSequence(ctx);
+    const entry = STRATEGY_TABLE[options.strategy];
+    if (entry.kind === "similarity") {
+      const outcome: SimilarityOutcome = await entry.sequence(ctx);
       const seq = outcome.sequence;
       const positions = await time(ctx, "select", () =>
         arrangeSequence(
@@ -77,14 +73,9 @@ export const arrangeEmbeddings: ArrangeEmbeddings = async (train, test, tasks, a
       nearestDistance = outcome.nearestDistance;
     } else {
       let order: Int32Array;
-      if (options.strategy === "random") order = arrangeRandom(train.rows, rng.fork("random"));
-      else {
-        const shuffle = options.order === "random" ? rng.fork("schedule") : undefined;
-        order =
-          options.strategy === "round-robin"
-            ? arrangeRoundRobin(ctx.groups(), shuffle)
-            : arrangeCluster(ctx.groups(), shuffle);
-      }
+      if (entry.kind === "shuffle") order = entry.sequence(train.rows, rng.fork("random"));
+      else
+        order = entry.sequence(ctx.groups(), options.order === "random" ? rng.fork("schedule") : undefined);
       result.order = options.budget === undefined ? order : order.slice(0, options.budget);
     }
     if (nearestTest === undefined || nearestDistance === undefined) {

@@ -1,9 +1,7 @@
 import { createRng } from "../core/rng.js";
 import type { TaskIndex } from "../core/types.js";
-import { arrangeCluster } from "./cluster.js";
-import { arrangeRandom } from "./random.js";
 import { resolveOptions } from "./resolve-options.js";
-import { arrangeRoundRobin } from "./round-robin.js";
+import { STRATEGY_TABLE } from "./strategies.js";
 import { groupByTask } from "./task-groups.js";
 import type { ArrangeAlgoOptions } from "./types.js";
 
@@ -14,11 +12,7 @@ import type { ArrangeAlgoOptions } from "./types.js";
  */
 export function needsVectors(options: Pick<ArrangeAlgoOptions, "strategy" | "select">): boolean {
   if (options.select === "diverse") return true;
-  return !(
-    options.strategy === "random" ||
-    options.strategy === "round-robin" ||
-    options.strategy === "cluster"
-  );
+  return STRATEGY_TABLE[options.strategy]?.kind === "similarity";
 }
 
 export interface ScheduleResult {
@@ -42,14 +36,12 @@ export function arrangeSchedule(
   const options = resolveOptions(algoOptions, rows);
   const rng = createRng(options.seed);
   let order: Int32Array;
-  if (options.strategy === "random") order = arrangeRandom(rows, rng.fork("random"));
+  const entry = STRATEGY_TABLE[options.strategy];
+  if (entry.kind === "similarity") throw new RangeError(`strategy ${options.strategy} needs embeddings`);
+  if (entry.kind === "shuffle") order = entry.sequence(rows, rng.fork("random"));
   else {
     const groups = groupByTask(tasks.taskOf, tasks.names.length);
-    const shuffle = options.order === "random" ? rng.fork("schedule") : undefined;
-    order =
-      options.strategy === "round-robin"
-        ? arrangeRoundRobin(groups, shuffle)
-        : arrangeCluster(groups, shuffle);
+    order = entry.sequence(groups, options.order === "random" ? rng.fork("schedule") : undefined);
   }
   if (options.budget !== undefined) order = order.slice(0, options.budget);
   const seconds = (performance.now() - t0) / 1000;

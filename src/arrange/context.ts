@@ -1,9 +1,9 @@
 import type { ProgressSink } from "../core/progress.js";
 import type { Matrix, TaskIndex } from "../core/types.js";
 import type { GemmEngine } from "../linalg/types.js";
-import type { NearestFirstSequence } from "./nearest-first.js";
-import type { ResolvedOptions } from "./resolve-options.js";
+import type { NearestFirstSequence } from "./order.js";
 import { groupByTask, type TaskGroups } from "./task-groups.js";
+import type { ResolvedOptions } from "./types.js";
 
 /** What a strategy works from. */
 export interface StrategyContext {

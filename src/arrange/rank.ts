@@ -1,7 +1,7 @@
 import { computeMeasure } from "../similarity/measure.js";
 import { type SimilarityOutcome, type StrategyContext, time } from "./context.js";
+import { expandUnits, taskEmbeddings } from "./granularity.js";
 import { sortAscending } from "./sort-ascending.js";
-import { expandUnits, taskEmbeddings } from "./task-units.js";
 
 /**
  * Rank (section 3.2): the nearest-first sequence by a measure, ascending, ties by the lower index.

@@ -4,7 +4,7 @@ import { defaultBlockRows } from "../similarity/block-rows.js";
 import { cosineDistanceColumns } from "../similarity/distance-columns.js";
 import { nearestCandidates } from "../similarity/nearest-candidates.js";
 import { type SimilarityOutcome, type StrategyContext, time } from "./context.js";
-import { expandUnits, taskEmbeddings } from "./task-units.js";
+import { expandUnits, taskEmbeddings } from "./granularity.js";
 import { runTma, type TmaKeys, type TmaRun } from "./tma-engine.js";
 import { STORE_BYTES_PER_SLOT, streamTma } from "./tma-stream.js";
 

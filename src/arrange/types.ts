@@ -4,7 +4,7 @@ import type {
   Matrix,
   Measure,
   Order,
-  Pick,
+  PickDirection,
   Select,
   Strategy,
   TaskIndex,
@@ -21,7 +21,7 @@ export interface ArrangeAlgoOptions {
   /** rank and tma: instance (fine, default) or task (coarse: a task is the mean of its examples). */
   granularity?: Granularity;
   /** tma: each test point takes its nearest (default) or farthest remaining training point. */
-  pick?: Pick;
+  pick?: PickDirection;
   /**
    * tma with order nearest-first or farthest-first: rows inside a round by training index (default, the
    * authors' code) or shuffled with the seed (rounds stay in order).
@@ -99,3 +99,22 @@ export type ArrangeEmbeddings = (
   tasks: TaskIndex,
   options: ArrangeAlgoOptions,
 ) => Promise<ArrangeAlgoResult>;
+
+/** The options after `resolveOptions`: checked against each other, defaults filled in. */
+export interface ResolvedOptions {
+  strategy: Strategy;
+  measure: Measure;
+  order: Order;
+  granularity: Granularity;
+  pick: PickDirection;
+  withinRound: WithinRound;
+  budget: number | undefined;
+  select: Select;
+  /** λ of select "diverse" (1 when not given). */
+  diversityWeight: number;
+  seed: number;
+  memoryLimitBytes: number;
+  blockRows: number | undefined;
+  tmaEngine: "auto" | "stream" | "matrix";
+  tmaInitialCapacity: number | undefined;
+}

@@ -1,6 +1,6 @@
 import { Command } from "commander";
-import { ANALYZE_DEFAULTS, analyze } from "../analyze/index.js";
 import type { AnalyzeOptions } from "../analyze/types.js";
+import { ANALYZE_DEFAULTS, analyze } from "../pipeline/analyze.js";
 import {
   embeddingOptions,
   intOption,

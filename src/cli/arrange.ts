@@ -1,6 +1,7 @@
 import { Command, Option } from "commander";
+import { GRANULARITIES, ORDERS, PICK_DIRECTIONS, SELECTS } from "../arrange/strategies.js";
 import { usageError } from "../core/errors.js";
-import { MEASURES, STRATEGIES } from "../core/types.js";
+import { MEASURES, STRATEGIES, WITHIN_ROUND } from "../core/types.js";
 import { EXPORT_TARGETS, type ExportTarget, exportArranged } from "../export/index.js";
 import { type ArrangeOptions, arrange } from "../pipeline/arrange.js";
 import { planArrange } from "../pipeline/arrange-plan.js";
@@ -74,25 +75,24 @@ export function arrangeCommand(): Command {
         "--order <order>",
         "tma/rank: nearest-first (NFT, default), farthest-first (FFT), random (RT); schedules: input (default) or random; " +
           "selection: the order --select diverse took the rows",
-      ).choices(["nearest-first", "farthest-first", "random", "input", "selection"]),
+      ).choices(ORDERS),
     )
     .addOption(
-      new Option("--granularity <level>", "rank/tma: instance (fine, default) or task (coarse)").choices([
-        "instance",
-        "task",
-      ]),
+      new Option("--granularity <level>", "rank/tma: instance (fine, default) or task (coarse)").choices(
+        GRANULARITIES,
+      ),
     )
     .addOption(
       new Option(
         "--pick <which>",
         "tma: each test point takes its nearest (default) or farthest remaining example",
-      ).choices(["nearest", "farthest"]),
+      ).choices(PICK_DIRECTIONS),
     )
     .addOption(
       new Option(
         "--within-round <how>",
         "tma: rows inside a round shuffled with --seed (default; rounds keep their order) or by training index (the authors' exact order)",
-      ).choices(["index", "shuffle"]),
+      ).choices(WITHIN_ROUND),
     )
     .option("--budget <M>", "keep exactly M training examples", intOption("--budget", 1))
     .addOption(
@@ -100,7 +100,7 @@ export function arrangeCommand(): Command {
         "--select <which>",
         "with --budget (tma/rank): min = nearest M (default), max = farthest M, min+max = half each; " +
           "diverse (any strategy): greedy diverse selection, then the strategy arranges it",
-      ).choices(["min", "max", "min+max", "diverse"]),
+      ).choices(SELECTS),
     )
     .option(
       "--diversity-weight <w>",

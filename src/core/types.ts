@@ -44,7 +44,8 @@ export const STRATEGIES: readonly Strategy[] = ["tma", "rank", "random", "round-
  */
 export type Order = "nearest-first" | "farthest-first" | "random" | "input" | "selection";
 export type Granularity = "instance" | "task";
-export type Pick = "nearest" | "farthest";
+/** TMA: each test row takes its nearest or its farthest remaining training row (`--pick`). */
+export type PickDirection = "nearest" | "farthest";
 /**
  * TMA: the order of the rows inside a round — by training index (the authors' code; with training data
  * read file by file this groups a round's rows by task), or shuffled with the seed.

@@ -4,12 +4,12 @@ import { tmpdir } from "node:os";
 import { extname, join } from "node:path";
 import { ArrangeError, usageError } from "../core/errors.js";
 import { userPath } from "../core/temp-files.js";
-import { recordJson } from "../export/json.js";
 import { readArrow } from "./arrow.js";
 import { atomicWrite, BufferedOutput } from "./atomic.js";
 import { compressionOfPath, ioError, streamFile } from "./io.js";
 import { writeParquetRows } from "./parquet-write.js";
 import { formatOfPath } from "./read.js";
+import { recordJson } from "./record-json.js";
 import type { Dataset, DatasetFile, FileFormat } from "./types.js";
 
 export { atomicWrite, BufferedOutput, writeJsonLines } from "./atomic.js";

@@ -2,17 +2,9 @@ import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { defaultWithinRound } from "../arrange/resolve-options.js";
+import { isSimilarity, isStrategy, strategyMistake } from "../arrange/strategies.js";
 import { ArrangeError } from "../core/errors.js";
-import {
-  type Granularity,
-  MEASURES,
-  type Measure,
-  type Order,
-  type Select,
-  STRATEGIES,
-  type Strategy,
-  type WithinRound,
-} from "../core/types.js";
+import type { Granularity, Measure, Order, Select, Strategy, WithinRound } from "../core/types.js";
 
 /**
  * Rows of a TMA arrangement's rounds: `{ from, to }` (1-based, inclusive) or `{ group, of }` — the
@@ -168,7 +160,7 @@ const ORDER_ALIASES: Record<string, Order> = {
   rt: "random",
 };
 const GRANULARITY_ALIASES: Record<string, Granularity> = { fine: "instance", coarse: "task" };
-const ORDERS: readonly Order[] = ["nearest-first", "farthest-first", "random", "input"];
+const _ORDERS: readonly Order[] = ["nearest-first", "farthest-first", "random", "input"];
 const SELECTS = ["min", "max", "min+max"] as const;
 const ARM_KEYS = [
   "label",
@@ -274,63 +266,46 @@ export function validateSpec(raw: unknown, source: string): ExperimentSpec {
         "give every arm its own label",
       );
     ids.set(id, label);
-    const strategy = a.strategy;
-    if (typeof strategy !== "string" || !(STRATEGIES as readonly string[]).includes(strategy))
+    // The strategy's rules (which orders and options each strategy takes) are the library's, in one
+    // wording: src/arrange/strategies.ts. Aliases (nft/fft/rt, fine/coarse) are resolved first.
+    const order = typeof a.order === "string" ? (ORDER_ALIASES[a.order.toLowerCase()] ?? a.order) : a.order;
+    const granularity =
+      typeof a.granularity === "string"
+        ? (GRANULARITY_ALIASES[a.granularity.toLowerCase()] ?? a.granularity)
+        : a.granularity;
+    if (a.select === "diverse")
       fail(
-        `${name}: unknown strategy ${JSON.stringify(strategy)}`,
-        at("strategy"),
-        `use one of: ${STRATEGIES.join(", ")}`,
+        `${name}: select diverse is not available in an experiment`,
+        at("select"),
+        `use one of: ${SELECTS.join(", ")}`,
       );
-    const arm: ArmSpec = { label, strategy: strategy as Strategy };
-    const similarity = strategy === "rank" || strategy === "tma";
-    if (a.measure !== undefined) {
-      if (typeof a.measure !== "string" || !(MEASURES as readonly string[]).includes(a.measure))
-        fail(
-          `${name}: unknown measure ${JSON.stringify(a.measure)}`,
-          at("measure"),
-          `use one of: ${MEASURES.join(", ")}`,
-        );
-      if (strategy !== "rank")
-        fail(
-          `${name}: measure applies to strategy rank, not ${strategy}`,
-          at("measure"),
-          "drop measure or use strategy: rank",
-        );
-      arm.measure = a.measure as Measure;
+    if (a.budget === undefined && a.select !== undefined)
+      fail(`${name}: select needs a budget`, at("select"), "add budget: M (or a number of rows)");
+    const mistake = strategyMistake({ ...a, order, granularity, budget: a.budget }, (option) =>
+      option === "diversityWeight" ? "diversityWeight" : option,
+    );
+    if (mistake !== undefined) {
+      // Name the order as written in the spec (nft rather than nearest-first).
+      const message =
+        mistake.option === "order"
+          ? mistake.message.replace(JSON.stringify(order), JSON.stringify(a.order))
+          : mistake.message;
+      fail(
+        `${name}: ${message}`,
+        at(mistake.option),
+        mistake.option === "order" &&
+          typeof order === "string" &&
+          isStrategy(a.strategy) &&
+          isSimilarity(a.strategy)
+          ? `${mistake.fix} (or nft, rt, fft)`
+          : mistake.fix,
+      );
     }
-    if (a.order !== undefined) {
-      const o = typeof a.order === "string" ? (ORDER_ALIASES[a.order.toLowerCase()] ?? a.order) : a.order;
-      const allowed: readonly Order[] =
-        strategy === "random" ? [] : similarity ? ORDERS.filter((x) => x !== "input") : ["input", "random"];
-      if (typeof o !== "string" || !allowed.includes(o as Order))
-        fail(
-          `${name}: order ${JSON.stringify(a.order)} is not valid for strategy ${strategy}`,
-          at("order"),
-          allowed.length === 0
-            ? "drop order: strategy random shuffles every row"
-            : `use one of: ${allowed.join(", ")}${similarity ? " (or nft, rt, fft)" : ""}`,
-        );
-      arm.order = o as Order;
-    }
-    if (a.granularity !== undefined) {
-      const g =
-        typeof a.granularity === "string"
-          ? (GRANULARITY_ALIASES[a.granularity.toLowerCase()] ?? a.granularity)
-          : a.granularity;
-      if (g !== "instance" && g !== "task")
-        fail(
-          `${name}: unknown granularity ${JSON.stringify(a.granularity)}`,
-          at("granularity"),
-          "use fine (instance) or coarse (task)",
-        );
-      if (!similarity)
-        fail(
-          `${name}: granularity applies to strategy rank or tma, not ${strategy}`,
-          at("granularity"),
-          "drop granularity",
-        );
-      arm.granularity = g as Granularity;
-    }
+    const strategy = a.strategy as Strategy;
+    const arm: ArmSpec = { label, strategy };
+    if (a.measure !== undefined) arm.measure = a.measure as Measure;
+    if (order !== undefined) arm.order = order as Order;
+    if (granularity !== undefined) arm.granularity = granularity as Granularity;
     if (a.budget !== undefined) {
       if (a.budget !== "M" && !isPosInt(a.budget))
         fail(
@@ -341,20 +316,6 @@ export function validateSpec(raw: unknown, source: string): ExperimentSpec {
       arm.budget = a.budget as number | "M";
     }
     if (a.select !== undefined) {
-      if (typeof a.select !== "string" || !(SELECTS as readonly string[]).includes(a.select))
-        fail(
-          `${name}: unknown select ${JSON.stringify(a.select)}`,
-          at("select"),
-          `use one of: ${SELECTS.join(", ")}`,
-        );
-      if (arm.budget === undefined)
-        fail(`${name}: select needs a budget`, at("select"), "add budget: M (or a number of rows)");
-      if (!similarity && a.select !== "min")
-        fail(
-          `${name}: select ${a.select} applies to strategy rank or tma; with ${strategy} a budget keeps the first rows`,
-          at("select"),
-          "drop select, or use strategy rank or tma",
-        );
       arm.select = a.select as ArmSpec["select"];
     }
     if (a.rounds !== undefined) {
@@ -395,16 +356,7 @@ export function validateSpec(raw: unknown, source: string): ExperimentSpec {
         );
     }
     if (a.withinRound !== undefined) {
-      if (a.withinRound !== "index" && a.withinRound !== "shuffle")
-        fail(
-          `${name}: unknown withinRound ${JSON.stringify(a.withinRound)}`,
-          at("withinRound"),
-          "use index (the rows of a round by training index) or shuffle",
-        );
-      if (
-        a.withinRound === "shuffle" &&
-        (strategy !== "tma" || arm.order === "random" || arm.rounds !== undefined)
-      )
+      if (a.withinRound === "shuffle" && arm.rounds !== undefined)
         fail(
           `${name}: withinRound shuffle applies to strategy tma with order nearest-first or farthest-first and no rounds filter`,
           at("withinRound"),

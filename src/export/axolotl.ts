@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { stringify } from "yaml";
-import { jsonLines } from "./json.js";
+import { jsonLines } from "../data/record-json.js";
 import {
   batchComment,
   linesFile,

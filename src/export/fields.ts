@@ -1,7 +1,9 @@
 import { usageError } from "../core/errors.js";
 import { END_MARKERS } from "../data/layout.js";
 import { type ArrangedRows, rowProblem } from "./source.js";
-import type { ExportTarget } from "./types.js";
+import type { ExportTarget, FieldReport } from "./types.js";
+
+export type { FieldReport };
 
 /**
  * What an export adds to or changes in the rows before a target writes them:
@@ -19,20 +21,6 @@ import type { ExportTarget } from "./types.js";
 export interface FieldOptions {
   taskField: string | false;
   endMarkers: "strip" | "keep";
-}
-
-export interface FieldReport {
-  /** The field holding each row's task, or null when none was added. */
-  task_field: string | null;
-  /** Where the tasks came from. */
-  task_source: "metadata" | "file-name" | "row" | null;
-  /** Rows that already had the field and kept their value. */
-  task_field_kept: number;
-  end_markers: "strip" | "keep";
-  /** End-of-text markers removed from answers. */
-  end_markers_removed: number;
-  /** Rows with at least one marker removed. */
-  rows_with_end_markers: number;
 }
 
 /** Default end-marker handling of each target: hf-dataset serves any trainer and keeps the text as it is. */

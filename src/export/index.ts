@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { inputError, usageError } from "../core/errors.js";
 import { ioError } from "../data/io.js";
 import { checkOutputPaths } from "../data/outputs.js";
-import { Staging } from "../pipeline/staging.js";
+import { Staging } from "../data/staging.js";
 import { VERSION } from "../version.js";
 import { axolotl } from "./axolotl.js";
 import { applyFields, checkFieldName, defaultEndMarkers, type FieldReport } from "./fields.js";

@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { jsonLines } from "./json.js";
+import { jsonLines } from "../data/record-json.js";
 import { batchComment, linesFile, type TargetContext, type TargetOutput, textFile } from "./output.js";
 import { type ArrangedRows, rowProblem } from "./source.js";
 

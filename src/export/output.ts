@@ -1,4 +1,4 @@
-import { writeLines } from "../pipeline/staging.js";
+import { writeLines } from "../data/staging.js";
 import type { ArrangedRows } from "./source.js";
 import type { StepPlan } from "./types.js";
 

@@ -2,7 +2,7 @@ import type { SchemaElement } from "hyparquet";
 import { parquetWriteFile } from "hyparquet-writer";
 import { ArrangeError } from "../core/errors.js";
 import { ioError } from "../data/io.js";
-import { recordJson } from "./json.js";
+import { recordJson } from "../data/record-json.js";
 
 /** The Parquet type of a column (or nested field), inferred from every value in it. */
 type Kind =

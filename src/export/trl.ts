@@ -1,4 +1,4 @@
-import { jsonLines, recordJson } from "./json.js";
+import { jsonLines, recordJson } from "../data/record-json.js";
 import { linesFile, type TargetContext, type TargetOutput, textFile } from "./output.js";
 import { type ArrangedRows, rowProblem } from "./source.js";
 

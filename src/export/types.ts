@@ -41,7 +41,7 @@ export interface ExportResult {
   /** The step plan written to rounds.json. */
   plan: StepPlan;
   /** The task field and end markers (also in rounds.json). */
-  fields: import("./fields.js").FieldReport;
+  fields: FieldReport;
 }
 
 /** One TMA round's contiguous span of rows and the training steps it occupies. */
@@ -73,4 +73,19 @@ export interface StepPlan {
   metadata: string | null;
   /** Contiguous spans of TMA rounds in training order; null when the metadata has no rounds or none was found. */
   rounds: RoundSpan[] | null;
+}
+
+/** What `export` did to the fields of the rows (in the export manifest). */
+export interface FieldReport {
+  /** The field holding each row's task, or null when none was added. */
+  task_field: string | null;
+  /** Where the tasks came from. */
+  task_source: "metadata" | "file-name" | "row" | null;
+  /** Rows that already had the field and kept their value. */
+  task_field_kept: number;
+  end_markers: "strip" | "keep";
+  /** End-of-text markers removed from answers. */
+  end_markers_removed: number;
+  /** Rows with at least one marker removed. */
+  rows_with_end_markers: number;
 }

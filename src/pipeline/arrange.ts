@@ -2,6 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { basename, dirname, extname, join } from "node:path";
 import { arrangeEmbeddings, arrangeSchedule, needsVectors } from "../arrange/index.js";
 import { resolveOptions } from "../arrange/resolve-options.js";
+import { flagSpelling, strategyMistake } from "../arrange/strategies.js";
 import { type TaskMix, taskMix } from "../arrange/task-mix.js";
 import type { ArrangeAlgoResult } from "../arrange/types.js";
 import { usageError } from "../core/errors.js";
@@ -9,15 +10,13 @@ import { noProgress, type ProgressSink } from "../core/progress.js";
 import { redactUrlsIn } from "../core/redact.js";
 import type {
   Granularity,
-  Matrix,
   Measure,
   Order,
-  Pick,
+  PickDirection,
   Select,
   Strategy,
   WithinRound,
 } from "../core/types.js";
-import { MEASURES, STRATEGIES } from "../core/types.js";
 import { checkOutputPaths, type GuardedOutput } from "../data/outputs.js";
 import {
   checkOverlapMode,
@@ -45,6 +44,7 @@ import {
   resolveSources,
   resolveTrainTest,
 } from "../data/sources.js";
+import { Staging, writeLines } from "../data/staging.js";
 import type { Dataset } from "../data/types.js";
 import { writeArranged } from "../data/write.js";
 import type { EmbedderChoice } from "../embed/types.js";
@@ -52,7 +52,6 @@ import { createGemm } from "../linalg/index.js";
 import { trainTestAggregates } from "../similarity/train-test-aggregates.js";
 import { runEnvironment, VERSION } from "../version.js";
 import { type EmbedderInfo, embedSets, type NpySummary } from "./embed-sets.js";
-import { Staging, writeLines } from "./staging.js";
 import type { EmbeddingServiceOptions } from "./start-embedder.js";
 
 /** Everything `arrange` needs; the CLI maps its flags one to one onto these fields. */
@@ -93,7 +92,7 @@ export interface ArrangeOptions extends EmbeddingServiceOptions, EmbedderChoice 
   measure?: Measure;
   order?: Order;
   granularity?: Granularity;
-  pick?: Pick;
+  pick?: PickDirection;
   /** tma: rows inside a round by training index (default) or shuffled with the seed. */
   withinRound?: WithinRound;
   budget?: number;
@@ -238,47 +237,9 @@ function validateOptions(o: ArrangeOptions): void {
         flag,
         `pass e.g. ${flag} 0.95 (see the README's table of values per embedder)`,
       );
-  const strategy = o.strategy ?? DEFAULTS.strategy;
-  if (!STRATEGIES.includes(strategy))
-    throw usageError(`unknown strategy "${strategy}"`, "--strategy", `use one of: ${STRATEGIES.join(", ")}`);
-  if (o.measure !== undefined && !MEASURES.includes(o.measure))
-    throw usageError(`unknown measure "${o.measure}"`, "--measure", `use one of: ${MEASURES.join(", ")}`);
-  if (o.measure !== undefined && strategy !== "rank")
-    throw usageError(
-      `--measure applies to --strategy rank, not ${strategy}`,
-      "--measure",
-      "drop --measure or use --strategy rank",
-    );
-  if (o.pick !== undefined && strategy !== "tma")
-    throw usageError(
-      `--pick applies to --strategy tma, not ${strategy}`,
-      "--pick",
-      "drop --pick or use --strategy tma",
-    );
-  if (o.granularity !== undefined && strategy !== "rank" && strategy !== "tma")
-    throw usageError(
-      `--granularity applies to --strategy rank or tma, not ${strategy}`,
-      "--granularity",
-      "drop --granularity",
-    );
-  if (o.select !== undefined && o.budget === undefined)
-    throw usageError(
-      "--select needs --budget",
-      "--select",
-      "add --budget M (the number of examples to keep)",
-    );
-  if (o.diversityWeight !== undefined && o.select !== "diverse")
-    throw usageError(
-      "--diversity-weight applies to --select diverse",
-      "--diversity-weight",
-      "add --budget M --select diverse, or drop --diversity-weight",
-    );
-  if (o.order === "selection" && o.select !== "diverse")
-    throw usageError(
-      "--order selection keeps the order of a diverse selection",
-      "--order",
-      "add --budget M --select diverse, or choose another --order",
-    );
+  // The strategy's rules are the library's (src/arrange/strategies.ts), checked here before any data is read.
+  const mistake = strategyMistake({ ...o, strategy: o.strategy ?? DEFAULTS.strategy }, flagSpelling);
+  if (mistake !== undefined) throw usageError(mistake.message, flagSpelling(mistake.option), mistake.fix);
   if (o.budget !== undefined && (!Number.isSafeInteger(o.budget) || o.budget < 1))
     throw usageError(
       `--budget must be a positive integer, got ${o.budget}`,

@@ -1,17 +1,20 @@
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
+import type { DiversityReport } from "../analyze/diversity-report.js";
 import { sig6 } from "../analyze/round-json.js";
 import { usageError } from "../core/errors.js";
 import { noProgress, type ProgressSink } from "../core/progress.js";
 import { checkOutputPaths } from "../data/outputs.js";
 import { readDataset } from "../data/read.js";
 import { type DataSource, guardedInputs, resolveSingle } from "../data/sources.js";
+import { Staging, writeLines } from "../data/staging.js";
 import { computeDiversity, type DiversityResult } from "../diversity/compute.js";
 import { createGemm } from "../linalg/index.js";
 import { VERSION } from "../version.js";
-import { type EmbedderInfo, embedSet, type NpySummary } from "./embed-sets.js";
-import { Staging, writeLines } from "./staging.js";
+import { embedSet } from "./embed-sets.js";
 import type { BackendChoice } from "./start-embedder.js";
+
+export type { DiversityReport };
 
 /** Everything `instruct-arrange diversity` needs; the CLI maps its flags one to one onto these fields. */
 export interface DiversityRunOptions extends BackendChoice {
@@ -38,25 +41,6 @@ export interface DiversityRunOptions extends BackendChoice {
   skipInvalid?: boolean;
   engine?: "ort" | "ort-cuda" | "ts";
   onProgress?: ProgressSink;
-}
-
-export interface DiversityReport extends DiversityResult {
-  tool: "instruct-arrange";
-  version: string;
-  command: "diversity";
-  input: {
-    path: string;
-    files: { path: string; format: string; layout: string; rows: number; skipped: number; sha256: string }[];
-    rows: number;
-    tasks: number;
-    taskSource: string;
-    skipped: number;
-  };
-  embeddings?: NpySummary;
-  embedder: EmbedderInfo;
-  engine: string;
-  options: { clusters: number | "default"; seed: number; maxIterations: number; tolerance: number };
-  warnings?: string[];
 }
 
 /** Read a dataset, embed it (or load its .npy embeddings) and measure its diversity; writes JSON to `out`. */

@@ -7,6 +7,7 @@ import { writeNpy } from "../data/npy.js";
 import { checkOutputPaths } from "../data/outputs.js";
 import { readDataset } from "../data/read.js";
 import { type DataSource, guardedInputs, resolveSingle } from "../data/sources.js";
+import { Staging, writeLines } from "../data/staging.js";
 import type { CacheReport } from "../embed/cache.js";
 import { embedAll } from "../embed/index.js";
 import { VERSION } from "../version.js";
@@ -18,7 +19,6 @@ import {
   skippedOrdinals,
   textsSha256,
 } from "./embeddings-sidecar.js";
-import { Staging, writeLines } from "./staging.js";
 import { type BackendChoice, describeCache, startEmbedder } from "./start-embedder.js";
 
 /** Everything `embed` needs; the CLI maps its flags one to one onto these fields. */

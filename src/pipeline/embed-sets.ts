@@ -3,12 +3,14 @@ import { knownFinite, markFinite } from "../core/finite.js";
 import { noProgress, type ProgressSink } from "../core/progress.js";
 import type { Matrix } from "../core/types.js";
 import type { Dataset } from "../data/types.js";
-import type { CacheReport } from "../embed/cache.js";
 import { embedAll } from "../embed/index.js";
+import type { EmbedderInfo, NpySummary } from "../embed/service-types.js";
 import type { EmbedderChoice } from "../embed/types.js";
 import { selectRows } from "../linalg/half.js";
-import { type EmbeddingFileSummary, type LoadedEmbeddings, loadEmbeddings } from "./embedding-files.js";
+import { type LoadedEmbeddings, loadEmbeddings } from "./embedding-files.js";
 import { describeCache, type EmbeddingServiceOptions, startEmbedder } from "./start-embedder.js";
+
+export type { EmbedderInfo, NpySummary };
 
 export interface EmbedSetsOptions extends EmbeddingServiceOptions, EmbedderChoice {
   /** Precomputed embeddings (.npy float32/float64/float16, row i = input row i; or a quoted pattern naming shards). Both or neither. */
@@ -16,23 +18,6 @@ export interface EmbedSetsOptions extends EmbeddingServiceOptions, EmbedderChoic
   testEmbeddings?: string;
   onProgress?: ProgressSink;
 }
-
-export interface NpySummary {
-  path: string;
-  rows: number;
-  cols: number;
-  sha256: string;
-  /** The backend that made the file, from its `instruct-arrange embed` sidecar (`<file>.json`). */
-  embedder?: { id: string; version: string; normalized?: boolean };
-  /** A set of shards (or a file not in float32): each file, in row order. */
-  files?: EmbeddingFileSummary[];
-}
-
-export type EmbedderInfo =
-  | { id: string; version: string; dims: number; normalized?: boolean; cache?: CacheReport }
-  | { id: "precomputed"; dims: number }
-  /** arrange with a strategy that needs no vectors (random, round-robin, cluster): nothing was embedded. */
-  | { id: "none"; dims: 0; reason: string };
 
 export interface EmbeddedSets {
   train: Matrix;

@@ -12,6 +12,7 @@ import {
   readNpyInto,
 } from "../data/npy.js";
 import type { Dataset } from "../data/types.js";
+import type { EmbeddingFileSummary } from "../embed/service-types.js";
 import { halfMatrix } from "../linalg/half.js";
 import {
   checkSidecar,
@@ -22,15 +23,7 @@ import {
   textsSha256,
 } from "./embeddings-sidecar.js";
 
-/** One .npy file of an embeddings input. */
-export interface EmbeddingFileSummary {
-  path: string;
-  rows: number;
-  sha256: string;
-  dtype: string;
-  /** Input rows [start, end) it holds, from its shard sidecar. */
-  shard?: { index: number; count: number; start: number; end: number };
-}
+export type { EmbeddingFileSummary };
 
 export interface LoadedEmbeddings {
   matrix: NpyMatrix;

@@ -472,7 +472,7 @@ async function analyzeArrangements(
 ): Promise<void> {
   const first = results[0]?.curves;
   if (first === undefined) return;
-  const { analyze } = await import("../analyze/analyze.js");
+  const { analyze } = await import("./analyze.js");
   const total = results.length;
   const done = new Map<string, string>();
   for (const r of results) {

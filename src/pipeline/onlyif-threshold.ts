@@ -2,6 +2,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { usageError } from "../core/errors.js";
 import { noProgress, type ProgressSink } from "../core/progress.js";
+import { Staging, writeLines } from "../data/staging.js";
 import { readRunTimings, runPool, runResumable, sha256File } from "../experiment/jobs.js";
 import {
   type Accuracy,
@@ -23,7 +24,6 @@ import { checkRewriteOptions, generateRewrite, rewriteRecord } from "../synth/re
 import { resolveSettings, type TrainSettings, totalSteps } from "../train/options.js";
 import { type TrainCurves, train } from "../train/run.js";
 import { VERSION } from "../version.js";
-import { Staging, writeLines } from "./staging.js";
 
 /**
  * The `experiment onlyif-threshold` use case: generate the rewrite data per seed and I (synth), train

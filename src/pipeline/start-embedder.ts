@@ -2,29 +2,10 @@ import { usageError } from "../core/errors.js";
 import type { ProgressSink } from "../core/progress.js";
 import { type CachedEmbedder, type CacheReport, openEmbeddingCache, uncached } from "../embed/cache.js";
 import { createEmbedder } from "../embed/index.js";
+import type { EmbeddingServiceOptions } from "../embed/service-types.js";
 import type { EmbedderChoice } from "../embed/types.js";
 
-/** Options of the http backend and of the embedding cache, shared by arrange, analyze and embed. */
-export interface EmbeddingServiceOptions {
-  /** http: base URL or full `/v1/embeddings` URL of an OpenAI-compatible service. */
-  endpoint?: string;
-  /** http: model name sent with every request. */
-  model?: string;
-  /** http: environment variable holding the API key (default INSTRUCT_ARRANGE_API_KEY). */
-  apiKeyEnv?: string;
-  /** http: requests in flight at once (default 4). */
-  concurrency?: number;
-  /** http: seconds per request before it is retried (default 60). */
-  timeout?: number;
-  /** http: retries per request (default 5). */
-  retries?: number;
-  /** http: vector size to ask the service for. */
-  dimensions?: number;
-  /** Use the persistent embedding cache (default true). */
-  cache?: boolean;
-  /** Cache directory (default $INSTRUCT_ARRANGE_CACHE_DIR, $XDG_CACHE_HOME/instruct-arrange or ~/.cache/instruct-arrange). */
-  cacheDir?: string;
-}
+export type { EmbeddingServiceOptions };
 
 /** The embedder and its knobs (one declaration: EmbedderChoice), the http service and the cache. */
 export interface BackendChoice extends EmbeddingServiceOptions, EmbedderChoice {

@@ -4,7 +4,7 @@ import type { Spec as VegaSpec } from "vega";
 import { ArrangeError } from "../core/errors.js";
 import { openTemp } from "../core/temp-files.js";
 import { writeAll } from "../data/atomic.js";
-import { type Staging, writeLines } from "../pipeline/staging.js";
+import { type Staging, writeLines } from "../data/staging.js";
 import { svgToPng, vegaToSvg } from "./render.js";
 import type { ReportChart } from "./types.js";
 

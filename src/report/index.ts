@@ -1,7 +1,3 @@
-export { escapeHtml, jsonForScript, reportHtml, vegaBundle } from "./html.js";
-export { findArrangeManifest, loadReportData, readAnalysis, readDiversity, readTrainCurves } from "./load.js";
-export { FONT_CANDIDATES, findFont, svgToPng, toVega, vegaToSvg } from "./render.js";
-export { REPORT_DEFAULTS, report } from "./report.js";
 export {
   coverageSpec,
   curvesSpec,
@@ -14,7 +10,11 @@ export {
   taskCurvesSpec,
   taskPanels,
   wsdSpec,
-} from "./specs.js";
+} from "./charts/index.js";
+export { escapeHtml, jsonForScript, reportHtml, vegaBundle } from "./html.js";
+export { findArrangeManifest, loadReportData, readAnalysis, readDiversity, readTrainCurves } from "./load.js";
+export { FONT_CANDIDATES, findFont, svgToPng, toVega, vegaToSvg } from "./render.js";
+export { REPORT_DEFAULTS, report } from "./report.js";
 export type {
   ChartOptions,
   ReportArrangement,

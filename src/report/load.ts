@@ -1,9 +1,9 @@
 import { readFile, stat } from "node:fs/promises";
 import { basename, dirname, extname, isAbsolute, join, resolve } from "node:path";
+import type { DiversityReport } from "../analyze/diversity-report.js";
 import type { Analysis } from "../analyze/types.js";
 import { ArrangeError, inputError, usageError } from "../core/errors.js";
 import { ioError } from "../data/io.js";
-import type { DiversityReport } from "../pipeline/diversity.js";
 import type {
   ReportArrangement,
   ReportData,

@@ -6,14 +6,14 @@ import { CURVE_NAMES } from "../analyze/types.js";
 import { usageError } from "../core/errors.js";
 import { noProgress } from "../core/progress.js";
 import { checkOutputPaths } from "../data/outputs.js";
-import { Staging, writeLines } from "../pipeline/staging.js";
-import { ANALYSIS_CHARTS, checkTaskGroupMeasure, STEP_MEASURES } from "./arrangement-specs.js";
+import { Staging, writeLines } from "../data/staging.js";
+import { ANALYSIS_CHARTS, checkTaskGroupMeasure, STEP_MEASURES } from "./charts/arrangement.js";
+import { reportCharts } from "./charts/index.js";
 import { REPORT_DEFAULTS } from "./defaults.js";
 import { reportHtml } from "./html.js";
 import { chartCsv, makeOutputDirs, stageChartImages } from "./images.js";
 import { loadReportData } from "./load.js";
 import { findFont, svgInInches, svgToPngWidth, toVega, vegaToSvg } from "./render.js";
-import { reportCharts } from "./specs.js";
 import type { ChartOptions, ReportChart, ReportOptions, ReportResult } from "./types.js";
 
 export { REPORT_DEFAULTS };

@@ -1,7 +1,7 @@
 import type { TopLevelSpec } from "vega-lite";
+import type { DiversityReport } from "../analyze/diversity-report.js";
 import type { Analysis, CurveSet } from "../analyze/types.js";
 import type { ProgressSink } from "../core/progress.js";
-import type { DiversityReport } from "../pipeline/diversity.js";
 
 /** Everything `report` needs; the CLI maps its flags one to one onto these fields. */
 export interface ReportOptions {

@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { Staging, writeLines } from "../pipeline/staging.js";
+import { Staging, writeLines } from "../data/staging.js";
 import { VERSION } from "../version.js";
 import {
   generateRewrite,

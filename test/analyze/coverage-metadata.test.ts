@@ -1,9 +1,9 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { analyze } from "../../src/analyze/analyze.js";
 import { ArrangeError } from "../../src/core/errors.js";
 import { writeNpy } from "../../src/data/npy.js";
+import { analyze } from "../../src/pipeline/analyze.js";
 import { tempDir } from "../helpers/tmp.js";
 import { TEST_VECS, TRAIN_VECS, writeTinyCase } from "./helpers.js";
 

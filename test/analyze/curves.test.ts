@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { analyze } from "../../src/analyze/analyze.js";
-import { prefixBigramKl } from "../../src/analyze/bigram-kl.js";
 import { checkpointExamples } from "../../src/analyze/checkpoints.js";
 import { CURVE_NAMES, type CurveSet } from "../../src/analyze/types.js";
+import { analyze } from "../../src/pipeline/analyze.js";
+import { prefixBigramKl } from "../../src/similarity/bigram-kl.js";
 import { tempDir } from "../helpers/tmp.js";
 import { close6, TEST_TEXTS, TEST_VECS, TRAIN_TEXTS, TRAIN_VECS, writeTinyCase } from "./helpers.js";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { analyze } from "../../src/analyze/analyze.js";
 import { addSnippets, snippet } from "../../src/analyze/snippets.js";
 import type { CoverageRow } from "../../src/analyze/types.js";
+import { analyze } from "../../src/pipeline/analyze.js";
 import { tempDir } from "../helpers/tmp.js";
 import { TEST_TEXTS, TRAIN_TEXTS, writeTinyCase } from "./helpers.js";
 

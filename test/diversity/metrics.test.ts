@@ -1,7 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { computeDiversity, defaultClusters } from "../../src/diversity/compute.js";
 import { symmetricEigenvalues } from "../../src/diversity/eigen.js";
-import { kMeans } from "../../src/diversity/kmeans.js";
 import {
   clusterSpread,
   entropy,
@@ -124,57 +122,5 @@ describe("vendiScore", () => {
       }
     const ev = symmetricEigenvalues(kernel, n).map((v) => Math.max(0, v));
     expect(await vendiScore(x, all(n), d, gemm)).toBeCloseTo(Math.exp(entropy(ev)), 5);
-  });
-});
-
-describe("kMeans", () => {
-  it("separates two blobs, is deterministic by seed, and stops at the distinct rows", async () => {
-    const rows: number[][] = [];
-    const r = prng(2);
-    for (let i = 0; i < 20; i++) rows.push(i < 10 ? [1, 0.05 * r()] : [0.05 * r(), 1]);
-    const m = matrix(rows);
-    const a = await kMeans({ x: m.data, n: 20, d: 2, k: 2, seed: 1, gemm });
-    expect(a.converged).toBe(true);
-    expect(Array.from(a.sizes).sort()).toEqual([10, 10]);
-    for (let i = 1; i < 10; i++) expect(a.assign[i]).toBe(a.assign[0]);
-    for (let i = 11; i < 20; i++) expect(a.assign[i]).toBe(a.assign[10]);
-    expect(a.assign[0]).not.toBe(a.assign[10]);
-    expect(await kMeans({ x: m.data, n: 20, d: 2, k: 2, seed: 1, gemm })).toEqual(a);
-    const three = matrix([
-      [1, 0],
-      [0, 1],
-      [1, 0],
-      [-1, 0],
-      [0, 1],
-    ]);
-    const b = await kMeans({ x: three.data, n: 5, d: 2, k: 4, seed: 0, gemm });
-    expect(b.k).toBe(3);
-    expect(b.inertia).toBeCloseTo(0, 9);
-  });
-});
-
-describe("computeDiversity", () => {
-  it("per task: a task of one repeated direction has distance 0 and Vendi 1; the default k", async () => {
-    const m = matrix([
-      [1, 0],
-      [1, 0],
-      [1, 0],
-      [0, 1],
-      [-1, 0],
-      [0, -1],
-    ]);
-    const tasks = { taskOf: Int32Array.of(0, 0, 0, 1, 1, 1), names: ["same", "spread"] };
-    const r = await computeDiversity(m, tasks, { gemm, clusters: 4, seed: 0 });
-    expect(r.perTask.same!.meanPairwiseCosineDistance).toBeCloseTo(0, 9);
-    expect(r.perTask.same!.vendi).toBeCloseTo(1, 6);
-    expect(r.perTask.same!.clusters.used).toBe(1);
-    // (0,1), (-1,0), (0,-1): pair distances 1, 2, 1 -> 4/3; all four directions are their own cluster.
-    expect(r.perTask.spread!.meanPairwiseCosineDistance).toBeCloseTo(4 / 3, 9);
-    expect(r.perTask.spread!.clusters.used).toBe(3);
-    expect(r.overall.clusters.used).toBe(4);
-    expect(r.overall.clusters.sizes.slice().sort()).toEqual([1, 1, 1, 3]);
-    expect(defaultClusters(55_185)).toBe(166);
-    expect(defaultClusters(1)).toBe(1);
-    expect(defaultClusters(3)).toBe(2);
   });
 });

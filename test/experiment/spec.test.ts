@@ -235,7 +235,7 @@ describe("experiment CLI (specs)", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(spec);
     expect(r.stderr).toMatch(/unknown strategy "sideways"/);
-    expect(r.stderr).toMatch(/fix: use one of: tma, rank, random, round-robin, cluster/);
+    expect(r.stderr).toMatch(/fix: Expected one of: tma, rank, random, round-robin, cluster/);
     const unknown = cli(["experiment", "fig99", "--out", join(dir, "o")]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/fig2, fig3-left, fig3-right, fig4, fig5, fig14/);

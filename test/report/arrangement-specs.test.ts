@@ -1,9 +1,9 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { analyze } from "../../src/analyze/analyze.js";
 import type { Analysis } from "../../src/analyze/types.js";
 import { ArrangeError } from "../../src/core/errors.js";
+import { analyze } from "../../src/pipeline/analyze.js";
 import {
   analysisCharts,
   batchTasksSpec,
@@ -20,7 +20,7 @@ import {
   trainingSets,
   windowCurvesSpec,
   wsdSpec,
-} from "../../src/report/arrangement-specs.js";
+} from "../../src/report/charts/arrangement.js";
 import { chartCsv } from "../../src/report/images.js";
 import type { ReportData } from "../../src/report/types.js";
 import { tempDir } from "../helpers/tmp.js";

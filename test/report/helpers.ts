@@ -1,8 +1,8 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { analyze } from "../../src/analyze/analyze.js";
 import type { Analysis } from "../../src/analyze/types.js";
 import { writeNpy } from "../../src/data/npy.js";
+import { analyze } from "../../src/pipeline/analyze.js";
 import { type DiversityReport, diversity } from "../../src/pipeline/diversity.js";
 import type { TrainCurves } from "../../src/report/types.js";
 

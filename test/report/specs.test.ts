@@ -1,7 +1,6 @@
 import { Resvg } from "@resvg/resvg-js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { CURVE_NAMES } from "../../src/analyze/types.js";
-import { renumberSvgIds, toVega, vegaToSvg } from "../../src/report/render.js";
 import {
   coverageSpec,
   curvesSpec,
@@ -20,7 +19,8 @@ import {
   taskCurvesSpec,
   taskPanels,
   wsdSpec,
-} from "../../src/report/specs.js";
+} from "../../src/report/charts/index.js";
+import { renumberSvgIds, toVega, vegaToSvg } from "../../src/report/render.js";
 import type { ReportData, ReportDiversity } from "../../src/report/types.js";
 import { tempDir } from "../helpers/tmp.js";
 import { type DiversityFixture, diversityFixture, type ReportFixture, reportFixture } from "./helpers.js";

@@ -1,5 +1,4 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { prefixDistances } from "../../src/analyze/prefix-distances.js";
 import { arrangeEmbeddings } from "../../src/arrange/arrange-embeddings.js";
 import type { Matrix } from "../../src/core/types.js";
 import { createOrtGemm } from "../../src/linalg/gemm-ort.js";
@@ -7,6 +6,7 @@ import { createTsGemm } from "../../src/linalg/gemm-ts.js";
 import type { GemmEngine } from "../../src/linalg/types.js";
 import { streamDistanceBlocks } from "../../src/similarity/distance-blocks.js";
 import { computeMeasure } from "../../src/similarity/measure.js";
+import { prefixDistances } from "../../src/similarity/prefix-curves.js";
 import { trainTestAggregates } from "../../src/similarity/train-test-aggregates.js";
 import { randomEmbeddings, singleTask } from "../arrange/helpers.js";
 

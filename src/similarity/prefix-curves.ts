@@ -1,6 +1,6 @@
 import type { Matrix } from "../core/types.js";
-import { streamDistanceBlocks } from "../similarity/distance-blocks.js";
-import type { StreamOptions } from "../similarity/train-test-aggregates.js";
+import { streamDistanceBlocks } from "./distance-blocks.js";
+import type { StreamOptions } from "./train-test-aggregates.js";
 
 /** Embedding curves of one group (a test task, or all test rows): one value per checkpoint. */
 export interface EmbeddingCurves {

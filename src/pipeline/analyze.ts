@@ -1,26 +1,32 @@
 import { createHash } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
+import { checkpointExamples, checkpointSteps } from "../analyze/checkpoints.js";
+import { histogram } from "../analyze/histogram.js";
+import { type RoundMetadata, roundSummary } from "../analyze/metadata.js";
+import { evenlySpaced, pca2d } from "../analyze/projection.js";
+import { roundedJson } from "../analyze/round-json.js";
+import { addSnippets } from "../analyze/snippets.js";
+import type {
+  Analysis,
+  AnalysisProjectionPoint,
+  AnalyzeOptions,
+  CoverageRow,
+  CurveSet,
+} from "../analyze/types.js";
 import { usageError } from "../core/errors.js";
 import { noProgress } from "../core/progress.js";
 import { checkOutputPaths } from "../data/outputs.js";
 import { setHash } from "../data/overlap.js";
 import { checkTrainTestSources, guardedInputs, resolveTrainTest } from "../data/sources.js";
+import { Staging, writeLines } from "../data/staging.js";
 import type { Dataset } from "../data/types.js";
 import { createGemm } from "../linalg/index.js";
-import { Staging, writeLines } from "../pipeline/staging.js";
+import { prefixBigramKl, windowBigramKl } from "../similarity/bigram-kl.js";
+import { type EmbeddingCurves, prefixDistances } from "../similarity/prefix-curves.js";
 import { weightedSimilarityDistance } from "../similarity/wsd.js";
 import { VERSION } from "../version.js";
-import { prefixBigramKl, windowBigramKl } from "./bigram-kl.js";
-import { checkpointExamples, checkpointSteps } from "./checkpoints.js";
-import { histogram } from "./histogram.js";
-import { loadInputs } from "./load.js";
-import { type RoundMetadata, roundSummary } from "./metadata.js";
-import { type EmbeddingCurves, prefixDistances } from "./prefix-distances.js";
-import { evenlySpaced, pca2d } from "./projection.js";
-import { roundedJson } from "./round-json.js";
-import { addSnippets } from "./snippets.js";
-import type { Analysis, AnalysisProjectionPoint, AnalyzeOptions, CoverageRow, CurveSet } from "./types.js";
+import { loadInputs } from "./analyze-inputs.js";
 
 export const ANALYZE_DEFAULTS = {
   batchSize: 16,

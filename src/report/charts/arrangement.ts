@@ -1,8 +1,8 @@
 import type { TopLevelSpec } from "vega-lite";
-import { CURVE_NAMES, type CurveSet } from "../analyze/types.js";
-import { usageError } from "../core/errors.js";
-import { CONFIG, colorScale, LOSS_PANELS, SCHEMA, seriesDomain } from "./shared-specs.js";
-import type { ChartOptions, ReportArrangement, ReportChart, ReportData } from "./types.js";
+import { CURVE_NAMES, type CurveSet } from "../../analyze/types.js";
+import { usageError } from "../../core/errors.js";
+import type { ChartOptions, ReportArrangement, ReportChart, ReportData } from "../types.js";
+import { CONFIG, colorScale, LOSS_PANELS, SCHEMA, seriesDomain } from "./theme.js";
 
 type Row = Record<string, string | number>;
 type Data = Pick<ReportData, "arrangements" | "runs">;

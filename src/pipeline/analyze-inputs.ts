@@ -1,3 +1,5 @@
+import { type RoundMetadata, readRoundMetadata, withoutMetadataRows } from "../analyze/metadata.js";
+import type { Analysis, AnalyzeOptions } from "../analyze/types.js";
 import { noProgress } from "../core/progress.js";
 import type { Matrix } from "../core/types.js";
 import {
@@ -11,9 +13,7 @@ import {
 import { readDataset } from "../data/read.js";
 import { type ResolvedSources, resolveTrainTest } from "../data/sources.js";
 import type { Dataset } from "../data/types.js";
-import { embedSets } from "../pipeline/embed-sets.js";
-import { type RoundMetadata, readRoundMetadata, withoutMetadataRows } from "./metadata.js";
-import type { Analysis, AnalyzeOptions } from "./types.js";
+import { embedSets } from "./embed-sets.js";
 
 export interface LoadedInputs {
   train: Dataset;

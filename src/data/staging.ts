@@ -3,8 +3,8 @@ import { type FileHandle, rename, rm } from "node:fs/promises";
 import { basename, dirname, extname, join } from "node:path";
 import { ArrangeError } from "../core/errors.js";
 import { openTemp, registerTemp, releaseTemp } from "../core/temp-files.js";
-import { writeAll } from "../data/atomic.js";
-import { ioError } from "../data/io.js";
+import { writeAll } from "./atomic.js";
+import { ioError } from "./io.js";
 
 /**
  * Several output files that appear together or not at all: each is written to a hidden temporary path

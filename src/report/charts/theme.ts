@@ -1,4 +1,4 @@
-import type { ReportData } from "./types.js";
+import type { ReportData } from "../types.js";
 
 /** Panels of the curves chart that come from training runs, drawn before the similarity measures. */
 export const LOSS_PANELS = ["test loss", "train loss"] as const;
