@@ -9,8 +9,7 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
  * replaced or deleted, to put those pages on the free list. A random page in place of an overflow page
  * reads back as a wrong value (which the cache's checksum catches), but replacing that entry makes LMDB
  * free a random number of pages: the process dies. The same holds for the free-page tree (read by writes
- * only). So the walk checks, for every snapshot a meta page names (pages 0 and 1, and lmdb-js's flushed
- * meta in the second half of page 0):
+ * only). So the walk checks, for the snapshot LMDB opens (the newest meta page's; the caller passes it):
  *
  *  - each branch and leaf page of the free-page tree and of the main tree: its page number field is its own
  *    number (a page of random bytes fails this with near certainty), its flags say branch or leaf, its
