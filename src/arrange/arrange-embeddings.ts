@@ -65,8 +65,10 @@ export const arrangeEmbeddings: ArrangeEmbeddings = async (train, test, tasks, a
       }
       result.order = order;
       result.value = value;
-      if (seq.round) result.round = Int32Array.from(positions, (q) => seq.round![q]!);
-      if (seq.pickedBy) result.pickedBy = Int32Array.from(positions, (q) => seq.pickedBy![q]!);
+      // Plain loops: Int32Array.from(typedArray, map) first copies every value into a JS list (the source is
+      // iterable), i.e. ~16 bytes a row of V8 heap each, which the heap keeps after the garbage is gone.
+      if (seq.round) result.round = gather(seq.round, positions);
+      if (seq.pickedBy) result.pickedBy = gather(seq.pickedBy, positions);
       if (outcome.roundSizes) result.roundSizes = outcome.roundSizes;
       if (outcome.wsdWeight !== undefined) result.wsdWeight = outcome.wsdWeight;
       nearestTest = outcome.nearestTest;
@@ -115,3 +117,10 @@ export const arrangeEmbeddings: ArrangeEmbeddings = async (train, test, tasks, a
     if (ownGemm) await gemm.dispose();
   }
 };
+
+/** `from[positions[p]]` for every p. */
+function gather(from: Int32Array, positions: Int32Array): Int32Array {
+  const out = new Int32Array(positions.length);
+  for (let p = 0; p < positions.length; p++) out[p] = from[positions[p]!]!;
+  return out;
+}

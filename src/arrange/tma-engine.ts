@@ -91,11 +91,11 @@ export function runTma(source: TmaKeys, options: TmaRunOptions = {}): TmaRun {
   if (!(n >= 1) || !(m >= 1)) throw new RangeError(`runTma needs n ≥ 1 and m ≥ 1, got n=${n}, m=${m}`);
   const stopAfter = Math.min(n, options.stopAfter ?? n);
   const taken = new Uint8Array(n);
-  const stamp = new Int32Array(n);
-  const pickKey = new Float32Array(n);
-  const pickBy = new Int32Array(n);
+  // Per sequence position (no per-unit pick state: a round's picks are deduplicated by sorting them).
   const sequence = new Int32Array(n);
   const roundOf = new Int32Array(n);
+  const key = new Float32Array(n);
+  const pickedBy = new Int32Array(n);
   const roundSizes: number[] = [];
   const stats: TmaStats = { refills: 0, scanned: 0, compactions: 0, takenSeen: 0, fallbacks: 0 };
 
@@ -183,7 +183,10 @@ export function runTma(source: TmaKeys, options: TmaRunOptions = {}): TmaRun {
     wasted = 0;
   };
 
-  const picks = new Int32Array(m);
+  // A round's picks as unit × m + test point (exact in a double while n × m < 2^53), sorted, so that a
+  // unit picked by several test points comes once, with the lowest of them.
+  if (n * m > Number.MAX_SAFE_INTEGER) throw new RangeError(`runTma: n × m = ${n * m} is too large`);
+  const picks = new Float64Array(m);
   let takenCount = 0;
   let round = 0;
   while (takenCount < stopAfter) {
@@ -201,22 +204,24 @@ export function runTma(source: TmaKeys, options: TmaRunOptions = {}): TmaRun {
         refill(j, n - takenCount);
         if (size[j] === 0) throw new ArrangeError("internal", `TMA: no untaken unit left for test row ${j}`);
       }
-      const at = head[j]!;
-      const u = bufI[j]![at]!;
-      if (stamp[u] !== round) {
-        stamp[u] = round;
-        pickKey[u] = bufK[j]![at]!;
-        pickBy[u] = j;
-        picks[count++] = u;
-      }
+      picks[j] = bufI[j]![head[j]!]! * m + j;
     }
-    const roundPicks = picks.subarray(0, count).sort();
-    for (let t = 0; t < count; t++) {
-      const u = roundPicks[t]!;
+    // Each test point's pick stays at head[j] until the next round: its key is read from there.
+    picks.sort();
+    let previous = -1;
+    for (let t = 0; t < m; t++) {
+      const code = picks[t]!;
+      const u = Math.floor(code / m);
+      if (u === previous) continue;
+      previous = u;
+      const j = code - u * m;
       taken[u] = 1;
       sequence[takenCount] = u;
       roundOf[takenCount] = round;
+      key[takenCount] = bufK[j]![head[j]!]!;
+      pickedBy[takenCount] = j;
       takenCount++;
+      count++;
     }
     roundSizes.push(count);
     options.onRound?.(round, takenCount);
@@ -230,18 +235,11 @@ export function runTma(source: TmaKeys, options: TmaRunOptions = {}): TmaRun {
   stats.scanned = scratch.scanned;
   stats.takenSeen = scratch.takenSeen;
   stats.fallbacks = scratch.fallbacks;
-  const key = new Float32Array(takenCount);
-  const pickedBy = new Int32Array(takenCount);
-  for (let t = 0; t < takenCount; t++) {
-    const u = sequence[t]!;
-    key[t] = pickKey[u]!;
-    pickedBy[t] = pickBy[u]!;
-  }
   return {
     sequence: sequence.subarray(0, takenCount),
     round: roundOf.subarray(0, takenCount),
-    key,
-    pickedBy,
+    key: key.subarray(0, takenCount),
+    pickedBy: pickedBy.subarray(0, takenCount),
     roundSizes,
     complete: takenCount === n,
     stats,

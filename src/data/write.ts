@@ -367,6 +367,11 @@ export async function checkInputsUnchanged(ds: Dataset): Promise<void> {
   }
 }
 
+/** The error for an input whose content is no longer what was read. */
+export function inputChangedError(info: DatasetFile): ArrangeError {
+  return changed(info);
+}
+
 function changed(info: DatasetFile): ArrangeError {
   return new ArrangeError(
     "io",

@@ -3,6 +3,7 @@ import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from "
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type Snapshot, walkStorePages } from "./cache-pages.js";
 
 /**
  * Integrity checks of the embedding cache's LMDB file before the process maps it: LMDB trusts the file,
@@ -12,10 +13,13 @@ import { fileURLToPath } from "node:url";
  *  1. a header check (here, in microseconds): both meta pages (pages 0 and 1) carry the LMDB magic and data
  *     version, a sane page size, and point at root pages inside the file; the file holds every page up to
  *     the last page the newest meta names (a truncated file fails this);
- *  2. a probe in a child process, which opens the store with lmdb and reads every entry: a crash kills
- *     the child, not this process. The probe runs only when the file is not the one this tool last closed
- *     cleanly (size, mtime and transaction id recorded in `verified.json` beside it), so a healthy cache
- *     costs one stat per run.
+ *  2. a walk over every page the snapshots reach (cache-pages.ts, plain reads of the file): tree pages and
+ *     overflow-page headers, which LMDB reads when a run replaces an entry or takes free pages, and which
+ *     reading the entries does not reach;
+ *  3. a probe in a child process, which opens the store with lmdb and reads every entry: a crash kills
+ *     the child, not this process.
+ *  Steps 2 and 3 run only when the file is not the one this tool last closed cleanly (size, mtime and
+ *  transaction id recorded in `verified.json` beside it), so a healthy cache costs one stat per run.
  *
  * Field offsets follow LMDB's `MDB_page` header (24 bytes on 64-bit builds) and `MDB_meta` in
  * liblmdb/mdb.c (as shipped in the `lmdb` package): magic, version, address, mapsize, two `MDB_db` records
@@ -28,6 +32,7 @@ const PAGE_HEADER = 24;
 const P_META = 0x08;
 const DB_RECORD = 48;
 const DB_ROOT = 40; // offset of md_root in MDB_db
+const DB_DEPTH = 6; // offset of md_depth in MDB_db
 const META_DBS = PAGE_HEADER + 24; // after magic, version, address, mapsize
 const META_LAST_PAGE = META_DBS + 2 * DB_RECORD;
 const META_TXNID = META_LAST_PAGE + 8;
@@ -40,6 +45,7 @@ interface Meta {
   lastPage: bigint;
   txnid: bigint;
   roots: bigint[];
+  depths: number[];
 }
 
 function readMeta(page: Buffer): Meta | string {
@@ -47,17 +53,41 @@ function readMeta(page: Buffer): Meta | string {
   if (page.readUInt32LE(PAGE_HEADER) !== MAGIC) return "no LMDB magic number";
   if ((page.readUInt32LE(PAGE_HEADER + 4) & 0xffff) !== DATA_VERSION)
     return `LMDB data version ${page.readUInt32LE(PAGE_HEADER + 4) & 0xffff}, expected ${DATA_VERSION}`;
-  const pageSize = page.readUInt32LE(META_DBS);
+  return metaFields(page, PAGE_HEADER);
+}
+
+/** The fields of an MDB_meta that starts at `at` (after a page header, or lmdb-js's flushed copy). */
+function metaFields(page: Buffer, at: number): Meta {
+  const dbs = at + META_DBS - PAGE_HEADER;
+  const record = [dbs, dbs + DB_RECORD];
   return {
-    pageSize,
-    lastPage: page.readBigUInt64LE(META_LAST_PAGE),
-    txnid: page.readBigUInt64LE(META_TXNID),
-    roots: [page.readBigUInt64LE(META_DBS + DB_ROOT), page.readBigUInt64LE(META_DBS + DB_RECORD + DB_ROOT)],
+    pageSize: page.readUInt32LE(dbs),
+    lastPage: page.readBigUInt64LE(at + META_LAST_PAGE - PAGE_HEADER),
+    txnid: page.readBigUInt64LE(at + META_TXNID - PAGE_HEADER),
+    roots: record.map((r) => page.readBigUInt64LE(r + DB_ROOT)),
+    depths: record.map((r) => page.readUInt16LE(r + DB_DEPTH)),
   };
 }
 
+/** The snapshots to walk. */
+function snapshotsOf(metas: { name: string; meta: Meta }[]): Snapshot[] {
+  return metas.map(({ name, meta }) => ({
+    name,
+    lastPage: meta.lastPage,
+    trees: [
+      { name: "free-page tree", root: meta.roots[0]!, depth: meta.depths[0]! },
+      { name: "main tree", root: meta.roots[1]!, depth: meta.depths[1]! },
+    ],
+  }));
+}
+
 /** What is wrong with the store file's header, or undefined when it looks sound (or does not exist yet). */
-export function checkStoreHeader(dataFile: string): { problem?: string; txnid?: bigint } {
+export function checkStoreHeader(dataFile: string): {
+  problem?: string;
+  txnid?: bigint;
+  pageSize?: number;
+  snapshots?: Snapshot[];
+} {
   let fd: number;
   try {
     fd = openSync(dataFile, "r");
@@ -92,7 +122,12 @@ export function checkStoreHeader(dataFile: string): { problem?: string; txnid?: 
     }
     let txnid = m0.txnid;
     if (m1.txnid > txnid) txnid = m1.txnid;
-    return { txnid };
+    // Only the newest snapshot, the one LMDB opens: another process writing to the store meanwhile may
+    // reuse the pages of older snapshots (and lmdb-js's flushed one), so damage there would be a false alarm.
+    const newest =
+      m1.txnid > m0.txnid ? { name: "meta page 1", meta: m1 } : { name: "meta page 0", meta: m0 };
+    const metas = [newest];
+    return { txnid, pageSize: ps, snapshots: snapshotsOf(metas) };
   } finally {
     closeSync(fd);
   }
@@ -148,11 +183,25 @@ const PROBE_TIMEOUT_MS = 300_000;
  */
 export async function checkStore(storeDir: string): Promise<string | undefined> {
   const dataFile = join(storeDir, "data.mdb");
-  const { problem, txnid } = checkStoreHeader(dataFile);
+  const { problem, txnid, pageSize, snapshots } = checkStoreHeader(dataFile);
   if (problem !== undefined) return problem;
   const stamp = stampOf(dataFile, txnid);
   if (stamp === undefined || stamp.size === 0) return undefined;
-  if (PROBE === undefined || (await isVerified(storeDir, stamp))) return undefined;
+  if (await isVerified(storeDir, stamp)) return undefined;
+  if (pageSize !== undefined && snapshots !== undefined) {
+    let damage: string | undefined;
+    try {
+      damage = walkStorePages(dataFile, pageSize, snapshots);
+      // A process that committed to the store during the walk may have reused pages the walk read: the
+      // walk counts only when the newest snapshot is still the one it walked.
+      const again = checkStoreHeader(dataFile);
+      if (damage !== undefined && again.problem === undefined && again.txnid !== txnid) damage = undefined;
+    } catch (e) {
+      damage = `cannot read it: ${(e as Error).message}`;
+    }
+    if (damage !== undefined) return damage;
+  }
+  if (PROBE === undefined) return undefined;
   const r = spawnSync(process.execPath, [PROBE, storeDir], {
     encoding: "utf8",
     timeout: PROBE_TIMEOUT_MS,

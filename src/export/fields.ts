@@ -59,6 +59,24 @@ export function applyFields(
   options: FieldOptions,
   metadataTasks: (string | undefined)[] | null,
 ): { rows: ArrangedRows; report: FieldReport } {
+  const fields = fieldChanges(rows, options, metadataTasks);
+  const records = rows.records.map((r, k) => fields.count(fields.apply(r, k)));
+  return { rows: { ...rows, records }, report: fields.finish(records.length) };
+}
+
+/**
+ * The same changes one record at a time, for rows that are streamed (not held in memory): `apply` changes
+ * a record, `count` adds its changes to the report (once per row), `finish` gives the report.
+ */
+export function fieldChanges(
+  rows: ArrangedRows,
+  options: FieldOptions,
+  metadataTasks: (string | undefined)[] | null,
+): {
+  apply(r: Record<string, unknown>, k: number): FieldChange;
+  count(change: FieldChange): Record<string, unknown>;
+  finish(rowCount: number): FieldReport;
+} {
   const { dataset } = rows;
   const taskField = options.taskField;
   const source =
@@ -78,36 +96,56 @@ export function applyFields(
     rows_with_end_markers: 0,
   };
   const strip = options.endMarkers === "strip";
-  const records = rows.records.map((r, k) => {
-    let out = r;
-    if (strip) {
-      const { record, removed } = stripRecord(rows, k, r);
-      if (removed > 0) {
-        out = record;
-        report.end_markers_removed += removed;
+  return {
+    apply(r, k) {
+      let out = r;
+      let removed = 0;
+      let kept = false;
+      if (strip) {
+        const stripped = stripRecord(rows, k, r);
+        if (stripped.removed > 0) {
+          out = stripped.record;
+          removed = stripped.removed;
+        }
+      }
+      if (source !== null) {
+        const name = taskField as string;
+        if (Object.hasOwn(out, name)) kept = true;
+        else {
+          const task =
+            source === "metadata" ? metadataTasks![k] : dataset.tasks.names[dataset.tasks.taskOf[k]!];
+          if (task === undefined)
+            throw rowProblem(
+              rows,
+              k,
+              "the metadata line of this row has no task",
+              "pass the --metadata file arrange wrote with this set, or --no-task-field",
+            );
+          out = { ...out, [name]: task };
+        }
+      }
+      return { record: out, removed, kept };
+    },
+    count(change) {
+      if (change.removed > 0) {
+        report.end_markers_removed += change.removed;
         report.rows_with_end_markers++;
       }
-    }
-    if (source !== null) {
-      const name = taskField as string;
-      if (Object.hasOwn(out, name)) report.task_field_kept++;
-      else {
-        const task =
-          source === "metadata" ? metadataTasks![k] : dataset.tasks.names[dataset.tasks.taskOf[k]!];
-        if (task === undefined)
-          throw rowProblem(
-            rows,
-            k,
-            "the metadata line of this row has no task",
-            "pass the --metadata file arrange wrote with this set, or --no-task-field",
-          );
-        out = { ...out, [name]: task };
-      }
-    }
-    return out;
-  });
-  if (report.task_field !== null && report.task_field_kept === records.length) report.task_source = "row";
-  return { rows: { ...rows, records }, report };
+      if (change.kept) report.task_field_kept++;
+      return change.record;
+    },
+    finish(rowCount) {
+      if (report.task_field !== null && report.task_field_kept === rowCount) report.task_source = "row";
+      return report;
+    },
+  };
+}
+
+/** One record after the export's field changes: the end markers it lost, whether it kept its own task. */
+export interface FieldChange {
+  record: Record<string, unknown>;
+  removed: number;
+  kept: boolean;
 }
 
 function stripRecord(

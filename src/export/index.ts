@@ -6,7 +6,14 @@ import { checkOutputPaths } from "../data/outputs.js";
 import { Staging } from "../data/staging.js";
 import { VERSION } from "../version.js";
 import { axolotl } from "./axolotl.js";
-import { applyFields, checkFieldName, defaultEndMarkers, type FieldReport } from "./fields.js";
+import {
+  applyFields,
+  checkFieldName,
+  defaultEndMarkers,
+  type FieldOptions,
+  type FieldReport,
+  fieldChanges,
+} from "./fields.js";
 import { hfDataset } from "./hf-dataset.js";
 import { llamaFactory } from "./llama-factory.js";
 import {
@@ -17,7 +24,7 @@ import {
   textFile,
 } from "./output.js";
 import { readMetadata, stepPlan } from "./plan.js";
-import { besideInput, readArranged } from "./source.js";
+import { type ArrangedRows, besideInput, readArranged } from "./source.js";
 import {
   EXPORT_TARGETS,
   type ExportOptions,
@@ -30,7 +37,7 @@ export { readMetadataRounds, stepPlan } from "./plan.js";
 export { trl } from "./trl.js";
 export * from "./types.js";
 
-import { trl } from "./trl.js";
+import { checkTrlRow, trl } from "./trl.js";
 
 const BUILDERS: Record<ExportTarget, (ctx: TargetContext) => TargetOutput> = {
   "llama-factory": llamaFactory,
@@ -102,11 +109,15 @@ export async function exportArranged(options: ExportOptions): Promise<ExportResu
     ],
     [{ flag: "--out-dir", path: options.outDir, kind: "dir" }],
   );
-  const read = await readArranged(options.input);
-  const count = read.records.length;
+  // TRL's file is written row by row: its rows are streamed from the input instead of held in memory.
+  const read = await readArranged(options.input, { stream: options.to === "trl" });
+  const count = read.dataset.count;
   const meta = metadata === undefined ? null : await readMetadata(metadata, count);
   const rounds = meta?.rounds ?? null;
-  const { rows, report: fields } = applyFields(read, { taskField, endMarkers }, meta?.tasks ?? null);
+  const { rows, report: fields } =
+    read.stream === undefined
+      ? applyFields(read, { taskField, endMarkers }, meta?.tasks ?? null)
+      : streamFields(read, { taskField, endMarkers }, meta?.tasks ?? null);
   const plan = stepPlan(count, batchSize, saveSteps, rounds, metadata ?? null);
 
   const ctx: TargetContext = { rows, name, outDir: options.outDir, plan, rowsPerShard };
@@ -138,6 +149,46 @@ export async function exportArranged(options: ExportOptions): Promise<ExportResu
     files: files.map((f) => f.name),
     plan,
     fields,
+  };
+}
+
+/**
+ * applyFields for streamed rows (TRL): a first pass over the rows makes the field report and checks every
+ * row for TRL (as the in-memory path does before writing: a field problem first, else the first bad row);
+ * the rows it returns apply the same changes again while they are written.
+ */
+function streamFields(
+  read: ArrangedRows,
+  options: FieldOptions,
+  metadataTasks: (string | undefined)[] | null,
+): { rows: ArrangedRows; report: FieldReport } {
+  const stream = read.stream!;
+  const fields = fieldChanges(read, options, metadataTasks);
+  let problem: unknown;
+  let k = 0;
+  for (const r of stream()) {
+    const record = fields.count(fields.apply(r, k));
+    if (problem === undefined) {
+      try {
+        checkTrlRow(read, k, record);
+      } catch (e) {
+        problem = e;
+      }
+    }
+    k++;
+  }
+  if (problem !== undefined) throw problem;
+  const report = fields.finish(k);
+  const again = fieldChanges(read, options, metadataTasks);
+  return {
+    rows: {
+      ...read,
+      stream: function* () {
+        let i = 0;
+        for (const r of stream()) yield again.apply(r, i++).record;
+      },
+    },
+    report,
   };
 }
 

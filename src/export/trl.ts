@@ -1,4 +1,6 @@
-import { jsonLines, recordJson } from "../data/record-json.js";
+import { recordJson } from "../data/record-json.js";
+import { writeLines } from "../data/staging.js";
+import { checkInputsUnchanged } from "../data/write.js";
 import { linesFile, type TargetContext, type TargetOutput, textFile } from "./output.js";
 import { type ArrangedRows, rowProblem } from "./source.js";
 
@@ -14,63 +16,74 @@ const ROLES: Readonly<Record<string, string>> = {
   function_call: "assistant",
 };
 
+/** The column(s) TRL trains on, per input layout. */
+const COLUMNS: Readonly<Record<ArrangedRows["layout"], string[]>> = {
+  messages: ["messages"],
+  "prompt-completion": ["prompt", "completion"],
+  text: ["text"],
+  sharegpt: ["messages"],
+  alpaca: ["prompt", "completion"],
+};
+
 /**
- * The rows as TRL reads them: conversations as `messages` [{role, content}], alpaca as `prompt`/`completion`;
- * prompt-completion, messages and text rows as they are. Every original field is kept beside the added ones.
- * Every row is checked first (a bad row fails before anything is written); the converted rows are then made
- * one at a time while the file is written (`records` can be iterated again), so memory stays that of the input.
+ * Throws when row k cannot be written for TRL: a conversation turn without a chat role, an alpaca row that
+ * already has a field the conversion would overwrite. Every row is checked before anything is written.
  */
-export function trlRows(rows: ArrangedRows): {
-  records: Iterable<Record<string, unknown>>;
-  columns: string[];
-  /** The JSONL lines of `records`, where a faster way to write them exists. */
-  lines?: () => Iterable<string>;
-} {
-  const lazy = (convert: (r: Record<string, unknown>, k: number) => Record<string, unknown>) => ({
-    *[Symbol.iterator]() {
-      for (let k = 0; k < rows.records.length; k++) yield convert(rows.records[k]!, k);
-    },
-  });
+export function checkTrlRow(rows: ArrangedRows, k: number, r: Record<string, unknown>): void {
+  if (rows.layout === "sharegpt") toMessages(rows, k, r.conversations);
+  else if (rows.layout === "alpaca") {
+    for (const field of ["prompt", "completion"]) {
+      if (Object.hasOwn(r, field)) {
+        throw rowProblem(
+          rows,
+          k,
+          `the alpaca row already has a "${field}" field, which the TRL prompt-completion layout would overwrite`,
+          `rename the row's "${field}" field, or convert the rows to prompt/completion yourself and export those`,
+        );
+      }
+    }
+  }
+}
+
+/**
+ * Row k as TRL reads it, one JSONL line: conversations as `messages` [{role, content}], alpaca as
+ * `prompt`/`completion`; prompt-completion, messages and text rows as they are. Every original field is
+ * kept beside the added ones. The row has passed checkTrlRow.
+ */
+export function trlLine(rows: ArrangedRows, k: number, r: Record<string, unknown>): string {
   switch (rows.layout) {
     case "messages":
-      return { records: rows.records, columns: ["messages"] };
     case "prompt-completion":
-      return { records: rows.records, columns: ["prompt", "completion"] };
     case "text":
-      return { records: rows.records, columns: ["text"] };
+      return `${recordJson(r)}\n`;
     case "sharegpt":
-      for (let k = 0; k < rows.records.length; k++) toMessages(rows, k, rows.records[k]!.conversations);
-      return {
-        records: lazy((r, k) => ({ ...r, messages: toMessages(rows, k, r.conversations) })),
-        columns: ["messages"],
-      };
-    case "alpaca":
-      for (let k = 0; k < rows.records.length; k++) {
-        const r = rows.records[k]!;
-        for (const field of ["prompt", "completion"]) {
-          if (Object.hasOwn(r, field)) {
-            throw rowProblem(
-              rows,
-              k,
-              `the alpaca row already has a "${field}" field, which the TRL prompt-completion layout would overwrite`,
-              `rename the row's "${field}" field, or convert the rows to prompt/completion yourself and export those`,
-            );
-          }
-        }
-      }
-      return {
-        records: lazy((r) => ({ ...r, ...alpacaPromptCompletion(r) })),
-        columns: ["prompt", "completion"],
-        // The same bytes as jsonLines(records), without building a copy of each row.
-        lines: function* () {
-          for (const r of rows.records) {
-            const { prompt, completion } = alpacaPromptCompletion(r);
-            const head = recordJson(r);
-            yield `${head === "{}" ? "{" : `${head.slice(0, -1)},`}"prompt":${JSON.stringify(prompt)},"completion":${JSON.stringify(completion)}}\n`;
-          }
-        },
-      };
+      return `${recordJson({ ...r, messages: toMessages(rows, k, r.conversations) })}\n`;
+    case "alpaca": {
+      // The same bytes as recordJson({ ...r, prompt, completion }), without building a copy of the row.
+      const { prompt, completion } = alpacaPromptCompletion(r);
+      const head = recordJson(r);
+      return `${head === "{}" ? "{" : `${head.slice(0, -1)},`}"prompt":${JSON.stringify(prompt)},"completion":${JSON.stringify(completion)}}\n`;
+    }
   }
+}
+
+/**
+ * The TRL lines of every row, made one at a time while the file is written: from `records` (each checked
+ * first, so a bad row fails before anything is written), or from `stream` (checked by the caller's first
+ * pass), so memory holds one row beyond what the input's reading holds.
+ */
+function trlLines(rows: ArrangedRows): () => Iterable<string> {
+  if (rows.stream !== undefined) {
+    const stream = rows.stream;
+    return function* () {
+      let k = 0;
+      for (const r of stream()) yield trlLine(rows, k++, r);
+    };
+  }
+  for (let k = 0; k < rows.records.length; k++) checkTrlRow(rows, k, rows.records[k]!);
+  return function* () {
+    for (let k = 0; k < rows.records.length; k++) yield trlLine(rows, k, rows.records[k]!);
+  };
 }
 
 function alpacaPromptCompletion(r: Record<string, unknown>): { prompt: string; completion: string } {
@@ -214,7 +227,8 @@ if __name__ == "__main__":
 /** TRL (SFTTrainer): a messages / prompt-completion / text JSONL and a Python script that keeps the order. */
 export function trl(ctx: TargetContext): TargetOutput {
   const file = `${ctx.name}.jsonl`;
-  const { records, columns, lines } = trlRows(ctx.rows);
+  const columns = COLUMNS[ctx.rows.layout];
+  const lines = trlLines(ctx.rows);
   const readme = [
     "## TRL (SFTTrainer)",
     "",
@@ -230,7 +244,16 @@ export function trl(ctx: TargetContext): TargetOutput {
   ].join("\n");
   return {
     files: [
-      linesFile(file, lines ?? (() => jsonLines(records))),
+      ctx.rows.stream === undefined
+        ? linesFile(file, lines)
+        : {
+            name: file,
+            write: async (path) => {
+              await writeLines(path, lines());
+              // The rows were read twice more after the first read: the input must still be what was read.
+              await checkInputsUnchanged(ctx.rows.dataset);
+            },
+          },
       textFile("train_trl.py", pythonSnippet(file, columns, ctx)),
     ],
     readme,
