@@ -2,10 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { ProgressEvent } from "../../src/core/progress.js";
 import type { Aggregate, Matrix } from "../../src/core/types.js";
 import { createTsGemm } from "../../src/linalg/gemm-ts.js";
-import { computeMeasure } from "../../src/similarity/measure.js";
-import { measureParts } from "../../src/similarity/measure-parts.js";
 import { trainTestAggregates } from "../../src/similarity/train-test-aggregates.js";
-import { weightedSimilarityDistance } from "../../src/similarity/wsd.js";
 import { matrix, randomEmbeddings } from "../arrange/helpers.js";
 
 const gemm = createTsGemm();
@@ -105,40 +102,5 @@ describe("trainTestAggregates", () => {
       expect(events.at(-1)).toMatchObject({ stage: "distances", done: 103, total: 103, unit: "rows" });
       expect(events.length).toBe(Math.ceil(103 / blockRows));
     }
-  });
-});
-
-describe("measures and WSD", () => {
-  it("measureParts maps every measure", () => {
-    expect(measureParts("wsd")).toEqual({ metric: "cosine", aggregates: ["avg", "min"] });
-    expect(measureParts("euc-centroid")).toEqual({ metric: "euclidean", aggregates: ["centroid"] });
-    expect(measureParts("cos-max")).toEqual({ metric: "cosine", aggregates: ["max"] });
-  });
-
-  it("WSD = AD + w·MD with w = mean(AD)/mean(MD)", () => {
-    const ad = Float64Array.from([-0.7, -0.5, 0.3]);
-    const md = Float64Array.from([-0.9, -0.6, -0.3]);
-    const r = weightedSimilarityDistance(ad, md);
-    expect(r.weight).toBeCloseTo(-0.9 / 3 / (-1.8 / 3), 12);
-    expect(r.degenerate).toBe(false);
-    for (let k = 0; k < 3; k++) expect(r.values[k]).toBeCloseTo(ad[k]! + 0.5 * md[k]!, 12);
-    const z = weightedSimilarityDistance(Float64Array.from([1, -1]), Float64Array.from([0.5, -0.5]));
-    expect(z.degenerate).toBe(true);
-    expect(z.weight).toBe(1);
-  });
-
-  it("computeMeasure: wsd ordering equals the authors' form MD + (mean MD / mean AD)·AD up to scale", async () => {
-    const train = randomEmbeddings(60, 8, { d: 5 });
-    const test = randomEmbeddings(6, 9, { d: 5 });
-    const m = await computeMeasure(train, test, "wsd", { gemm });
-    const agg = await trainTestAggregates(train, test, { cosine: ["avg", "min"] }, { gemm });
-    const ad = agg.cosine.avg!;
-    const md = agg.cosine.min!;
-    const mean = (v: Float64Array) => v.reduce((s, x) => s + x, 0) / v.length;
-    const authors = Array.from(md, (x, i) => x + (mean(md) / mean(ad)) * ad[i]!);
-    const s = mean(md) / mean(ad); // WSD · s = authors' form, and s > 0 here
-    expect(s).toBeGreaterThan(0);
-    for (let i = 0; i < 60; i++) expect(m.values[i]! * s).toBeCloseTo(authors[i]!, 10);
-    expect(m.wsdWeight).toBeCloseTo(mean(ad) / mean(md), 12);
   });
 });

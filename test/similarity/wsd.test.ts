@@ -73,3 +73,17 @@ describe("WSD weight is a magnitude (paper Eq. 14: both terms of the same magnit
     expect(md[order[0]!]!).toBeLessThan(md[order[order.length - 1]!]!);
   });
 });
+
+describe("weightedSimilarityDistance", () => {
+  it("WSD = AD + w·MD with w = mean(AD)/mean(MD)", () => {
+    const ad = Float64Array.from([-0.7, -0.5, 0.3]);
+    const md = Float64Array.from([-0.9, -0.6, -0.3]);
+    const r = weightedSimilarityDistance(ad, md);
+    expect(r.weight).toBeCloseTo(-0.9 / 3 / (-1.8 / 3), 12);
+    expect(r.degenerate).toBe(false);
+    for (let k = 0; k < 3; k++) expect(r.values[k]).toBeCloseTo(ad[k]! + 0.5 * md[k]!, 12);
+    const z = weightedSimilarityDistance(Float64Array.from([1, -1]), Float64Array.from([0.5, -0.5]));
+    expect(z.degenerate).toBe(true);
+    expect(z.weight).toBe(1);
+  });
+});

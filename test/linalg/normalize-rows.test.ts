@@ -1,10 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { groupMeans } from "../../src/linalg/group-means.js";
-import { meanRows } from "../../src/linalg/mean-rows.js";
 import { normalizeRows } from "../../src/linalg/normalize-rows.js";
-import { squaredNorms } from "../../src/linalg/squared-norms.js";
 
-describe("row helpers", () => {
+describe("normalizeRows", () => {
   it("normalizeRows skips unit rows and copies otherwise; zero rows stay zero", () => {
     const unit = Float32Array.from([0.6, 0.8, 1, 0, Math.SQRT1_2, Math.SQRT1_2]);
     expect(normalizeRows(unit, 3, 2)).toBe(unit);
@@ -15,12 +12,5 @@ describe("row helpers", () => {
     expect(Array.from(n)).toEqual([Math.fround(0.6), Math.fround(0.8), 0, 0, 0, 1]);
     const almost = Float32Array.from([1.00005, 0]);
     expect(normalizeRows(almost, 1, 2)).toBe(almost);
-  });
-  it("squaredNorms, meanRows, groupMeans", () => {
-    const m = Float32Array.from([1, 2, 3, 4, 5, 6]);
-    expect(Array.from(squaredNorms(m, 3, 2))).toEqual([5, 25, 61]);
-    expect(Array.from(meanRows(m, 3, 2))).toEqual([3, 4]);
-    expect(Array.from(groupMeans(m, 3, 2, Int32Array.from([1, 0, 1]), 3))).toEqual([3, 4, 3, 4, 0, 0]);
-    expect(() => groupMeans(m, 3, 2, Int32Array.from([0, 5, 0]), 2)).toThrow(RangeError);
   });
 });

@@ -1,3 +1,5 @@
+// squaredEuclidean (src/similarity/euclidean.ts) through each of its callers: aggregates, measures, the TMA
+// ranking, the analyze stream and the prefix curves.
 import { afterAll, describe, expect, it } from "vitest";
 import { arrangeEmbeddings } from "../../src/arrange/arrange-embeddings.js";
 import type { Matrix } from "../../src/core/types.js";
