@@ -1,4 +1,9 @@
+import { expect } from "vitest";
+import { arrangeEmbeddings } from "../../src/arrange/index.js";
+import type { ArrangeAlgoOptions } from "../../src/arrange/types.js";
+import { ArrangeError } from "../../src/core/errors.js";
 import type { Matrix, TaskIndex } from "../../src/core/types.js";
+import { createTsGemm } from "../../src/linalg/gemm-ts.js";
 
 /** A small deterministic PRNG for test data (mulberry32), uniform in [0, 1). */
 export function prng(seed: number): () => number {
@@ -129,3 +134,40 @@ export function referenceTma(
   }
   return { rounds, pickedBy, value };
 }
+
+const smallGemm = createTsGemm();
+/** 20 training rows and 3 test rows, 4-d: the inputs of the error cases. */
+export const smallTrain = randomEmbeddings(20, 1, { d: 4 });
+export const smallTest = randomEmbeddings(3, 2, { d: 4 });
+
+/** The ArrangeError a promise rejects with; fails the test if it resolves or rejects with anything else. */
+export async function failure(p: Promise<unknown>): Promise<ArrangeError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(ArrangeError);
+    return e as ArrangeError;
+  }
+  throw new Error("expected an ArrangeError");
+}
+
+/** arrangeEmbeddings with TMA, seed 1 and the small inputs unless given. */
+export const arrangeSmall = (
+  o: Partial<ArrangeAlgoOptions>,
+  tr: Matrix = smallTrain,
+  te: Matrix = smallTest,
+  tasks: TaskIndex = singleTask(tr.rows),
+) =>
+  arrangeEmbeddings(tr, te, tasks, { strategy: "tma", seed: 1, gemm: smallGemm, ...o } as ArrangeAlgoOptions);
+
+/** The --within-round cases: 240 training rows in 5 clusters, 9 test rows, 6 tasks by row modulo 6. */
+export const withinRoundData = (() => {
+  const n = 240;
+  const train = randomEmbeddings(n, 7, { d: 6, clusters: 5 });
+  const test = randomEmbeddings(9, 8, { d: 6, clusters: 2 });
+  const tasks: TaskIndex = {
+    taskOf: Int32Array.from({ length: n }, (_, i) => i % 6),
+    names: ["a", "b", "c", "d", "e", "f"],
+  };
+  return { n, train, test, tasks };
+})();

@@ -3,7 +3,7 @@ import { arrangeEmbeddings } from "../../src/arrange/index.js";
 import type { ArrangeAlgoOptions } from "../../src/arrange/types.js";
 import type { TaskIndex } from "../../src/core/types.js";
 import { createTsGemm } from "../../src/linalg/gemm-ts.js";
-import { randomEmbeddings } from "./helpers.js";
+import { randomEmbeddings, withinRoundData } from "./helpers.js";
 
 /*
  * Every random order asserted as the exact permutation for a fixed seed, and as different from the order it
@@ -63,4 +63,55 @@ describe("--order random of the task schedules shuffles the tasks and the rows i
   it("random strategy: the exact seeded permutation", async () => {
     expect(await run({ strategy: "random" })).toEqual([1, 2, 8, 7, 9, 5, 4, 6, 3, 0]);
   });
+});
+
+/** The runs of equal round: [round, rows in output order]. */
+function rounds(order: Int32Array, round: Int32Array): [number, number[]][] {
+  const runs: [number, number[]][] = [];
+  for (let k = 0; k < order.length; k++) {
+    const last = runs[runs.length - 1];
+    if (last !== undefined && last[0] === round[k]) last[1].push(order[k]!);
+    else runs.push([round[k]!, [order[k]!]]);
+  }
+  return runs;
+}
+describe("TMA --within-round", () => {
+  const { train, test, tasks } = withinRoundData;
+  const cases: Partial<ArrangeAlgoOptions>[] = [
+    { order: "nearest-first" },
+    { order: "farthest-first" },
+    { order: "nearest-first", granularity: "task" },
+    { order: "farthest-first", budget: 100, select: "min+max" },
+  ];
+  for (const c of cases) {
+    it(`shuffle keeps every round's rows and the rounds' order, and shuffles inside them (${JSON.stringify(c)})`, async () => {
+      const base = { strategy: "tma" as const, seed: 3, gemm, ...c };
+      const byIndex = await arrangeEmbeddings(train, test, tasks, { ...base, withinRound: "index" });
+      const shuffled = await arrangeEmbeddings(train, test, tasks, { ...base, withinRound: "shuffle" });
+      const again = await arrangeEmbeddings(train, test, tasks, { ...base, withinRound: "shuffle" });
+      const other = await arrangeEmbeddings(train, test, tasks, { ...base, withinRound: "shuffle", seed: 4 });
+      expect(Array.from(again.order)).toEqual(Array.from(shuffled.order));
+      const a = rounds(byIndex.order, byIndex.round!);
+      const b = rounds(shuffled.order, shuffled.round!);
+      expect(b.map((r) => r[0])).toEqual(a.map((r) => r[0]));
+      for (let r = 0; r < a.length; r++) {
+        // By index: ascending inside a round (instance granularity); shuffled: the same rows.
+        if (c.granularity === undefined) expect(a[r]![1]).toEqual([...a[r]![1]].sort((x, y) => x - y));
+        expect([...b[r]![1]].sort((x, y) => x - y)).toEqual([...a[r]![1]].sort((x, y) => x - y));
+      }
+      // Rounds of this size are shuffled with near certainty: not one of them may stay in index order.
+      const big = a.filter((r) => r[1].length >= 8).map((r) => r[0]);
+      expect(big.length).toBeGreaterThan(0);
+      for (const round of big) {
+        const i = a.findIndex((r) => r[0] === round);
+        expect(b[i]![1]).not.toEqual(a[i]![1]);
+      }
+      expect(Array.from(other.order)).not.toEqual(Array.from(shuffled.order));
+      // The value reported with each row moves with it.
+      const valueByRow = new Map<number, number>();
+      for (let k = 0; k < byIndex.order.length; k++) valueByRow.set(byIndex.order[k]!, byIndex.value![k]!);
+      for (let k = 0; k < shuffled.order.length; k++)
+        expect(shuffled.value![k]).toBe(valueByRow.get(shuffled.order[k]!));
+    });
+  }
 });
