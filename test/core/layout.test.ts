@@ -1,7 +1,9 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT } from "../helpers/run-cli.js";
+
+/** The repository root. */
+const ROOT = new URL("../../", import.meta.url).pathname;
 
 /** The algorithm core, whose tests mirror the source file for file (issue 16). */
 const CORE = ["linalg", "similarity", "arrange", "diversity"] as const;
