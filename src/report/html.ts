@@ -5,7 +5,7 @@ import type { Spec as VegaSpec } from "vega";
 import type { CoverageRow } from "../analyze/types.js";
 import { ArrangeError } from "../core/errors.js";
 import { VERSION } from "../version.js";
-import { trainingSets } from "./charts/arrangement.js";
+import { trainingSets } from "./charts/training-sets.js";
 import type { ReportArrangement, ReportChart, ReportData, ReportDiversity } from "./types.js";
 
 /** Text for HTML element content and attribute values. */
