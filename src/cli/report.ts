@@ -58,7 +58,7 @@ async function experimentPage(
       `drop ${other[0]}, or write a second report without --experiment`,
     );
   const { readExperiment } = await import("../experiment/result.js");
-  const { experimentReport } = await import("../report/experiment.js");
+  const { experimentReport } = await import("../report/pages/experiment.js");
   const r = await experimentReport({
     result: await readExperiment(file),
     out: flags.out,

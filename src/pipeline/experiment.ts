@@ -41,7 +41,7 @@ import { type ArrangeOptions, arrange } from "./arrange.js";
 
 /**
  * The `experiment` use case: arrange every arm (pipeline/arrange), train it on every seed (train), analyze
- * the arranged files (analyze), summarize (experiment/result) and draw the report (report/experiment).
+ * the arranged files (analyze), summarize (experiment/result) and draw the report (report/pages/experiment).
  */
 
 export interface ExperimentOptions {
@@ -609,7 +609,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   await writeJson(join(out, "experiment.json"), result);
   if (options.report ?? true) {
     // Loaded on use: vega and vega-lite take a moment to load.
-    const { experimentReport } = await import("../report/experiment.js");
+    const { experimentReport } = await import("../report/pages/experiment.js");
     await experimentReport({ result, out: join(out, "report.html") });
     say(`report -> ${join(out, "report.html")}`, results.length, results.length);
   }

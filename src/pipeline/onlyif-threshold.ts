@@ -17,8 +17,9 @@ import {
   subsetLoss,
   summarizeSweep,
 } from "../experiment/onlyif.js";
+import { onlyIfCharts } from "../report/charts/onlyif.js";
 import { makeOutputDirs, stageChartImages } from "../report/images.js";
-import { onlyIfCharts, onlyIfHtml } from "../report/onlyif.js";
+import { onlyIfHtml } from "../report/pages/onlyif.js";
 import { findFont, toVega } from "../report/render.js";
 import { checkRewriteOptions, generateRewrite, rewriteRecord } from "../synth/rewrite.js";
 import { resolveSettings, type TrainSettings, totalSteps } from "../train/options.js";
@@ -28,7 +29,7 @@ import { VERSION } from "../version.js";
 /**
  * The `experiment onlyif-threshold` use case: generate the rewrite data per seed and I (synth), train
  * every run with the resumable job runner (train), score the greedy answers (experiment/onlyif) and
- * write the result, the timings and the report (report/onlyif).
+ * write the result, the timings and the report (report/charts/onlyif, report/pages/onlyif).
  */
 
 function checkList(list: number[], flag: string, min: number): number[] {

@@ -1,19 +1,16 @@
 import { existsSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { basename, dirname, extname, join } from "node:path";
-import type { Spec as VegaSpec } from "vega";
-import type { TopLevelSpec } from "vega-lite";
 import type { Analysis } from "../analyze/types.js";
 import { CURVE_NAMES } from "../analyze/types.js";
 import { inputError, usageError } from "../core/errors.js";
 import { Staging, writeLines } from "../data/staging.js";
 import { readExperiment } from "../experiment/result.js";
 import { armId } from "../experiment/spec.js";
-import { CONFIG, PALETTE, SCHEMA } from "../report/charts/theme.js";
-import { escapeHtml, figure, pageHtml } from "../report/html.js";
+import { predictCharts } from "../report/charts/predicted.js";
 import { makeOutputDirs, stageChartImages } from "../report/images.js";
+import { predictHtml } from "../report/pages/predict.js";
 import { findFont, toVega } from "../report/render.js";
-import type { ReportChart } from "../report/types.js";
 import { VERSION } from "../version.js";
 import { type FittedModel, fitGroupRidge, mae, type Observation, predictRow, rmse, rSquared } from "./fit.js";
 
@@ -356,135 +353,4 @@ export async function predict(options: PredictOptions): Promise<PredictResult> {
     throw e;
   }
   return result;
-}
-
-/** Held-out-arm predictions of both models against the measured loss, one panel per model. */
-export function predictedSpec(result: PredictResult, which: "arm" | "seed"): TopLevelSpec {
-  const preds = which === "arm" ? result.heldOutArmPredictions : result.heldOutSeedPredictions;
-  const values: Record<string, string | number>[] = [];
-  // The two models stated before looking: the step alone, and the step with all ten measures.
-  for (const m of result.models.slice(0, 2))
-    result.points.forEach((p, i) => {
-      values.push({
-        model: m.name,
-        experiment: p.experiment,
-        arm: `${p.experiment} ${p.arm}`,
-        seed: p.seed,
-        step: p.step,
-        measured: p.loss,
-        predicted: preds[m.name]![i]!,
-      });
-    });
-  const arms = [...new Set(values.map((v) => v.arm as string))];
-  const all = values.flatMap((v) => [v.measured as number, v.predicted as number]);
-  const domain = [Math.min(...all), Math.max(...all)];
-  return {
-    $schema: SCHEMA,
-    title: `Predicted against measured test loss, each ${which === "arm" ? "arm" : "seed"} held out in turn`,
-    data: { values },
-    facet: {
-      column: { field: "model", type: "nominal", title: null, sort: result.models.map((m) => m.name) },
-    },
-    spec: {
-      width: 300,
-      height: 300,
-      layer: [
-        {
-          data: {
-            values: [
-              { a: domain[0], b: domain[0] },
-              { a: domain[1], b: domain[1] },
-            ],
-          },
-          mark: { type: "line", color: "#999", strokeDash: [4, 3] },
-          encoding: { x: { field: "a", type: "quantitative" }, y: { field: "b", type: "quantitative" } },
-        },
-        {
-          mark: { type: "point", filled: true, size: 30, opacity: 0.75 },
-          encoding: {
-            x: {
-              field: "measured",
-              type: "quantitative",
-              title: "measured test loss",
-              scale: { domain, zero: false },
-            },
-            y: {
-              field: "predicted",
-              type: "quantitative",
-              title: "predicted test loss",
-              scale: { domain, zero: false },
-            },
-            color: {
-              field: "arm",
-              type: "nominal",
-              title: "experiment, arm",
-              scale: { domain: arms, range: arms.map((_, i) => PALETTE[i % PALETTE.length]!) },
-              legend: { orient: "bottom", columns: 3 },
-            },
-            tooltip: [
-              { field: "arm", type: "nominal" },
-              { field: "seed", type: "quantitative" },
-              { field: "step", type: "quantitative" },
-              { field: "measured", type: "quantitative", format: ".4f" },
-              { field: "predicted", type: "quantitative", format: ".4f" },
-            ],
-          },
-        },
-      ],
-    },
-    config: CONFIG,
-  } as TopLevelSpec;
-}
-
-export function predictCharts(result: PredictResult): ReportChart[] {
-  return [
-    {
-      name: "predict-arm",
-      title: "Held-out arm",
-      caption:
-        "Each (experiment, arm) predicted by models fitted on the other arms: from the step alone, and with the similarity measures. Points on the dashed diagonal are predicted exactly.",
-      spec: predictedSpec(result, "arm"),
-    },
-    {
-      name: "predict-seed",
-      title: "Held-out seed",
-      caption: "Each seed predicted by models fitted on the other seeds (every arm seen in training).",
-      spec: predictedSpec(result, "seed"),
-    },
-  ];
-}
-
-function predictHtml(result: PredictResult, charts: { chart: ReportChart; vega: VegaSpec }[]): string {
-  const f = (x: number) => x.toFixed(4);
-  const rows = result.models
-    .map(
-      (m) =>
-        `<tr><td>${escapeHtml(m.name)}</td><td class="num">${f(m.fit.r2)}</td><td class="num">${f(m.fit.rmse)}</td>` +
-        `<td class="num">${f(m.heldOutArm.rmse)}</td><td class="num">${f(m.heldOutArm.r2)}</td>` +
-        `<td class="num">${f(m.heldOutSeed.rmse)}</td><td class="num">${f(m.heldOutSeed.r2)}</td></tr>`,
-    )
-    .join("");
-  const sim = result.models[1]!;
-  const coef = Object.entries(sim.fit.coefficients)
-    .map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td class="num">${v.toFixed(4)}</td></tr>`)
-    .join("");
-  const byName = new Map(charts.map((c) => [c.chart.name, c.chart]));
-  const body =
-    `<section id="finding"><h2>Finding</h2><p>${escapeHtml(result.finding)}</p>` +
-    `<p>${result.points.length} evaluated steps (step 0 left out: no data seen yet) of ${result.experiments.map((e) => `${escapeHtml(e.name)} (${e.arms.length} arms × ${e.seeds.length} seeds)`).join(", ")}; ridge penalty ${result.lambda} on standardized features.</p></section>` +
-    `<section id="models"><h2>Models</h2><div class="wide"><table><thead><tr><th>model</th><th>fit R²</th><th>fit RMSE</th><th>held-out arm RMSE</th><th>held-out arm R²</th><th>held-out seed RMSE</th><th>held-out seed R²</th></tr></thead><tbody>${rows}</tbody></table></div>` +
-    result.models.map((m) => `<p><b>${escapeHtml(m.name)}</b>: ${escapeHtml(m.description)}</p>`).join("") +
-    `<h3>Coefficients of ${escapeHtml(sim.name)} (loss per standard deviation of each measure, fitted on every point)</h3><table><tbody>${coef}</tbody></table></section>` +
-    `<section id="charts"><h2>Predicted against measured</h2>${[...byName.values()].map(figure).join("")}</section>`;
-  return pageHtml({
-    title: "Predicting test loss from similarity",
-    meta: `${result.points.length} points.`,
-    nav: [
-      ["finding", "Finding"],
-      ["models", "Models"],
-      ["charts", "Charts"],
-    ],
-    body,
-    charts,
-  });
 }

@@ -7,12 +7,13 @@ import { usageError } from "../core/errors.js";
 import { noProgress } from "../core/progress.js";
 import { checkOutputPaths } from "../data/outputs.js";
 import { Staging, writeLines } from "../data/staging.js";
-import { ANALYSIS_CHARTS, checkTaskGroupMeasure, STEP_MEASURES } from "./charts/arrangement.js";
+import { ANALYSIS_CHARTS } from "./charts/analysis.js";
 import { reportCharts } from "./charts/index.js";
+import { checkTaskGroupMeasure, STEP_MEASURES } from "./charts/shared.js";
 import { REPORT_DEFAULTS } from "./defaults.js";
-import { reportHtml } from "./html.js";
 import { chartCsv, makeOutputDirs, stageChartImages } from "./images.js";
 import { loadReportData } from "./load.js";
+import { reportHtml } from "./pages/analysis.js";
 import { findFont, svgInInches, svgToPngWidth, toVega, vegaToSvg } from "./render.js";
 import type { ChartOptions, ReportChart, ReportOptions, ReportResult } from "./types.js";
 

@@ -20,7 +20,7 @@ import {
   trainingSets,
   windowCurvesSpec,
   wsdSpec,
-} from "../../src/report/charts/arrangement.js";
+} from "../../src/report/charts/index.js";
 import { chartCsv } from "../../src/report/images.js";
 import type { ReportData } from "../../src/report/types.js";
 import { tempDir } from "../helpers/tmp.js";

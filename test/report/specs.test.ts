@@ -1,24 +1,13 @@
 import { Resvg } from "@resvg/resvg-js";
 import { beforeAll, describe, expect, it } from "vitest";
-import { CURVE_NAMES } from "../../src/analyze/types.js";
 import {
-  coverageSpec,
-  curvesSpec,
   DIVERSITY_OVERALL_MEASURES,
   DIVERSITY_TASK_MEASURES,
   diversityClustersSpec,
   diversityCompareSpec,
   diversityTasksSpec,
   MAX_LABELLED_TASKS,
-  MAX_TASK_CURVE_POINTS,
-  projectionSpec,
   reportCharts,
-  roundsSpec,
-  seriesDomain,
-  taskCurveStride,
-  taskCurvesSpec,
-  taskPanels,
-  wsdSpec,
 } from "../../src/report/charts/index.js";
 import { renumberSvgIds, toVega, vegaToSvg } from "../../src/report/render.js";
 import type { ReportData, ReportDiversity } from "../../src/report/types.js";

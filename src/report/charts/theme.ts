@@ -1,3 +1,4 @@
+import type { ExperimentResult } from "../../experiment/result.js";
 import type { ReportData } from "../types.js";
 
 /** Panels of the curves chart that come from training runs, drawn before the similarity measures. */
@@ -36,4 +37,9 @@ export function seriesDomain(data: Pick<ReportData, "arrangements" | "runs">): s
 
 export function colorScale(domain: string[]) {
   return { domain, range: domain.map((_, i) => PALETTE[i % PALETTE.length]!) };
+}
+
+/** One colour per arm of an experiment, in summary order. */
+export function armColors(result: Pick<ExperimentResult, "summary">) {
+  return colorScale(result.summary.map((s) => s.label));
 }

@@ -1,2 +1,0 @@
-// The charts moved to report/charts/ (one file per group of charts); this keeps the old import path.
-export * from "./charts/index.js";
