@@ -206,16 +206,7 @@ export async function readNpyInto(
           for (let i = 0; i < n; i++) {
             const h = src[i]!;
             if ((h & 0x7c00) === 0x7c00) {
-              const row = Math.floor((at + i) / cols);
-              throw new ArrangeError(
-                "embeddings",
-                `row ${row + 1} holds ${h & 0x3ff ? "NaN" : "Infinity"} (float16, column ${(at + i) % cols})`,
-                {
-                  file: path,
-                  line: row + 1,
-                  fix: "re-embed that row, or replace non-finite values before saving (float16 overflows above 65504: save float32 instead)",
-                },
-              );
+              throw halfNonFinite(path, h, at + i, cols);
             }
             target[base + at + i] = halfToFloat(h);
           }
@@ -224,14 +215,7 @@ export async function readNpyInto(
     }
     // NaN or ±Infinity in any row would make every distance to it NaN: refused here, naming file and row.
     checkFinite(target.subarray(base, base + count), rows, cols, path);
-    if (hash) {
-      const end = dataStart + count * item;
-      for (let at = end; at < size; at += MAX_READ) {
-        const part = new Uint8Array(Math.min(MAX_READ, size - at));
-        await readExactly(fh, part, at, path);
-        hash.update(part);
-      }
-    }
+    if (hash) await hashRest(fh, path, dataStart + count * item, size, hash);
   } finally {
     await fh.close();
   }
@@ -297,27 +281,40 @@ export async function readNpyHalfInto(
     for (let i = 0; i < count; i++) {
       const h = bits[i]!;
       if ((h & 0x7c00) !== 0x7c00) continue;
-      const row = Math.floor(i / cols);
-      throw new ArrangeError(
-        "embeddings",
-        `row ${row + 1} holds ${h & 0x3ff ? "NaN" : "Infinity"} (float16, column ${i % cols})`,
-        {
-          file: path,
-          line: row + 1,
-          fix: "re-embed that row, or replace non-finite values before saving (float16 overflows above 65504: save float32 instead)",
-        },
-      );
+      throw halfNonFinite(path, h, i, cols);
     }
-    if (hash) {
-      const end = dataStart + count * 2;
-      for (let at = end; at < size; at += MAX_READ) {
-        const part = new Uint8Array(Math.min(MAX_READ, size - at));
-        await readExactly(fh, part, at, path);
-        hash.update(part);
-      }
-    }
+    if (hash) await hashRest(fh, path, dataStart + count * 2, size, hash);
   } finally {
     await fh.close();
+  }
+}
+
+/** The error for a float16 NaN or ±Infinity (bits h) at value index `at` of a file with `cols` columns. */
+function halfNonFinite(path: string, h: number, at: number, cols: number): ArrangeError {
+  const row = Math.floor(at / cols);
+  return new ArrangeError(
+    "embeddings",
+    `row ${row + 1} holds ${h & 0x3ff ? "NaN" : "Infinity"} (float16, column ${at % cols})`,
+    {
+      file: path,
+      line: row + 1,
+      fix: "re-embed that row, or replace non-finite values before saving (float16 overflows above 65504: save float32 instead)",
+    },
+  );
+}
+
+/** Passes the bytes of the file after its data (from `end` to `size`) through the hash. */
+async function hashRest(
+  fh: FileHandle,
+  path: string,
+  end: number,
+  size: number,
+  hash: ByteSink,
+): Promise<void> {
+  for (let at = end; at < size; at += MAX_READ) {
+    const part = new Uint8Array(Math.min(MAX_READ, size - at));
+    await readExactly(fh, part, at, path);
+    hash.update(part);
   }
 }
 
