@@ -130,7 +130,7 @@ function runCommand(): Command {
       "ngram: hashed feature dimensions (default 1024)",
       intOption("--ngram-dims", 16, 16),
     )
-    .addOption(embedThreadsOption("--embed-threads"))
+    .addOption(embedThreadsOption("embedThreads"))
     .option(
       "--budget <M>",
       'budget M of arms with budget "M" (fig14; default: the spec\'s, else half the training rows)',
