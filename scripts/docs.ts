@@ -1,6 +1,7 @@
 /**
  * `npm run docs` writes the option tables of docs/commands/<command>.md from the CLI's own commander
- * definitions; `npm run docs:check` (part of `npm test`) fails when a page differs from what it would write.
+ * definitions; `npm run docs:check` (part of `npm test`) fails when a page differs from what it would write, or
+ * when a page holds a hand-written option table besides the generated one.
  * A page's prose is hand-written; only the block between the `options:begin` and `options:end` markers is
  * generated. docs/commands/README.md (the command index, short flags, old spellings, environment) is
  * generated whole.
@@ -157,11 +158,38 @@ export function stalePages(root: string): string[] {
     .map(([file]) => file);
 }
 
+/**
+ * A hand-written option table (a table whose header starts with an "option" column) outside the generated
+ * block: it would drift from the CLI, so a page has only the generated one. Returns "file:line" of each.
+ */
+export function handWrittenOptionTables(files: Iterable<[string, string]>): string[] {
+  const found: string[] = [];
+  for (const [file, text] of files) {
+    const a = text.indexOf(BEGIN);
+    const b = text.indexOf(END);
+    const lines = text.split("\n");
+    let at = 0;
+    lines.forEach((line, i) => {
+      const inBlock = a !== -1 && at > a && at < b;
+      if (!inBlock && /^\|\s*option\s*\|/i.test(line)) found.push(`${file}:${i + 1}`);
+      at += line.length + 1;
+    });
+  }
+  return found;
+}
+
 const invokedDirectly = process.argv[1] !== undefined && import.meta.url.endsWith("/scripts/docs.js");
 if (invokedDirectly) {
   const root = join(dirname(new URL(import.meta.url).pathname), "..", "..");
   if (process.argv.includes("--check")) {
     const stale = stalePages(root);
+    const tables = handWrittenOptionTables(expectedPages(root));
+    if (tables.length > 0) {
+      process.stderr.write(
+        `docs:check: hand-written option tables outside the generated block:\n${tables.map((t) => `  ${t}`).join("\n")}\n  fix: move what they add to the option's help text in src/cli (then npm run docs) or into prose, and delete them\n`,
+      );
+      process.exitCode = 1;
+    }
     if (stale.length > 0) {
       process.stderr.write(
         `docs:check: ${stale.length} page(s) differ from the CLI definitions:\n${stale.map((f) => `  ${f}`).join("\n")}\n  fix: run \`npm run docs\` and commit the pages\n`,

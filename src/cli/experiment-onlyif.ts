@@ -139,7 +139,12 @@ export function onlyIfCommand(): Command {
       "also write the charts as PNG (onlyif-threshold.png, onlyif-threshold-loss.png)",
     )
     .option("--font <file>", "font file for the PNG text (default: DejaVu Sans if installed)");
-  return addTrainingOptions(command)
+  addTrainingOptions(command);
+  // The sweep's own default: every run is evaluated four times (train's help says its default of 10).
+  const evalEvery = command.options.find((o) => o.long === "--eval-every");
+  if (evalEvery !== undefined)
+    evalEvery.description = "steps between test evaluations (default: a quarter of the steps)";
+  return command
     .option("--quiet", "no progress or messages on stderr")
     .option("--log-json", "progress and messages as JSON lines on stderr")
     .action(async (flags: OnlyIfFlags) => {

@@ -130,7 +130,7 @@ function runCommand(): Command {
       "ngram: hashed feature dimensions (default 1024)",
       intOption("--ngram-dims", 16, 16),
     )
-    .addOption(embedThreadsOption("--embed-threads"))
+    .addOption(embedThreadsOption("embedThreads"))
     .option(
       "--budget <M>",
       'budget M of arms with budget "M" (fig14; default: the spec\'s, else half the training rows)',
@@ -152,7 +152,12 @@ function runCommand(): Command {
       "area window: steps 0..n (default: every step)",
       intOption("--auc-steps", 1, 50),
     );
-  return addTrainingOptions(command)
+  addTrainingOptions(command);
+  // The experiment's own default (train's help says all): the paper drew 120 test examples.
+  const evalMax = command.options.find((o) => o.long === "--eval-max-examples");
+  if (evalMax !== undefined)
+    evalMax.description = "test on n examples drawn with each run's seed (default 200; the paper drew 120)";
+  return command
     .option("--quiet", "no progress or messages on stderr")
     .option("--log-json", "progress and messages as JSON lines on stderr")
     .action(async (name: string, flags: RunFlags) => {

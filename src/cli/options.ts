@@ -30,13 +30,18 @@ export function numberOption(flag: string, example: string) {
 }
 
 /**
- * The embedder's thread count. `experiment` names it `--embed-threads`, as its `--threads` are the trainer's.
+ * The embedder's thread count, `--embed-threads` in every command (`--threads` is the trainer's or the
+ * model's, as in train, experiment and evaluate; the old `--threads` of the embedding commands is a
+ * deprecated spelling, see vocabulary.ts). `attribute` is the key its value is parsed into: `threads`
+ * where the flags spread into the pipeline's EmbeddingServiceOptions, `embedThreads` in `experiment`.
  */
-export function embedThreadsOption(flag: "--threads" | "--embed-threads" = "--threads"): Option {
-  return new Option(
-    `${flag} <n>`,
+export function embedThreadsOption(attribute: "threads" | "embedThreads" = "threads"): Option {
+  const option = new Option(
+    "--embed-threads <n>",
     "use-lite: worker threads, each with its own model (about 300 MiB each); minilm, hf: onnxruntime CPU threads (default: the cores available, os.availableParallelism())",
-  ).argParser(intOption(flag, 1, 2));
+  ).argParser(intOption("--embed-threads", 1, 2));
+  option.attributeName = () => attribute;
+  return option;
 }
 
 /**

@@ -10,7 +10,8 @@ import { repeatable } from "./options.js";
  * - one meaning per name: `--train`/`--test` are the training and test sets, `--input` the one data set of a
  *   command that reads one, `--data DIR` a directory of task files split by `--holdout`; `--out FILE` is an
  *   output file and `--out-dir DIR` an output directory; `--batch-size` is examples per optimizer step, the
- *   embedder's batch is `--embed-batch-size` and an evaluation's `--eval-batch-size`;
+ *   embedder's batch is `--embed-batch-size` and an evaluation's `--eval-batch-size`; `--threads` is the
+ *   trainer's or model's CPU threads (train, experiment, evaluate), the embedder's are `--embed-threads`;
  * - the old spellings (`DEPRECATED_SPELLINGS`) still work for one release, with a one-line notice on stderr;
  * - short flags (`SHORT_FLAGS`), the same letter for the same long flag in every command;
  * - `-c, --config FILE` in every command: YAML or JSON, keys are the long flag names, the command line wins.
@@ -28,9 +29,10 @@ export const SHORT_FLAGS: Readonly<Record<string, string>> = {
 
 /** Old spellings per command (path below the program, e.g. "experiment run"): old long flag -> new. */
 export const DEPRECATED_SPELLINGS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  arrange: { "--batch-size": "--embed-batch-size" },
-  embed: { "--batch-size": "--embed-batch-size" },
-  diversity: { "--batch-size": "--embed-batch-size" },
+  arrange: { "--batch-size": "--embed-batch-size", "--threads": "--embed-threads" },
+  analyze: { "--threads": "--embed-threads" },
+  embed: { "--batch-size": "--embed-batch-size", "--threads": "--embed-threads" },
+  diversity: { "--batch-size": "--embed-batch-size", "--threads": "--embed-threads" },
   evaluate: { "--data": "--test", "--batch-size": "--eval-batch-size" },
   export: { "--out": "--out-dir" },
   train: { "--data": "--train", "--eval": "--test", "--out": "--out-dir" },

@@ -77,7 +77,7 @@ export function describeEstimate(e: EmbedEstimate, embedderId: string): string {
   if (e.seconds <= ESTIMATE_SUGGEST_SECONDS) return head;
   return (
     `${head}\nfaster: --embedder ngram (lexical, seconds), --embedder http --endpoint URL (an embedding service on a GPU), ` +
-    `precomputed .npy (instruct-arrange embed once, then --train-embeddings/--test-embeddings), or --threads N on more cores`
+    `precomputed .npy (instruct-arrange embed once, then --train-embeddings/--test-embeddings), or --embed-threads N on more cores`
   );
 }
 

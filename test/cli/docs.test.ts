@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
-import { stalePages } from "../../scripts/docs.js";
+import { BEGIN, END, expectedPages, handWrittenOptionTables, stalePages } from "../../scripts/docs.js";
 import { ROOT } from "../helpers/cli.js";
 
 /** Written on another branch of the same restructuring; checked like any page once it is there. */
@@ -36,6 +36,13 @@ describe("docs", () => {
   it("every page's option table is what `npm run docs` generates from the CLI definitions", () => {
     // A failure here means a flag changed without its page: run `npm run docs` and commit docs/commands/.
     expect(stalePages(ROOT)).toEqual([]);
+  });
+
+  it("no page has a hand-written option table besides the generated one", () => {
+    expect(handWrittenOptionTables(expectedPages(ROOT))).toEqual([]);
+    // The check finds one: a table before the generated block, not the generated table itself.
+    const page = `# x\n\n| Option | meaning |\n|---|---|\n| \`--a\` | b |\n\n${BEGIN}\n| Option | Default | Description |\n${END}\n`;
+    expect(handWrittenOptionTables([["x.md", page]])).toEqual(["x.md:3"]);
   });
 
   it("every relative link of the README, docs/ and results/ names a file and a heading that exist", () => {

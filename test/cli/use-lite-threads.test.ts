@@ -40,7 +40,7 @@ describe("use-lite worker threads", () => {
         input,
         "--out",
         join(dir, `t${threads}.npy`),
-        "--threads",
+        "--embed-threads",
         String(threads),
         "--batch-size",
         "8",
@@ -77,7 +77,7 @@ describe("use-lite worker threads", () => {
         join(dir, "all.npy"),
         "--batch-size",
         "16",
-        "--threads",
+        "--embed-threads",
         "1",
       ].concat(["--cache-dir", cacheDir, "--log-json"]),
       { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] },
@@ -115,17 +115,19 @@ describe("use-lite worker threads", () => {
     expect(cacheLine(again.stderr)).toEqual({ hits: 64, computed: 0 });
   });
 
-  it("refuses --threads for backends without threads, and --device for use-lite", async () => {
+  it("refuses --embed-threads for backends without threads, and --device for use-lite", async () => {
     const out = join(await tempDir(), "o.jsonl");
     const base = arrangeArgs(out, { embedder: null });
-    const ngram = cli([...base, "--embedder", "ngram", "--threads", "2"]);
+    const ngram = cli([...base, "--embedder", "ngram", "--embed-threads", "2"]);
     expect(ngram.code).toBe(2);
-    expect(ngram.stderr).toContain("--threads applies to --embedder use-lite, minilm or hf:<id>, not ngram");
+    expect(ngram.stderr).toContain(
+      "--embed-threads applies to --embedder use-lite, minilm or hf:<id>, not ngram",
+    );
     const device = cli([...base, "--device", "cuda"]);
     expect(device.code).toBe(2);
     expect(device.stderr).toContain("--device applies to --embedder minilm or hf:<id>, not use-lite");
-    const zero = cli([...base, "--threads", "0"]);
+    const zero = cli([...base, "--embed-threads", "0"]);
     expect(zero.code).toBe(2);
-    expect(zero.stderr).toContain("--threads must be an integer >= 1");
+    expect(zero.stderr).toContain("--embed-threads must be an integer >= 1");
   });
 });

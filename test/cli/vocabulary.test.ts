@@ -79,6 +79,63 @@ describe("--embedder: one parser in every command", () => {
   });
 });
 
+describe("--threads: the trainer's and the model's, --embed-threads the embedder's", () => {
+  it("the embedding commands' old --threads fills --embed-threads with one notice; train and evaluate keep --threads", async () => {
+    for (const [path, argv] of [
+      ["arrange", ["arrange", "--train", "a", "--test", "b", "-o", "x.jsonl"]],
+      ["analyze", ["analyze", "--train", "a", "--test", "b", "-o", "x.json"]],
+      ["embed", ["embed", "-i", "a", "-o", "x.npy"]],
+      ["diversity", ["diversity", "-i", "a", "-o", "x.json"]],
+    ] as const) {
+      const old = await parsed(path, [...argv, "--threads", "3"]);
+      expect(old.error).toBeUndefined();
+      // The value lands where the pipeline reads the embedder's threads, as before.
+      expect(old.opts?.threads).toBe(3);
+      expect(old.stderr.trim().split("\n")).toEqual([
+        "instruct-arrange: warning: --threads is deprecated, use --embed-threads (the old spelling goes in 0.2.0)",
+      ]);
+      const now = await parsed(path, [...argv, "--embed-threads", "3"]);
+      expect(now.error).toBeUndefined();
+      expect(now.opts?.threads).toBe(3);
+      expect(now.stderr).toBe("");
+      const help = leaf(buildProgram(), path).helpInformation();
+      expect(help).toContain("--embed-threads <n>");
+      expect(help).not.toMatch(/^\s*--threads /m);
+    }
+    // A bad value through the old spelling is named by the new one.
+    const bad = await parsed("arrange", [
+      "arrange",
+      "--train",
+      "a",
+      "--test",
+      "b",
+      "-o",
+      "x",
+      "--threads",
+      "0",
+    ]);
+    expect(isArrangeError(bad.error) && bad.error.message).toContain(
+      "--embed-threads must be an integer >= 1",
+    );
+    // --config: the old key works with the notice, the new key without.
+    const dir = await tempDir();
+    const config = join(dir, "c.yaml");
+    await writeFile(config, "threads: 2\n");
+    const fromConfig = await parsed("embed", ["embed", "-i", "a", "-o", "x.npy", "-c", config]);
+    expect(fromConfig.opts?.threads).toBe(2);
+    expect(fromConfig.stderr).toContain("--threads is deprecated, use --embed-threads");
+    // experiment keeps both: --embed-threads for the arrangements' embedder.
+    const e = await parsed("experiment run", ["experiment", "fig4", "-d", "o", "--embed-threads", "2"]);
+    expect(e.error).toBeUndefined();
+    expect(e.opts?.embedThreads).toBe(2);
+    const t = await parsed("train", ["train", "--train", "a", "--test", "b", "-d", "r", "--threads", "2"]);
+    expect(t.opts?.threads).toBe(2);
+    expect(t.stderr).toBe("");
+    const ev = leaf(buildProgram(), "evaluate").options.find((o) => o.long === "--threads");
+    expect(ev?.description).toBe("onnx, checkpoint: CPU threads");
+  });
+});
+
 describe("one vocabulary: old spellings, short flags", () => {
   it("every old spelling fills its new option and prints one notice on stderr", async () => {
     const t = await parsed("train", ["train", "--data", "a.jsonl", "--eval", "b.jsonl", "--out", "run"]);

