@@ -1,6 +1,7 @@
 import type { FileHandle } from "node:fs/promises";
 import { ArrangeError, usageError } from "../core/errors.js";
 import type { Matrix } from "../core/types.js";
+import { halfTable } from "../linalg/half.js";
 import { atomicWrite, writeAll } from "./atomic.js";
 import { ioError, openForRead } from "./io.js";
 
@@ -111,16 +112,6 @@ async function readHeader(fh: FileHandle, path: string): Promise<NpyHeader> {
   return { dtype: descr as Dtype, rows: shape[0]!, cols: shape[1]!, dataStart: headerStart + headerLength };
 }
 
-/** IEEE half-precision bits to a number. */
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
-  if (exp === 31) return frac === 0 ? sign * Number.POSITIVE_INFINITY : Number.NaN;
-  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
-}
-
 /** A .npy file's header, checked against the file's size. */
 export interface NpyInfo {
   path: string;
@@ -203,12 +194,13 @@ export async function readNpyInto(
           for (let i = 0; i < n; i++) target[base + at + i] = src[i]!;
         } else {
           const src = new Uint16Array(chunk.buffer, 0, n);
+          const half = halfTable();
           for (let i = 0; i < n; i++) {
             const h = src[i]!;
             if ((h & 0x7c00) === 0x7c00) {
               throw halfNonFinite(path, h, at + i, cols);
             }
-            target[base + at + i] = halfToFloat(h);
+            target[base + at + i] = half[h]!;
           }
         }
       }
