@@ -1,7 +1,8 @@
-// Summary of a Fig. 2 experiment directory (the --out-dir of `experiment fig2`):
-//   node results/fig2-p3/summarize.mjs OUT_DIR > results/fig2-p3/summary.txt
-// Per run: the test-loss curve, its area and final loss; for Cluster, the training tasks in the order
-// trained within the run's steps, and the largest drops of a held-out task's loss between two evaluations.
+// Summary of an experiment's output directory (the --out-dir of `experiment`):
+//   node results/summarize.mjs OUT_DIR > results/<figure>-p3/summary.txt
+// Per arm: area and final loss (mean ± std); per seed: the arms by area; the verdict's comparisons; per
+// run: the test-loss curve. For a Cluster arm (Fig. 2) also the training tasks in the order trained
+// within the run's steps, and the largest drops and rises of a held-out task's loss between evaluations.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -17,6 +18,9 @@ for (const seed of exp.seeds) {
   const order = bySeed.map((r) => `${r.arm} ${f(r.area)}`).sort((a, b) => Number(a.split(" ").pop()) - Number(b.split(" ").pop()));
   lines.push(`seed ${seed}: areas ascending: ${order.join(" < ")}`);
 }
+lines.push("");
+for (const c of exp.verdict?.comparisons ?? [])
+  lines.push(`verdict (${c.metric}): ${c.statement}: on the means ${c.holdsOnMeans ? "holds" : "does not hold"}; holds on ${c.seedsHolding} of ${c.seeds} seeds`);
 lines.push("");
 for (const r of exp.runs) {
   const curves = JSON.parse(readFileSync(join(r.runDir, "curves.json"), "utf8"));
