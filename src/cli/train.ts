@@ -139,6 +139,7 @@ export interface TrainingFlags {
   python?: string;
   dtype?: Dtype;
   distTimeout?: number;
+  init?: string;
 }
 
 /** The shared training flags as train() options (one place, so a new training flag reaches every command). */
@@ -165,6 +166,7 @@ export function trainingOptions(
     python: flags.python,
     dtype: flags.dtype,
     distTimeoutMinutes: flags.distTimeout,
+    init: flags.init,
   };
 }
 
@@ -175,6 +177,10 @@ export function addTrainingOptions(command: Command): Command {
       "--model <model>",
       `builtin:${BUILTIN_SIZES.join("|builtin:")} (trained from scratch, byte-level) or a Hugging Face causal-LM directory`,
       CLI_DEFAULTS.model,
+    )
+    .option(
+      "--init <checkpoint>",
+      "start a built-in model from this checkpoint directory (RUN_DIR/checkpoints/step-N of `train --save-at`) instead of random weights",
     )
     .option(
       "--max-length <n>",

@@ -35,6 +35,7 @@ import {
   roundGroupRange,
 } from "../experiment/spec.js";
 import { splitByTask } from "../experiment/split.js";
+import { trainingResumeKey } from "../train/options.js";
 import { type TrainCurves, train } from "../train/run.js";
 import { VERSION } from "../version.js";
 import { type ArrangeOptions, arrange } from "./arrange.js";
@@ -383,8 +384,7 @@ async function trainArms(
   if (plan.parallel > 1 && trainOptions.threads === undefined) trainOptions.threads = 1;
   const trainProgress = plan.parallel > 1 ? undefined : trainOptions.onProgress;
   delete trainOptions.onProgress;
-  // The resume key leaves out the Python that runs the training.
-  const { python: _python, ...keyed } = trainOptions;
+  const keyed = trainingResumeKey(trainOptions);
   const jobs = plan.seeds.flatMap((seed) =>
     plan.arms.map((arm) => {
       const a = arranged.get(arrangedKey(arm, seed))!;

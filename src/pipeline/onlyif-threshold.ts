@@ -22,7 +22,7 @@ import { makeOutputDirs, stageChartImages } from "../report/images.js";
 import { onlyIfHtml } from "../report/pages/onlyif.js";
 import { findFont, toVega } from "../report/render.js";
 import { checkRewriteOptions, generateRewrite, rewriteRecord } from "../synth/rewrite.js";
-import { resolveSettings, type TrainSettings, totalSteps } from "../train/options.js";
+import { resolveSettings, type TrainSettings, totalSteps, trainingResumeKey } from "../train/options.js";
 import { type TrainCurves, train } from "../train/run.js";
 import { VERSION } from "../version.js";
 
@@ -221,8 +221,7 @@ async function trainSweep(
   onProgress: ProgressSink,
 ): Promise<{ runs: OnlyIfRun[]; timings: RunTiming[] }> {
   const { trainIn, maxNewTokens, evalEvery, generateAt, parallel } = sweep;
-  // The resume key leaves out what cannot change the results: progress and the Python that runs them.
-  const { onProgress: _progress, python: _python, ...keyedTrain } = trainIn;
+  const keyedTrain = trainingResumeKey(trainIn);
   const say = (done: number, message: string) =>
     onProgress({ stage: "experiment", done, total: jobs.length, unit: "runs", message });
   let done = 0;

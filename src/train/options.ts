@@ -1,4 +1,6 @@
-import { existsSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { usageError } from "../core/errors.js";
 
 /** Built-in model sizes (trainer/instruct_trainer/model.py SIZES). */
@@ -37,7 +39,17 @@ export interface TrainSettings {
   dtype: Dtype;
   /** Minutes a process of a multi-process run waits for the others (e.g. while rank 0 evaluates). */
   distTimeoutMinutes: number;
+  /**
+   * A built-in model's checkpoint directory (RUN_DIR/checkpoints/step-N) to start from instead of random
+   * weights, with the SHA-256 of its model.pt (so a resumed experiment notices a changed checkpoint).
+   */
+  init: { path: string; sha256: string } | null;
 }
+
+/** What resolveSettings takes: any subset of the settings, --init as a path (or an already resolved one). */
+export type SettingsInput = Omit<Partial<TrainSettings>, "init"> & {
+  init?: string | { path: string; sha256?: string } | null;
+};
 
 export const TRAIN_DEFAULTS = {
   model: "builtin:mini",
@@ -109,7 +121,7 @@ export function isBuiltinModel(model: string): boolean {
 }
 
 /** Checks every setting before the trainer is launched; a bad value is a usage error naming its option. */
-export function resolveSettings(o: Partial<TrainSettings>): TrainSettings {
+export function resolveSettings(o: SettingsInput): TrainSettings {
   const model = o.model ?? TRAIN_DEFAULTS.model;
   if (isBuiltinModel(model)) {
     const size = model.includes(":") ? model.slice(model.indexOf(":") + 1) : "mini";
@@ -156,6 +168,7 @@ export function resolveSettings(o: Partial<TrainSettings>): TrainSettings {
     );
   return {
     model,
+    init: initCheckpoint(o.init === undefined || o.init === null ? undefined : o.init, model),
     maxLength,
     batchSize,
     gradAccum,
@@ -188,6 +201,44 @@ export function resolveSettings(o: Partial<TrainSettings>): TrainSettings {
     dtype,
     distTimeoutMinutes: int(o.distTimeoutMinutes, TRAIN_DEFAULTS.distTimeoutMinutes, "--dist-timeout", 1),
   };
+}
+
+/**
+ * The --init checkpoint: a directory with the built-in model's config.json and model.pt (the shape is
+ * checked against --model by the trainer, which reads config.json).
+ */
+function initCheckpoint(
+  init: string | { path: string; sha256?: string } | undefined,
+  model: string,
+): { path: string; sha256: string } | null {
+  if (init === undefined) return null;
+  const path = resolve(typeof init === "string" ? init : init.path);
+  if (!isBuiltinModel(model))
+    throw usageError(
+      "--init starts a built-in model from its checkpoint; a model directory is its own start",
+      "--init",
+      "drop --init, or pass the checkpoint directory as --model",
+    );
+  const weights = join(path, "model.pt");
+  if (!existsSync(path) || !statSync(path).isDirectory() || !existsSync(weights))
+    throw usageError(
+      `--init "${path}" is not a built-in model's checkpoint directory (no model.pt there)`,
+      "--init",
+      "pass a RUN_DIR/checkpoints/step-N directory of an earlier `train --save-at N` run",
+    );
+  return { path, sha256: createHash("sha256").update(readFileSync(weights)).digest("hex") };
+}
+
+/**
+ * What of a run's training options a resumable experiment keys its runs by: everything but the Python
+ * that runs them and the progress sink, with --init as its path and the SHA-256 of its weights (a
+ * checkpoint rewritten at the same path is a new start). Without --init the key is the options as given.
+ */
+export function trainingResumeKey(
+  o: SettingsInput & { python?: string; onProgress?: unknown },
+): Record<string, unknown> {
+  const { python: _python, onProgress: _progress, init, ...rest } = o;
+  return init === undefined || init === null ? rest : { ...rest, init: resolveSettings(o).init };
 }
 
 /** Optimizer steps a run takes over `examples` training rows. */

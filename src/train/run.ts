@@ -21,11 +21,11 @@ import { findPython, type PythonInfo, trainerEnvironment } from "../trainer/pyth
 import { VERSION } from "../version.js";
 import { readExamples, sampleExamples, type TrainExample } from "./examples.js";
 import { type CurvePoint, EMPTY_FOLD, type FoldContext, foldTrainerEvent, type TrainFold } from "./fold.js";
-import { resolveSettings, type TrainSettings, totalSteps } from "./options.js";
+import { resolveSettings, type SettingsInput, type TrainSettings, totalSteps } from "./options.js";
 
 export type { CurvePoint } from "./fold.js";
 
-export interface TrainOptions extends Partial<TrainSettings> {
+export interface TrainOptions extends SettingsInput {
   /** Training set in the order to train on (e.g. arrange's --out). */
   data: string;
   /** Test set whose answer-token loss is the curve. */
@@ -182,6 +182,7 @@ export function trainerConfig(
     dtype: settings.dtype,
     dist_timeout_minutes: settings.distTimeoutMinutes,
     debug_order: debugOrder,
+    init: settings.init?.path ?? null,
   };
 }
 

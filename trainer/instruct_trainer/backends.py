@@ -1,5 +1,6 @@
 """Model sources: the built-in GPT (`builtin:<size>`) or a Hugging Face causal-LM directory."""
 
+import json
 import os
 
 import torch
@@ -60,7 +61,54 @@ def dtype_kwargs(transformers_version, dtype):
     return {key: value}
 
 
-def load_model(spec, config_overrides, seed, dtype="float32"):
+def checkpoint_meta(path, flag):
+    """The config.json of a checkpoint directory (`flag` names the option in errors)."""
+    if not os.path.isdir(path):
+        raise ConfigError(f'{flag} "{path}" is not a directory')
+    meta_path = os.path.join(path, "config.json")
+    if not os.path.isfile(meta_path):
+        raise ConfigError(f'{flag} "{path}" has no config.json; give a RUN_DIR/checkpoints/step-N directory')
+    try:
+        with open(meta_path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, json.JSONDecodeError) as e:
+        raise DamagedFileError(f"cannot read {meta_path}: {e}") from None
+
+
+def is_builtin_meta(meta):
+    return isinstance(meta, dict) and meta.get("model") == "builtin"
+
+
+def read_builtin_checkpoint(path, meta):
+    """The GPTConfig and state dict of a built-in model's checkpoint directory (config.json + model.pt,
+    as train.py save_checkpoint writes them); `meta` is its config.json."""
+    try:
+        cfg = GPTConfig(**meta["config"])
+    except (KeyError, TypeError) as e:
+        raise ConfigError(f"{os.path.join(path, 'config.json')}: not a built-in model configuration ({e})") from None
+    weights = os.path.join(path, "model.pt")
+    if not os.path.isfile(weights):
+        raise ConfigError(f'"{path}" has no model.pt')
+    try:
+        try:
+            state = torch.load(weights, map_location="cpu", weights_only=True)
+        except TypeError:  # PyTorch without weights_only
+            state = torch.load(weights, map_location="cpu")
+    except Exception as e:  # noqa: BLE001 - any load failure of a file that is there: a damaged file
+        raise DamagedFileError(f"cannot load {weights}: {e}") from None
+    return cfg, state
+
+
+def load_state(model, state, weights):
+    try:
+        model.load_state_dict(state)
+    except Exception as e:  # noqa: BLE001 - weights that do not fit their own config: a damaged file
+        raise DamagedFileError(f"cannot load {weights}: {e}") from None
+
+
+def load_model(spec, config_overrides, seed, dtype="float32", init=None):
+    """The model of `spec`, with random weights drawn from `seed` or, with `init`, the weights of that
+    built-in checkpoint (whose shape must be the one `spec` names)."""
     if spec.startswith("builtin:") or spec == "builtin":
         if dtype != "float32":
             raise ConfigError(f"dtype {dtype}: built-in models train in float32")
@@ -72,8 +120,24 @@ def load_model(spec, config_overrides, seed, dtype="float32"):
         cfg = GPTConfig(**base)
         torch.manual_seed(seed)
         model = GPT(cfg)
-        d = f"builtin:{size} ({cfg.n_layer} layers, {cfg.n_embd} wide, {cfg.n_head} heads, context {cfg.context}, {model.num_params():,} parameters)"
+        origin = "random weights"
+        if init is not None:
+            meta = checkpoint_meta(init, "--init")
+            if not is_builtin_meta(meta):
+                raise ConfigError(
+                    f'--init "{init}" is not a built-in model\'s checkpoint; a Hugging Face checkpoint is a model directory: pass it as --model'
+                )
+            saved, state = read_builtin_checkpoint(init, meta)
+            want = cfg.to_dict()
+            if saved.to_dict() != want:
+                diff = ", ".join(f"{k} {v} (--model: {want.get(k)})" for k, v in saved.to_dict().items() if want.get(k) != v)
+                raise ConfigError(f'--init "{init}" holds a built-in model of another shape: {diff}; pass the --model size it was trained with')
+            load_state(model, state, os.path.join(init, "model.pt"))
+            origin = f"weights from {init}"
+        d = f"builtin:{size} ({cfg.n_layer} layers, {cfg.n_embd} wide, {cfg.n_head} heads, context {cfg.context}, {model.num_params():,} parameters, {origin})"
         return LoadedModel(model, ByteTokenizer(), "builtin", cfg.context, d)
+    if init is not None:
+        raise ConfigError("--init starts a built-in model from its checkpoint; a model directory is its own start (drop --init)")
     if not os.path.isdir(spec):
         raise ConfigError(f'--model "{spec}" is neither builtin:<size> nor a model directory')
     if dtype not in DTYPES:

@@ -46,6 +46,8 @@ class TrainConfig:
     dtype: str
     dist_timeout_minutes: int
     debug_order: bool
+    # A checkpoint directory of a built-in model (checkpoints/step-N of an earlier run) to start from, or None.
+    init: Optional[str]
     # Not written by the CLI: overrides of a built-in model's size (n_layer, n_embd, ...) for direct use.
     model_config: Optional[dict] = None
 

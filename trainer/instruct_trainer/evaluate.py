@@ -18,7 +18,7 @@ import sys
 import torch
 
 from . import PROTOCOL_VERSION
-from .backends import LoadedModel, load_model
+from .backends import LoadedModel, checkpoint_meta, is_builtin_meta, load_model, load_state, read_builtin_checkpoint
 from .config import EvalConfig, read_config
 from .data import TemplateEncoder, read_examples
 from .model import GPT, ByteTokenizer, GPTConfig
@@ -31,33 +31,11 @@ def load_config(path):
 
 def load_checkpoint(path, seed):
     """A LoadedModel from a `train --save-at` checkpoint directory."""
-    if not os.path.isdir(path):
-        raise ConfigError(f'--checkpoint "{path}" is not a directory')
-    meta_path = os.path.join(path, "config.json")
-    if not os.path.isfile(meta_path):
-        raise ConfigError(f'--checkpoint "{path}" has no config.json; give a RUN_DIR/checkpoints/step-N directory')
-    try:
-        with open(meta_path, encoding="utf-8") as f:
-            meta = json.load(f)
-    except (OSError, json.JSONDecodeError) as e:
-        raise ConfigError(f"cannot read {meta_path}: {e}") from None
-    if isinstance(meta, dict) and meta.get("model") == "builtin":
-        weights = os.path.join(path, "model.pt")
-        if not os.path.isfile(weights):
-            raise ConfigError(f'--checkpoint "{path}" has no model.pt')
-        try:
-            cfg = GPTConfig(**meta["config"])
-        except (KeyError, TypeError) as e:
-            raise ConfigError(f"{meta_path}: not a built-in model configuration ({e})") from None
+    meta = checkpoint_meta(path, "--checkpoint")
+    if is_builtin_meta(meta):
+        cfg, state = read_builtin_checkpoint(path, meta)
         model = GPT(cfg)
-        try:
-            try:
-                state = torch.load(weights, map_location="cpu", weights_only=True)
-            except TypeError:  # PyTorch without weights_only
-                state = torch.load(weights, map_location="cpu")
-            model.load_state_dict(state)
-        except Exception as e:  # noqa: BLE001 - any load failure of a file that is there: a damaged file
-            raise DamagedFileError(f"cannot load {weights}: {e}") from None
+        load_state(model, state, os.path.join(path, "model.pt"))
         d = f"checkpoint {path} (built-in GPT, {cfg.n_layer} layers, {cfg.n_embd} wide, context {cfg.context})"
         return LoadedModel(model, ByteTokenizer(), "builtin", cfg.context, d)
     return load_model(path, None, seed)

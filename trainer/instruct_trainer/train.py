@@ -165,7 +165,7 @@ def run(config_path):
         if main_rank:
             emit(event, **fields)
 
-    lm = load_model(cfg.model, cfg.model_config, cfg.seed, cfg.dtype)
+    lm = load_model(cfg.model, cfg.model_config, cfg.seed, cfg.dtype, cfg.init)
     max_length = cfg.max_length or lm.context
     if max_length > lm.context:
         raise ConfigError(f"max_length {max_length} is longer than the model's context ({lm.context})")

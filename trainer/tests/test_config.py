@@ -37,6 +37,7 @@ TRAIN = {
     "dtype": "float32",
     "dist_timeout_minutes": 30,
     "debug_order": False,
+    "init": None,
 }
 
 EVAL = {

@@ -78,3 +78,50 @@ class ModelTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class InitTest(unittest.TestCase):
+    """--init: a run starts from a built-in checkpoint's weights, of the shape --model names."""
+
+    def save(self, lm, directory):
+        import json
+        import os
+
+        torch.save(lm.model.state_dict(), os.path.join(directory, "model.pt"))
+        with open(os.path.join(directory, "config.json"), "w", encoding="utf-8") as f:
+            json.dump({"model": "builtin", "config": lm.model.cfg.to_dict()}, f)
+
+    def test_weights_come_from_the_checkpoint_not_the_seed(self):
+        import tempfile
+
+        trained = load_model("builtin:tiny", None, seed=3)
+        with torch.no_grad():
+            for p in trained.model.parameters():
+                p.add_(0.5)
+        with tempfile.TemporaryDirectory() as d:
+            self.save(trained, d)
+            started = load_model("builtin:tiny", None, seed=0, init=d)
+            fresh = load_model("builtin:tiny", None, seed=0)
+        for (name, a), b, c in zip(started.model.state_dict().items(), trained.model.state_dict().values(), fresh.model.state_dict().values()):
+            self.assertTrue(torch.equal(a, b), name)
+            if a.dim() >= 2:
+                self.assertFalse(torch.equal(a, c), name)
+        self.assertIn("weights from", started.describe)
+
+    def test_another_shape_or_a_model_directory_is_a_config_error(self):
+        import json
+        import os
+        import tempfile
+
+        from instruct_trainer.protocol import ConfigError
+
+        with tempfile.TemporaryDirectory() as d:
+            self.save(load_model("builtin:tiny", None, seed=0), d)
+            with self.assertRaisesRegex(ConfigError, "another shape: n_layer 2 \\(--model: 4\\)"):
+                load_model("builtin:mini", None, seed=0, init=d)
+            with open(os.path.join(d, "config.json"), "w", encoding="utf-8") as f:
+                json.dump({"architectures": ["LlamaForCausalLM"]}, f)
+            with self.assertRaisesRegex(ConfigError, "pass it as --model"):
+                load_model("builtin:tiny", None, seed=0, init=d)
+        with self.assertRaisesRegex(ConfigError, "is not a directory"):
+            load_model("builtin:tiny", None, seed=0, init="/nonexistent/step-5")
