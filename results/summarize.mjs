@@ -14,9 +14,8 @@ for (const s of exp.summary)
   lines.push(`${s.label.padEnd(12)} area ${f(s.area.mean)} ± ${f(s.area.std)}  final ${f(s.finalLoss.mean)} ± ${f(s.finalLoss.std)}  (n=${s.runs})`);
 lines.push("");
 for (const seed of exp.seeds) {
-  const bySeed = exp.runs.filter((r) => r.seed === seed);
-  const order = bySeed.map((r) => `${r.arm} ${f(r.area)}`).sort((a, b) => Number(a.split(" ").pop()) - Number(b.split(" ").pop()));
-  lines.push(`seed ${seed}: areas ascending: ${order.join(" < ")}`);
+  const bySeed = exp.runs.filter((r) => r.seed === seed).sort((a, b) => a.area - b.area);
+  lines.push(`seed ${seed}: areas ascending: ${bySeed.map((r) => `${r.arm} ${f(r.area)}`).join(" < ")}`);
 }
 lines.push("");
 for (const c of exp.verdict?.comparisons ?? [])

@@ -168,7 +168,7 @@ export function resolveSettings(o: SettingsInput): TrainSettings {
     );
   return {
     model,
-    init: initCheckpoint(o.init === undefined || o.init === null ? undefined : o.init, model),
+    init: initCheckpoint(o.init, model),
     maxLength,
     batchSize,
     gradAccum,
@@ -208,10 +208,10 @@ export function resolveSettings(o: SettingsInput): TrainSettings {
  * checked against --model by the trainer, which reads config.json).
  */
 function initCheckpoint(
-  init: string | { path: string; sha256?: string } | undefined,
+  init: SettingsInput["init"],
   model: string,
 ): { path: string; sha256: string } | null {
-  if (init === undefined) return null;
+  if (init === undefined || init === null) return null;
   const path = resolve(typeof init === "string" ? init : init.path);
   if (!isBuiltinModel(model))
     throw usageError(
@@ -238,7 +238,9 @@ export function trainingResumeKey(
   o: SettingsInput & { python?: string; onProgress?: unknown },
 ): Record<string, unknown> {
   const { python: _python, onProgress: _progress, init, ...rest } = o;
-  return init === undefined || init === null ? rest : { ...rest, init: resolveSettings(o).init };
+  return init === undefined || init === null
+    ? rest
+    : { ...rest, init: initCheckpoint(init, o.model ?? TRAIN_DEFAULTS.model) };
 }
 
 /** Optimizer steps a run takes over `examples` training rows. */

@@ -10,7 +10,6 @@ Configuration keys: protocol, checkpoint, eval (prepared JSON lines), max_length
 context), eval_batch_size, score (bool), generate (bool), max_new_tokens, device, threads, seed.
 """
 
-import json
 import os
 import re
 import sys
@@ -21,8 +20,8 @@ from . import PROTOCOL_VERSION
 from .backends import LoadedModel, checkpoint_meta, is_builtin_meta, load_model, load_state, read_builtin_checkpoint
 from .config import EvalConfig, read_config
 from .data import TemplateEncoder, read_examples
-from .model import GPT, ByteTokenizer, GPTConfig
-from .protocol import ConfigError, DamagedFileError, emit, main_with_events
+from .model import GPT, ByteTokenizer
+from .protocol import ConfigError, emit, main_with_events
 from .train import evaluate, generate, pick_device, set_determinism
 
 def load_config(path):

@@ -1,4 +1,7 @@
+import json
 import math
+import os
+import tempfile
 import unittest
 from types import SimpleNamespace
 
@@ -7,6 +10,7 @@ import torch.nn.functional as F
 
 from instruct_trainer.backends import load_model
 from instruct_trainer.data import TemplateEncoder
+from instruct_trainer.protocol import ConfigError
 from instruct_trainer.train import evaluate, generate, lr_at, make_batch, token_losses
 
 
@@ -76,24 +80,16 @@ class ModelTest(unittest.TestCase):
             load_model("builtin:huge", None, seed=0)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
 
 class InitTest(unittest.TestCase):
     """--init: a run starts from a built-in checkpoint's weights, of the shape --model names."""
 
     def save(self, lm, directory):
-        import json
-        import os
-
         torch.save(lm.model.state_dict(), os.path.join(directory, "model.pt"))
         with open(os.path.join(directory, "config.json"), "w", encoding="utf-8") as f:
             json.dump({"model": "builtin", "config": lm.model.cfg.to_dict()}, f)
 
     def test_weights_come_from_the_checkpoint_not_the_seed(self):
-        import tempfile
-
         trained = load_model("builtin:tiny", None, seed=3)
         with torch.no_grad():
             for p in trained.model.parameters():
@@ -109,12 +105,6 @@ class InitTest(unittest.TestCase):
         self.assertIn("weights from", started.describe)
 
     def test_another_shape_or_a_model_directory_is_a_config_error(self):
-        import json
-        import os
-        import tempfile
-
-        from instruct_trainer.protocol import ConfigError
-
         with tempfile.TemporaryDirectory() as d:
             self.save(load_model("builtin:tiny", None, seed=0), d)
             with self.assertRaisesRegex(ConfigError, "another shape: n_layer 2 \\(--model: 4\\)"):
@@ -125,3 +115,7 @@ class InitTest(unittest.TestCase):
                 load_model("builtin:tiny", None, seed=0, init=d)
         with self.assertRaisesRegex(ConfigError, "is not a directory"):
             load_model("builtin:tiny", None, seed=0, init="/nonexistent/step-5")
+
+
+if __name__ == "__main__":
+    unittest.main()
