@@ -207,10 +207,7 @@ export function resolveSettings(o: SettingsInput): TrainSettings {
  * The --init checkpoint: a directory with the built-in model's config.json and model.pt (the shape is
  * checked against --model by the trainer, which reads config.json).
  */
-function initCheckpoint(
-  init: SettingsInput["init"],
-  model: string,
-): { path: string; sha256: string } | null {
+function initCheckpoint(init: SettingsInput["init"], model: string): { path: string; sha256: string } | null {
   if (init === undefined || init === null) return null;
   const path = resolve(typeof init === "string" ? init : init.path);
   if (!isBuiltinModel(model))
