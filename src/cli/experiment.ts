@@ -37,6 +37,7 @@ interface RunFlags extends TrainingFlags {
   embedThreads?: number;
   budget?: number;
   roundGroups?: number;
+  roundRange?: { from: number; to: number };
   withinRound?: WithinRound;
   overlap?: OverlapMode;
   decontaminate?: number;
@@ -55,6 +56,20 @@ function list(value: string): string[] {
     .split(",")
     .map((s) => s.trim())
     .filter((s) => s !== "");
+}
+
+/** --round-range FROM-TO (1-based, inclusive). */
+function roundRange(value: string): { from: number; to: number } {
+  const m = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(value);
+  const from = m === null ? Number.NaN : Number(m[1]);
+  const to = m === null ? Number.NaN : Number(m[2]);
+  if (!(Number.isSafeInteger(from) && Number.isSafeInteger(to) && from >= 1 && from <= to))
+    throw usageError(
+      `--round-range must be FROM-TO with 1 <= FROM <= TO, got "${value}"`,
+      "--round-range",
+      "pass e.g. --round-range 1-30",
+    );
+  return { from, to };
 }
 
 function orderList(value: string): Fig3Order[] {
@@ -141,6 +156,11 @@ function runCommand(): Command {
       "groups of TMA rounds of round-group arms (fig5; default: the spec's, else 3)",
       intOption("--round-groups", 1, 3),
     )
+    .option(
+      "--round-range <from-to>",
+      "TMA rounds the round groups are cut from, e.g. 1-30 as in the paper's Fig. 5 (default: the spec's, else every round)",
+      roundRange,
+    )
     .addOption(
       new Option(
         "--within-round <how>",
@@ -184,6 +204,7 @@ function runCommand(): Command {
           embedThreads: flags.embedThreads,
           budget: flags.budget,
           roundGroups: flags.roundGroups,
+          roundRange: flags.roundRange,
           withinRound: flags.withinRound,
           overlap: flags.overlap,
           decontaminate: flags.decontaminate,

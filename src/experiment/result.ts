@@ -90,6 +90,8 @@ export interface ExperimentResult {
   /** The budget M and round groups used, when arms needed them. */
   budget: number | null;
   roundGroups: number | null;
+  /** The rounds the round groups were cut from (--round-range); null = every round. */
+  roundRange?: { from: number; to: number } | null;
   /** The training settings every run shared (resolved model, steps, ...), from the first run's curves. */
   training: {
     model: string;

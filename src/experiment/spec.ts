@@ -47,6 +47,11 @@ export interface ExperimentSpec {
   budget?: number;
   /** Groups of rounds for `rounds: { group }` arms (default 3; --round-groups overrides). */
   roundGroups?: number;
+  /**
+   * Rounds that `rounds: { group }` arms cut into groups (1-based, inclusive; default every round;
+   * --round-range overrides). The paper's Fig. 5 groups only the first 30 rounds.
+   */
+  roundRange?: { from: number; to: number };
   /** Round-filter arms are cut to the smallest one's row count, so every group trains on as many rows (default true). */
   equalRounds?: boolean;
   arms: ArmSpec[];
@@ -179,6 +184,7 @@ const SPEC_KEYS = [
   "figure",
   "budget",
   "roundGroups",
+  "roundRange",
   "equalRounds",
   "arms",
   "compare",
@@ -240,6 +246,21 @@ export function validateSpec(raw: unknown, source: string): ExperimentSpec {
       "roundGroups",
       "write e.g. roundGroups: 3",
     );
+  if (spec.roundRange !== undefined) {
+    const r = spec.roundRange as Record<string, unknown>;
+    if (
+      !isObject(r) ||
+      Object.keys(r).some((k) => k !== "from" && k !== "to") ||
+      !isPosInt(r.from) ||
+      !isPosInt(r.to) ||
+      r.from > r.to
+    )
+      fail(
+        `roundRange must be { from, to } with 1 <= from <= to, got ${JSON.stringify(spec.roundRange)}`,
+        "roundRange",
+        "write e.g. roundRange: { from: 1, to: 30 }",
+      );
+  }
   if (spec.equalRounds !== undefined && typeof spec.equalRounds !== "boolean")
     fail("equalRounds must be true or false", "equalRounds", "write equalRounds: true");
   if (!Array.isArray(spec.arms) || spec.arms.length === 0)
@@ -401,6 +422,10 @@ export function validateSpec(raw: unknown, source: string): ExperimentSpec {
   if (spec.figure !== undefined) out.figure = spec.figure as string;
   if (spec.budget !== undefined) out.budget = spec.budget as number;
   if (spec.roundGroups !== undefined) out.roundGroups = spec.roundGroups as number;
+  if (spec.roundRange !== undefined) {
+    const r = spec.roundRange as { from: number; to: number };
+    out.roundRange = { from: r.from, to: r.to };
+  }
   if (spec.equalRounds !== undefined) out.equalRounds = spec.equalRounds as boolean;
   return out;
 }

@@ -35,7 +35,7 @@ import {
   roundGroupRange,
 } from "../experiment/spec.js";
 import { splitByTask } from "../experiment/split.js";
-import { trainingResumeKey } from "../train/options.js";
+import { TRAIN_DEFAULTS, trainingResumeKey } from "../train/options.js";
 import { type TrainCurves, train } from "../train/run.js";
 import { VERSION } from "../version.js";
 import { type ArrangeOptions, arrange } from "./arrange.js";
@@ -68,6 +68,8 @@ export interface ExperimentOptions {
   budget?: number;
   /** Groups of rounds of `rounds: { group }` arms (default: the spec's, else 3). */
   roundGroups?: number;
+  /** Rounds those groups are cut from (1-based, inclusive; default: the spec's, else every round). */
+  roundRange?: { from: number; to: number };
   /**
    * Rows inside a TMA round for the tma nearest/farthest-first arms that set no `withinRound` of their own
    * (default: each arm's, else shuffled with the seed, as `arrange`).
@@ -231,6 +233,21 @@ function resolveRoundGroups(arms: readonly ArmSpec[], options: ExperimentOptions
   return roundGroups;
 }
 
+/** --round-range, else the spec's, else null (every round). */
+function resolveRoundRange(options: ExperimentOptions): { from: number; to: number } | null {
+  const r = options.roundRange ?? options.spec.roundRange ?? null;
+  if (
+    r !== null &&
+    !(Number.isSafeInteger(r.from) && Number.isSafeInteger(r.to) && r.from >= 1 && r.from <= r.to)
+  )
+    throw usageError(
+      `--round-range must be FROM-TO with 1 <= FROM <= TO, got ${r.from}-${r.to}`,
+      "--round-range",
+      "pass e.g. --round-range 1-30",
+    );
+  return r;
+}
+
 /** What the arranging and training stages share. */
 interface ExperimentPlan {
   spec: ExperimentSpec;
@@ -245,6 +262,9 @@ interface ExperimentPlan {
   embedder: string;
   budget: number | null;
   roundGroups: number | null;
+  roundRange: { from: number; to: number } | null;
+  /** Rows one training run reads (--max-steps × --batch-size), when --max-steps is set. */
+  rowsPerRun: number | null;
   baseArrange: Omit<ArrangeOptions, "out" | "strategy">;
 }
 
@@ -303,7 +323,7 @@ async function arrangeRoundArms(plan: ExperimentPlan, arranged: Arranged, say: S
     const base = bases.get(arm.granularity ?? "instance")!;
     const n = Math.max(0, ...base.round);
     const r = arm.rounds!;
-    const range = "from" in r ? r : roundGroupRange(n, r.group, r.of ?? plan.roundGroups!);
+    const range = "from" in r ? r : groupRange(plan, n, r.group, r.of ?? plan.roundGroups!);
     const positions = base.round.flatMap((rd, p) => (rd >= range.from && rd <= range.to ? [p] : []));
     if (positions.length === 0)
       throw new ArrangeError(
@@ -319,6 +339,15 @@ async function arrangeRoundArms(plan: ExperimentPlan, arranged: Arranged, say: S
   });
   const equal = plan.spec.equalRounds ?? true;
   const size = Math.min(...picks.map((p) => p.positions.length));
+  if (plan.rowsPerRun !== null && size < plan.rowsPerRun) {
+    const small = picks.find((p) => p.positions.length === size)!;
+    say(
+      `warning: ${small.arm.label} (rounds ${small.range.from}–${small.range.to}) holds ${size} rows, fewer than the ` +
+        `${plan.rowsPerRun} a run reads (--max-steps × --batch-size), so ${equal ? "every group's" : "its"} rows repeat ` +
+        `${(plan.rowsPerRun / size).toFixed(1)} times; late TMA rounds are small — group only the early ones ` +
+        "(e.g. --round-range 1-30, the paper's Fig. 5) or train fewer steps",
+    );
+  }
   for (const p of picks) {
     const keep = equal ? p.positions.slice(0, size) : p.positions;
     const file = join(plan.out, "arranged", `${armId(p.arm.label)}.jsonl`);
@@ -330,6 +359,30 @@ async function arrangeRoundArms(plan: ExperimentPlan, arranged: Arranged, say: S
     );
     arranged.set(arrangedKey(p.arm, seed), { file, rows: keep.length });
   }
+}
+
+/** Rounds of group g of `of` groups: of rounds 1..n, or of the --round-range within them. */
+function groupRange(
+  plan: ExperimentPlan,
+  n: number,
+  group: number,
+  of: number,
+): { from: number; to: number } {
+  if (plan.roundRange === null) return roundGroupRange(n, group, of);
+  const { from } = plan.roundRange;
+  const to = Math.min(plan.roundRange.to, n);
+  if (from > n || to - from + 1 < of)
+    throw new ArrangeError(
+      "usage",
+      `--round-range ${from}-${plan.roundRange.to} leaves ${Math.max(0, to - from + 1)} of the TMA arrangement's ${n} rounds for ${of} round groups`,
+      {
+        file: plan.specSource,
+        option: "--round-range",
+        fix: `choose a range within 1-${n} holding at least ${of} rounds, or fewer --round-groups`,
+      },
+    );
+  const g = roundGroupRange(to - from + 1, group, of);
+  return { from: g.from + from - 1, to: g.to + from - 1 };
 }
 
 /** Every other arm: arranged with `arrange` by its strategy (once per seed when it shuffles). */
@@ -531,6 +584,7 @@ function experimentResult(
     aucSteps: aucSteps ?? null,
     budget: plan.budget,
     roundGroups: plan.roundGroups,
+    roundRange: plan.roundRange,
     training:
       first === undefined
         ? null
@@ -578,6 +632,8 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   await checkExactOverlap(trainPath, testPath, overlapMode, say);
   const budget = await resolveBudget(arms, options, trainPath, say);
   const roundGroups = resolveRoundGroups(arms, options, specSource);
+  const roundRange = roundGroups === null ? null : resolveRoundRange(options);
+  const maxSteps = options.trainOptions?.maxSteps;
   const plan: ExperimentPlan = {
     spec,
     specSource,
@@ -591,6 +647,11 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     embedder,
     budget,
     roundGroups,
+    roundRange,
+    rowsPerRun:
+      maxSteps === undefined || maxSteps === null
+        ? null
+        : maxSteps * (options.trainOptions?.batchSize ?? TRAIN_DEFAULTS.batchSize),
     baseArrange: {
       train: trainPath,
       test: testPath,

@@ -205,6 +205,23 @@ describeTorch("experiment built-in specs (tiny, end to end)", () => {
     await checkSummaries(r);
   }, 120_000);
 
+  it("fig5 --round-range: the groups are cut from those rounds only (rounds 1, 2 and 3 here)", async () => {
+    const { r, out } = await run("fig5", { roundRange: { from: 1, to: 3 } });
+    expect(r.roundRange).toEqual({ from: 1, to: 3 });
+    const manifest = JSON.parse(await readFile(join(out, "arranged", "tma-rounds.manifest.json"), "utf8"));
+    const sizes: number[] = manifest.tma.roundSizes;
+    const base = await lines(join(out, "arranged", "tma-rounds.jsonl"));
+    const smallest = Math.min(...sizes.slice(0, 3));
+    for (const [g, x] of r.runs.entries()) {
+      const start = sizes.slice(0, g).reduce((a, b) => a + b, 0);
+      // Round g+1's first rows in TMA order, as many as the smallest of the three rounds holds.
+      expect(await lines(x.arranged)).toEqual(base.slice(start, start + smallest));
+    }
+    await expect(run("fig5", { roundRange: { from: 2, to: 3 } })).rejects.toThrow(
+      /--round-range 2-3 leaves 2 of the TMA arrangement's \d+ rounds for 3 round groups/,
+    );
+  }, 120_000);
+
   it("fig14: a budget M from the TMA rounds: NFT/RT/FFT = first and last M/2, MIN = first M, MAX = last M", async () => {
     // Index order inside rounds (the authors'), so positions of the selections can be compared.
     const { r } = await run("fig14", { budget: 100, withinRound: "index" });

@@ -67,6 +67,14 @@ describe("experiment specs", () => {
     expect(spec.compare).toEqual([{ order: ["A", "B"], metric: "area" }]);
   });
 
+  it("keeps a roundRange: the rounds that round-group arms are cut from", () => {
+    const spec = validateSpec(
+      { ...builtinSpec("fig5"), roundRange: { from: 1, to: 30 } },
+      "fig5-first30.json",
+    );
+    expect(spec.roundRange).toEqual({ from: 1, to: 30 });
+  });
+
   it("withinRound shuffle is kept on TMA arms and makes them seeded", () => {
     const spec = validateSpec(
       {
@@ -138,6 +146,8 @@ describe("experiment specs", () => {
       ],
       [{ ...base, arms: [base.arms[0], { label: "a", strategy: "tma" }] }, /not unique/, "arms[1].label"],
       [{ ...base, compare: [["A", "Z"]] }, /"Z" is not an arm label/, "compare[0]"],
+      [{ ...base, roundRange: { from: 3, to: 2 } }, /roundRange must be \{ from, to \}/, "roundRange"],
+      [{ ...base, roundRange: { from: 1 } }, /roundRange must be \{ from, to \}/, "roundRange"],
       [{ name: "x", arms: [] }, /no arms/, "arms"],
       [{ arms: base.arms }, /no name/, "name"],
     ];
