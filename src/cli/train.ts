@@ -6,6 +6,8 @@ import {
   type Device,
   DTYPES,
   type Dtype,
+  OBJECTIVES,
+  type Objective,
   TRAIN_DEFAULTS,
   train,
 } from "../train/index.js";
@@ -17,6 +19,7 @@ interface TrainFlags extends TrainingFlags {
   train: string;
   test: string;
   outDir: string;
+  objective?: Objective;
   evalMaxExamples?: number;
   generateAt?: number[];
   generateMaxExamples?: number;
@@ -56,7 +59,15 @@ export function trainCommand(): Command {
     )
     .requiredOption("--train <path>", "training set, trained on in its given order (e.g. arrange's --out)")
     .requiredOption("--test <path>", "test set (unseen tasks) whose loss is recorded")
-    .requiredOption("--out-dir <dir>", "run directory: curves.json, run.json, trainer.log, prepared data");
+    .requiredOption("--out-dir <dir>", "run directory: curves.json, run.json, trainer.log, prepared data")
+    .addOption(
+      new Option(
+        "--objective <objective>",
+        'instruct: loss on the answer tokens; lm: pretraining, next-token loss on every token of {"text"} rows packed into --max-length sequences (needs --max-steps; save with --save-at, start later runs with --init)',
+      )
+        .choices(OBJECTIVES)
+        .default(TRAIN_DEFAULTS.objective),
+    );
   return addTrainingOptions(command)
     .option(
       "--generate-at <steps>",

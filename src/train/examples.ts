@@ -78,7 +78,9 @@ export function splitRecord(
     default:
       throw new RowProblem(
         `layout "${layout}" has no separate instruction and answer`,
-        "give data in the alpaca (instruction, input, output), prompt-completion or conversation layout",
+        layout === "text"
+          ? "give data in the alpaca (instruction, input, output), prompt-completion or conversation layout, or pretrain on plain text with `train --objective lm`"
+          : "give data in the alpaca (instruction, input, output), prompt-completion or conversation layout",
       );
   }
 }
@@ -110,6 +112,31 @@ export async function readExamples(
   if (examples.length === 0)
     throw usageError(`${path} holds no examples`, options.option, "give a dataset with at least one row");
   return { dataset, examples };
+}
+
+/**
+ * The texts of a pretraining set (`--objective lm`): JSONL rows of the text layout, `{"text": ...}`, in
+ * input order. A file of another layout is refused, naming it.
+ */
+export async function readTexts(path: string, options: ReadExamplesOptions): Promise<string[]> {
+  const dataset = await readDataset(path, {
+    texts: false,
+    keepRecords: true,
+    skipInvalid: options.skipInvalid,
+    label: options.option.replace(/^--/, ""),
+  });
+  const other = dataset.files.find((f) => f.layout !== "text");
+  if (other !== undefined)
+    throw inputError(
+      `--objective lm trains on {"text": ...} rows; this file has the ${other.layout} layout`,
+      other.path,
+      1,
+      'give JSONL rows {"text": "..."} (e.g. from `instruct-arrange pretrain-text`), or train it with --objective instruct',
+    );
+  const texts = (dataset.records ?? []).map((r) => r.text as string);
+  if (texts.length === 0)
+    throw usageError(`${path} holds no texts`, options.option, 'give JSONL rows {"text": "..."}');
+  return texts;
 }
 
 /**

@@ -142,7 +142,7 @@ export function foldTrainerEvent(
             done: 0,
             total: event.steps,
             unit: "steps",
-            message: `training ${event.model} on ${event.device} (${event.threads} threads): ${event.trainExamples} examples, ${event.steps} steps of ${event.batchSize}; ${event.evalExamples} test examples`,
+            message: `training ${event.model} on ${event.device} (${event.threads} threads): ${event.trainExamples} ${event.objective === "lm" ? `packed sequences of ${event.maxLength} tokens` : "examples"}, ${event.steps} steps of ${event.batchSize}; ${event.evalExamples} test examples`,
           },
         ],
       };

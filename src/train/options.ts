@@ -10,9 +10,16 @@ export type Device = (typeof DEVICES)[number];
 /** Precision of a Hugging Face model's weights in training ("auto": as saved, usually bf16 in transformers 5.x). */
 export const DTYPES = ["float32", "bfloat16", "float16", "auto"] as const;
 export type Dtype = (typeof DTYPES)[number];
+/**
+ * instruct: loss on the answer tokens of instruction/answer rows (instruction tuning); lm: next-token loss
+ * on every token of {"text"} rows packed into --max-length sequences (pretraining a built-in model).
+ */
+export const OBJECTIVES = ["instruct", "lm"] as const;
+export type Objective = (typeof OBJECTIVES)[number];
 
 export interface TrainSettings {
   model: string;
+  objective: Objective;
   maxLength: number | null;
   batchSize: number;
   gradAccum: number;
@@ -53,6 +60,7 @@ export type SettingsInput = Omit<Partial<TrainSettings>, "init"> & {
 
 export const TRAIN_DEFAULTS = {
   model: "builtin:mini",
+  objective: "instruct" as Objective,
   batchSize: 16,
   gradAccum: 1,
   evalBatchSize: 16,
@@ -166,8 +174,22 @@ export function resolveSettings(o: SettingsInput): TrainSettings {
       "--dtype",
       "drop --dtype, or use it with a Hugging Face model directory",
     );
+  const objective = o.objective ?? TRAIN_DEFAULTS.objective;
+  if (!(OBJECTIVES as readonly string[]).includes(objective))
+    throw usageError(
+      `--objective must be one of ${OBJECTIVES.join(", ")}, got "${objective}"`,
+      "--objective",
+    );
+  const maxSteps = optInt(o.maxSteps ?? undefined, "--max-steps", 1);
+  if (objective === "lm" && maxSteps === null)
+    throw usageError(
+      "--objective lm needs --max-steps: the texts are packed into --max-length sequences, whose count depends on the tokenizer",
+      "--max-steps",
+      "pass e.g. --max-steps 2000",
+    );
   return {
     model,
+    objective,
     init: initCheckpoint(o.init, model),
     maxLength,
     batchSize,
@@ -186,7 +208,7 @@ export function resolveSettings(o: SettingsInput): TrainSettings {
     weightDecay: num(o.weightDecay, TRAIN_DEFAULTS.weightDecay, "--weight-decay", 0),
     clip: num(o.clip, TRAIN_DEFAULTS.clip, "--clip", 0),
     epochs: int(o.epochs, TRAIN_DEFAULTS.epochs, "--epochs", 1),
-    maxSteps: optInt(o.maxSteps ?? undefined, "--max-steps", 1),
+    maxSteps,
     evalEvery: int(o.evalEvery, TRAIN_DEFAULTS.evalEvery, "--eval-every", 1),
     evalMaxExamples: optInt(o.evalMaxExamples ?? undefined, "--eval-max-examples", 1),
     generateAt: steps(o.generateAt, "--generate-at"),

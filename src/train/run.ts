@@ -19,7 +19,7 @@ import {
 } from "../trainer/protocol.js";
 import { findPython, type PythonInfo, trainerEnvironment } from "../trainer/python.js";
 import { VERSION } from "../version.js";
-import { readExamples, sampleExamples, type TrainExample } from "./examples.js";
+import { readExamples, readTexts, sampleExamples, type TrainExample } from "./examples.js";
 import { type CurvePoint, EMPTY_FOLD, type FoldContext, foldTrainerEvent, type TrainFold } from "./fold.js";
 import { resolveSettings, type SettingsInput, type TrainSettings, totalSteps } from "./options.js";
 
@@ -114,10 +114,16 @@ async function checkRunDirectory(options: TrainOptions, runDir: string): Promise
 async function readTrainingSets(options: TrainOptions, settings: TrainSettings) {
   const read = (path: string, option: string) =>
     readExamples(path, { option, taskField: options.taskField, skipInvalid: options.skipInvalid });
-  const trainSet = await read(options.data, "--train");
+  // The prepared training lines: instruction rows, or (--objective lm) the texts the trainer packs.
+  const trainRows: TrainRow[] =
+    settings.objective === "lm"
+      ? (await readTexts(options.data, { option: "--train", skipInvalid: options.skipInvalid })).map(
+          (text) => ({ text }),
+        )
+      : (await read(options.data, "--train")).examples;
   const evalSet = await read(options.eval, "--test");
   const evalSample = sampleExamples(evalSet.examples, settings.evalMaxExamples ?? undefined, settings.seed);
-  const steps = totalSteps(settings, trainSet.examples.length);
+  const steps = totalSteps(settings, trainRows.length);
   for (const [flag, list] of [
     ["--generate-at", settings.generateAt],
     ["--save-at", settings.saveAt],
@@ -130,7 +136,7 @@ async function readTrainingSets(options: TrainOptions, settings: TrainSettings) 
         `give steps between 0 and ${steps}`,
       );
   }
-  return { trainExamples: trainSet.examples, evalSample, steps };
+  return { trainRows, evalSample, steps };
 }
 
 /** The Python with PyTorch (and transformers, for a model that is not built in). */
@@ -182,6 +188,7 @@ export function trainerConfig(
     dtype: settings.dtype,
     dist_timeout_minutes: settings.distTimeoutMinutes,
     debug_order: debugOrder,
+    objective: settings.objective,
     init: settings.init?.path ?? null,
   };
 }
@@ -190,7 +197,7 @@ export function trainerConfig(
 async function prepareRunDirectory(
   runDir: string,
   existing: readonly string[],
-  trainExamples: readonly TrainExample[],
+  trainRows: readonly TrainRow[],
   evalExamples: readonly TrainExample[],
   settings: TrainSettings,
   debugOrder: boolean,
@@ -207,7 +214,7 @@ async function prepareRunDirectory(
   const trainPath = join(runDir, "train.jsonl");
   const evalPath = join(runDir, "eval.jsonl");
   const configPath = join(runDir, "trainer-config.json");
-  await writeLines(trainPath, trainExamples);
+  await writeLines(trainPath, trainRows);
   await writeLines(evalPath, evalExamples);
   const config = trainerConfig(settings, { train: trainPath, eval: evalPath, runDir }, debugOrder);
   await writeFile(configPath, `${JSON.stringify(config, null, 2)}\n`);
@@ -263,13 +270,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const runDir = resolve(options.out);
   const label = options.label ?? basename(runDir);
   const existing = await checkRunDirectory(options, runDir);
-  const { trainExamples, evalSample, steps } = await readTrainingSets(options, settings);
+  const { trainRows, evalSample, steps } = await readTrainingSets(options, settings);
   const evalExamples = evalSample.items;
   const python = await findTrainerPython(options.python, settings);
   const { configPath, logPath } = await prepareRunDirectory(
     runDir,
     existing,
-    trainExamples,
+    trainRows,
     evalExamples,
     settings,
     options.debugOrder === true,
@@ -304,7 +311,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     model: start.model,
     seed: settings.seed,
     steps,
-    trainExamples: trainExamples.length,
+    trainExamples: trainRows.length,
     testExamples: evalExamples.length,
     maxLength: start.maxLength,
     points: [...fold.points],
@@ -359,11 +366,17 @@ async function existingEntries(dir: string): Promise<string[]> {
   }
 }
 
-async function writeLines(path: string, rows: readonly TrainExample[]): Promise<void> {
+/** A prepared training line: an instruction example, or a text of --objective lm. */
+type TrainRow = TrainExample | { text: string };
+
+async function writeLines(path: string, rows: readonly TrainRow[]): Promise<void> {
   await writeText(
     path,
     rows
-      .map((r) => `${JSON.stringify({ instruction: r.instruction, answer: r.answer, task: r.task })}\n`)
+      .map(
+        (r) =>
+          `${JSON.stringify("text" in r ? { text: r.text } : { instruction: r.instruction, answer: r.answer, task: r.task })}\n`,
+      )
       .join(""),
   );
 }

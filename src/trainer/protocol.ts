@@ -12,7 +12,10 @@ export interface StartEvent {
   torch: string;
   threads: number;
   world: number;
+  /** Training rows, or (objective lm) the packed sequences. */
   trainExamples: number;
+  /** The trainer's objective (instruct or lm); absent from trainers before --objective. */
+  objective?: string;
   evalExamples: number;
   steps: number;
   batchSize: number;

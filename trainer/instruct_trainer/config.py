@@ -14,6 +14,9 @@ from . import PROTOCOL_VERSION
 from .protocol import ConfigError
 
 DEVICES = ("auto", "cpu", "cuda")
+# instruct: loss on the answer tokens of {"instruction", "answer"} rows; lm: next-token loss on every token
+# of {"text"} rows, packed into max_length sequences (pretraining).
+OBJECTIVES = ("instruct", "lm")
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class TrainConfig:
     dtype: str
     dist_timeout_minutes: int
     debug_order: bool
+    objective: str
     # A checkpoint directory of a built-in model (checkpoints/step-N of an earlier run) to start from, or None.
     init: Optional[str]
     # Not written by the CLI: overrides of a built-in model's size (n_layer, n_embd, ...) for direct use.
@@ -119,6 +123,10 @@ def check_train_config(cfg, dtypes):
         raise ConfigError(f"grad_accum ({cfg.grad_accum}) cannot exceed batch_size ({cfg.batch_size})")
     if cfg.device not in DEVICES:
         raise ConfigError(f"device must be auto, cpu or cuda, got {cfg.device!r}")
+    if cfg.objective not in OBJECTIVES:
+        raise ConfigError(f"objective must be instruct or lm, got {cfg.objective!r}")
+    if cfg.objective == "lm" and cfg.max_steps is None:
+        raise ConfigError("objective lm needs max_steps: the packed sequences' count depends on the tokenizer")
     if cfg.dtype not in dtypes:
         raise ConfigError(f"dtype must be one of {', '.join(dtypes)}, got {cfg.dtype!r}")
     return cfg

@@ -13,6 +13,10 @@ followed by "Paris"). With the byte tokenizer this is the same as encoding the t
 whole sequence is longer than max_length the prompt is cut from the left (BOS is kept); the answer
 is never cut. An example whose BOS + answer + EOS cannot fit is "unfit": it is reported, scored as
 nothing and trained on as nothing, never turned into NaN or 0.
+
+With the `lm` objective (pretraining) each line is {"text": str} instead: the texts, in file order, become
+one stream [BOS] text [EOS] [BOS] text [EOS] ..., cut into sequences of max_length tokens (the last one
+shorter), and every token of a sequence but its first is trained on.
 """
 
 import json
@@ -51,6 +55,40 @@ def read_examples(path):
                 raise ConfigError(f'{path}:{n}: expected {{"instruction": str, "answer": str, "task": str}}')
             rows.append(row)
     return rows
+
+
+def read_texts(path):
+    texts = []
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, start=1):
+            if line.strip() == "":
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise ConfigError(f"{path}:{n}: not valid JSON ({e.msg})") from None
+            if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+                raise ConfigError(f'{path}:{n}: expected {{"text": str}} (objective lm)')
+            texts.append(row["text"])
+    return texts
+
+
+def pack_texts(texts, tokenizer, max_length):
+    """The `lm` objective's sequences: every text as [BOS] text [EOS] (no BOS when the tokenizer has none),
+    all of them one stream in order, cut into max_length tokens; a last piece of one token is dropped (it
+    predicts nothing). Each is an Encoded whose every token but the first is a target."""
+    stream = []
+    for text in texts:
+        if tokenizer.bos_id is not None:
+            stream.append(tokenizer.bos_id)
+        stream.extend(tokenizer.encode(text))
+        stream.append(tokenizer.eos_id)
+    sequences = []
+    for start in range(0, len(stream), max_length):
+        ids = stream[start : start + max_length]
+        if len(ids) >= 2:
+            sequences.append(Encoded(ids, 1, ids[:1], len(ids) - 1, 0))
+    return sequences
 
 
 class TemplateEncoder:

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from . import PROTOCOL_VERSION
 from .backends import DTYPES, load_model
 from .config import TrainConfig, check_train_config, read_config
-from .data import TemplateEncoder, read_examples
+from .data import TemplateEncoder, pack_texts, read_examples, read_texts
 from .protocol import ConfigError, emit, log
 
 def load_config(path):
@@ -176,10 +176,15 @@ def run(config_path):
     encoder = TemplateEncoder(lm.tokenizer, max_length)
     pad_id = getattr(lm.tokenizer, "pad_id", lm.tokenizer.eos_id)
 
-    train_rows = read_examples(cfg.train)
-    if not train_rows:
-        raise ConfigError(f"{cfg.train}: no training examples")
-    train = [encoder.encode(r) for r in train_rows]
+    if cfg.objective == "lm":
+        train = pack_texts(read_texts(cfg.train), lm.tokenizer, max_length)
+        if not train:
+            raise ConfigError(f"{cfg.train}: no text to train on")
+    else:
+        train_rows = read_examples(cfg.train)
+        if not train_rows:
+            raise ConfigError(f"{cfg.train}: no training examples")
+        train = [encoder.encode(r) for r in train_rows]
     eval_enc = [encoder.encode(r) for r in read_examples(cfg.eval)] if cfg.eval else []
 
     batch = cfg.batch_size
@@ -219,6 +224,7 @@ def run(config_path):
         threads=torch.get_num_threads(),
         world=world,
         trainExamples=n,
+        objective=cfg.objective,
         evalExamples=len(eval_enc),
         steps=total_steps,
         batchSize=batch,

@@ -37,6 +37,7 @@ TRAIN = {
     "dtype": "float32",
     "dist_timeout_minutes": 30,
     "debug_order": False,
+    "objective": "instruct",
     "init": None,
 }
 
@@ -105,6 +106,11 @@ class ConfigTest(unittest.TestCase):
             self.read_train({**TRAIN, "device": "tpu"})
         with self.assertRaisesRegex(ConfigError, "dtype must be one of"):
             self.read_train({**TRAIN, "dtype": "int8"})
+        with self.assertRaisesRegex(ConfigError, "objective must be instruct or lm, got 'mlm'"):
+            self.read_train({**TRAIN, "objective": "mlm"})
+        with self.assertRaisesRegex(ConfigError, "objective lm needs max_steps"):
+            self.read_train({**TRAIN, "objective": "lm"})
+        self.assertEqual(self.read_train({**TRAIN, "objective": "lm", "max_steps": 10}).objective, "lm")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,12 @@ import unittest
 
 import torch
 
-from instruct_trainer.data import PROMPT_TEMPLATE, TemplateEncoder
+import json
+import os
+import tempfile
+
+from instruct_trainer.data import PROMPT_TEMPLATE, TemplateEncoder, pack_texts, read_texts
+from instruct_trainer.protocol import ConfigError
 from instruct_trainer.model import ByteTokenizer
 from instruct_trainer.train import make_batch
 
@@ -46,6 +51,44 @@ class TemplateTest(unittest.TestCase):
         self.assertEqual(targets[0][mask[0]].tolist(), list(b"ab") + [257])
         self.assertEqual(targets[1][mask[1]].tolist(), list(b"c") + [257])
         self.assertEqual(int(mask.sum()), 5)
+
+
+class PackTest(unittest.TestCase):
+    """The lm objective: texts as one [BOS] text [EOS] stream, cut into max_length sequences, all targets."""
+
+    def setUp(self):
+        self.tok = ByteTokenizer()
+
+    def test_stream_is_cut_in_order_and_nothing_is_lost(self):
+        texts = ["abc", "", "defghi"]
+        seqs = pack_texts(texts, self.tok, 4)
+        stream = [256, *b"abc", 257, 256, 257, 256, *b"defghi", 257]
+        self.assertEqual([t for s in seqs for t in s.ids], stream)
+        self.assertEqual([len(s.ids) for s in seqs], [4, 4, 4, 3])
+        self.assertEqual([s.answer_tokens for s in seqs], [3, 3, 3, 2])
+
+    def test_every_token_but_the_first_is_a_target(self):
+        seqs = pack_texts(["hello world"], self.tok, 5)
+        ids, mask = make_batch(seqs, self.tok.pad_id, torch.device("cpu"))
+        targets = ids[:, 1:]
+        for i, s in enumerate(seqs):
+            self.assertEqual(targets[i][mask[i]].tolist(), s.ids[1:])
+        self.assertEqual(int(mask.sum()), sum(len(s.ids) - 1 for s in seqs))
+
+    def test_a_last_piece_of_one_token_is_dropped(self):
+        seqs = pack_texts(["abc"], self.tok, 4)  # BOS a b c | EOS
+        self.assertEqual([s.ids for s in seqs], [[256, *b"abc"]])
+
+    def test_read_texts_names_the_line_of_a_bad_row(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "t.jsonl")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(json.dumps({"text": "a"}) + "\n\n" + json.dumps({"prompt": "x"}) + "\n")
+            with self.assertRaisesRegex(ConfigError, r"t.jsonl:3: expected \{\"text\": str\}"):
+                read_texts(path)
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(json.dumps({"text": "a"}) + "\n" + json.dumps({"text": "b"}) + "\n")
+            self.assertEqual(read_texts(path), ["a", "b"])
 
 
 if __name__ == "__main__":
