@@ -8,6 +8,7 @@ import { evaluateCommand } from "./evaluate.js";
 import { experimentCommand } from "./experiment.js";
 import { exportCommand } from "./export.js";
 import { predictCommand } from "./predict.js";
+import { pretrainTextCommand } from "./pretrain-text.js";
 import { reportCommand } from "./report.js";
 import { synthCommand } from "./synth.js";
 import { trainCommand } from "./train.js";
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
     embedCommand(),
     synthCommand(),
     diversityCommand(),
+    pretrainTextCommand(),
     trainCommand(),
     evaluateCommand(),
     experimentCommand(),
