@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { type PretrainTextOptions, pretrainText } from "../pipeline/pretrain-text.js";
 import { CLI_DEFAULTS } from "./defaults.js";
-import { intOption, numberOption } from "./options.js";
+import { commaList, intOption, numberOption } from "./options.js";
 import { createProgressRenderer, pickProgressMode } from "./progress.js";
 
 type PretrainTextFlags = Omit<PretrainTextOptions, "onProgress"> & { quiet?: boolean; logJson?: boolean };
@@ -19,6 +19,15 @@ export function pretrainTextCommand(): Command {
       "instruction data: a file, or a directory of one file per task (template)",
     )
     .requiredOption("--out <file.jsonl>", 'pretraining text to write, one {"text"} row per line')
+    .option(
+      "--holdout <prefixes>",
+      "task-name prefixes held out of --data (comma-separated): the other tasks make the text, these are the --test set",
+      (v: string) =>
+        v
+          .split(",")
+          .map((x) => x.trim())
+          .filter((x) => x !== ""),
+    )
     .option(
       "--test <path>",
       "held-out set: texts sharing an --overlap-span span with its prompts or answers are dropped, and its templates' wording left in the text is counted",

@@ -5,6 +5,7 @@ import { noProgress, type ProgressSink } from "../core/progress.js";
 import { createRng, shuffleInPlace } from "../core/rng.js";
 import { atomicWrite, writeAll, writeJsonLines } from "../data/atomic.js";
 import { checkOutputPaths } from "../data/outputs.js";
+import { type DataSource, sourceLabel, splitHoldout } from "../data/sources.js";
 import { gramsIn, gramText, spanKeys, stripTemplate, templateGrams } from "../data/template-wording.js";
 import { readExamples, type TrainExample } from "../train/examples.js";
 import { runEnvironment, VERSION } from "../version.js";
@@ -15,6 +16,8 @@ export interface PretrainTextOptions {
   data: string;
   /** JSONL of {"text"} rows to write (the input of `train --objective lm`). */
   out: string;
+  /** Task-name prefixes held out of `data` (a directory): the rest is the data, these are the test set. */
+  holdout?: string[];
   /** Held-out set: texts sharing a long span with its prompts or answers are dropped; its templates' wording left in the text is counted. */
   test?: string;
   /** Words per template n-gram (default 3). */
@@ -118,11 +121,24 @@ export async function pretrainText(options: PretrainTextOptions): Promise<Pretra
       { flag: "--manifest", path: manifest, kind: "file" },
     ],
   );
-  const read = (path: string, option: string) =>
+  const read = (path: DataSource, option: string) =>
     readExamples(path, { option, taskField: options.taskField, skipInvalid: options.skipInvalid });
+  let data: DataSource = options.data;
+  let testSource: DataSource | undefined = options.test;
+  if (options.holdout !== undefined) {
+    if (options.test !== undefined)
+      throw usageError(
+        "give either --test or --data with --holdout, not both",
+        "--holdout",
+        "drop --test: the held-out tasks of --data are the test set",
+      );
+    const split = await splitHoldout(options.data, options.holdout);
+    data = split.train;
+    testSource = split.test;
+  }
 
-  progress({ stage: "read", done: 0, unit: "rows", message: `reading ${options.data}` });
-  const { examples } = await read(options.data, "--data");
+  progress({ stage: "read", done: 0, unit: "rows", message: `reading ${sourceLabel(data)}` });
+  const { examples } = await read(data, "--data");
   const tasks = byTask(examples);
   let tasksTooSmall = 0;
   let rowsOfSmallTasks = 0;
@@ -163,9 +179,9 @@ export async function pretrainText(options: PretrainTextOptions): Promise<Pretra
   let kept = texts;
   let overlapDropped = 0;
   let heldOut: PretrainTextResult["heldOut"] = null;
-  if (options.test !== undefined) {
-    progress({ stage: "read", done: 0, unit: "rows", message: `reading ${options.test}` });
-    const test = (await read(options.test, "--test")).examples;
+  if (testSource !== undefined) {
+    progress({ stage: "read", done: 0, unit: "rows", message: `reading ${sourceLabel(testSource)}` });
+    const test = (await read(testSource, "--test")).examples;
     const spans = new Set<string>();
     for (const e of test) {
       for (const k of spanKeys(e.instruction, span)) spans.add(k);

@@ -3,6 +3,7 @@ import { createRng } from "../core/rng.js";
 import { END_MARKERS, joinParts, optionalText, requiredText } from "../data/layout.js";
 import { readDataset } from "../data/read.js";
 import { RowProblem } from "../data/row-problem.js";
+import { type DataSource, sourceLabel } from "../data/sources.js";
 import type { Dataset } from "../data/types.js";
 
 /** One prepared example as the trainer reads it (a line of RUN_DIR/train.jsonl or eval.jsonl). */
@@ -87,7 +88,7 @@ export function splitRecord(
 
 /** Read a dataset and turn every kept row into a prepared example, in input order. */
 export async function readExamples(
-  path: string,
+  path: DataSource,
   options: ReadExamplesOptions,
 ): Promise<{ dataset: Dataset; examples: TrainExample[] }> {
   const dataset = await readDataset(path, {
@@ -110,7 +111,11 @@ export async function readExamples(
     }
   }
   if (examples.length === 0)
-    throw usageError(`${path} holds no examples`, options.option, "give a dataset with at least one row");
+    throw usageError(
+      `${sourceLabel(path)} holds no examples`,
+      options.option,
+      "give a dataset with at least one row",
+    );
   return { dataset, examples };
 }
 

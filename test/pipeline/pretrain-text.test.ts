@@ -68,6 +68,23 @@ describe("pretrain-text", () => {
     );
     const out = join(dir, "out", "text.jsonl");
     const r = await pretrainText({ data: train, test, out, seed: 1 });
+    // One directory split by --holdout: the same text.
+    const all = join(dir, "all");
+    await mkdir(all);
+    for (const [d, f] of [
+      [train, "summary_a"],
+      [train, "summary_b"],
+      [train, "tiny"],
+      [test, "held_out"],
+    ] as const)
+      await writeFile(join(all, `${f}.jsonl`), await readFile(join(d, `${f}.jsonl`)));
+    const split = join(dir, "split.jsonl");
+    const s = await pretrainText({ data: all, holdout: ["held_out"], out: split, seed: 1 });
+    expect(await readFile(split, "utf8")).toBe(await readFile(out, "utf8"));
+    expect(s.counts).toEqual(r.counts);
+    await expect(pretrainText({ data: all, holdout: ["held_out"], test, out: split })).rejects.toThrow(
+      /either --test or --data with --holdout/,
+    );
     const texts = (await readFile(out, "utf8"))
       .trim()
       .split("\n")
