@@ -206,7 +206,15 @@ describeTorch("experiment built-in specs (tiny, end to end)", () => {
   }, 120_000);
 
   it("fig5 --round-range: the groups are cut from those rounds only (rounds 1, 2 and 3 here)", async () => {
-    const { r, out } = await run("fig5", { roundRange: { from: 1, to: 3 } });
+    const messages: string[] = [];
+    const { r, out } = await run("fig5", {
+      roundRange: { from: 1, to: 3 },
+      // 2 steps of 48 rows: more than the bundled example's rounds 1–3 hold (81, 84 and 87 rows).
+      trainOptions: { ...TINY, batchSize: 48 },
+      onProgress: (e) => {
+        if (e.message !== undefined) messages.push(e.message);
+      },
+    });
     expect(r.roundRange).toEqual({ from: 1, to: 3 });
     const manifest = JSON.parse(await readFile(join(out, "arranged", "tma-rounds.manifest.json"), "utf8"));
     const sizes: number[] = manifest.tma.roundSizes;
@@ -217,6 +225,13 @@ describeTorch("experiment built-in specs (tiny, end to end)", () => {
       // Round g+1's first rows in TMA order, as many as the smallest of the three rounds holds.
       expect(await lines(x.arranged)).toEqual(base.slice(start, start + smallest));
     }
+    // A run reads 2 steps × 48 rows: a group of fewer rows is warned about, naming the rows and the fix.
+    expect(smallest).toBeLessThan(96);
+    expect(messages.filter((m) => m.startsWith("warning:"))).toEqual([
+      expect.stringMatching(
+        new RegExp(`holds ${smallest} rows, fewer than the 96 a run reads .*--round-range 1-30`),
+      ),
+    ]);
     await expect(run("fig5", { roundRange: { from: 2, to: 3 } })).rejects.toThrow(
       /--round-range 2-3 leaves 2 of the TMA arrangement's \d+ rounds for 3 round groups/,
     );
