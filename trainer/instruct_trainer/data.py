@@ -41,7 +41,9 @@ class Encoded:
         return self.ids is None
 
 
-def read_examples(path):
+def _read_rows(path, fits, expected):
+    """The JSON objects of a prepared file's non-blank lines; a line that is not JSON or not `fits` is a
+    ConfigError naming the file, the line and `expected`."""
     rows = []
     with open(path, encoding="utf-8") as f:
         for n, line in enumerate(f, start=1):
@@ -51,26 +53,23 @@ def read_examples(path):
                 row = json.loads(line)
             except json.JSONDecodeError as e:
                 raise ConfigError(f"{path}:{n}: not valid JSON ({e.msg})") from None
-            if not isinstance(row, dict) or not isinstance(row.get("instruction"), str) or not isinstance(row.get("answer"), str):
-                raise ConfigError(f'{path}:{n}: expected {{"instruction": str, "answer": str, "task": str}}')
+            if not isinstance(row, dict) or not fits(row):
+                raise ConfigError(f"{path}:{n}: expected {expected}")
             rows.append(row)
     return rows
 
 
+def read_examples(path):
+    return _read_rows(
+        path,
+        lambda r: isinstance(r.get("instruction"), str) and isinstance(r.get("answer"), str),
+        '{"instruction": str, "answer": str, "task": str}',
+    )
+
+
 def read_texts(path):
-    texts = []
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, start=1):
-            if line.strip() == "":
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ConfigError(f"{path}:{n}: not valid JSON ({e.msg})") from None
-            if not isinstance(row, dict) or not isinstance(row.get("text"), str):
-                raise ConfigError(f'{path}:{n}: expected {{"text": str}} (objective lm)')
-            texts.append(row["text"])
-    return texts
+    rows = _read_rows(path, lambda r: isinstance(r.get("text"), str), '{"text": str} (objective lm)')
+    return [r["text"] for r in rows]
 
 
 def pack_texts(texts, tokenizer, max_length):
