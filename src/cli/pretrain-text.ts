@@ -22,11 +22,7 @@ export function pretrainTextCommand(): Command {
     .option(
       "--holdout <prefixes>",
       "task-name prefixes held out of --data (comma-separated): the other tasks make the text, these are the --test set",
-      (v: string) =>
-        v
-          .split(",")
-          .map((x) => x.trim())
-          .filter((x) => x !== ""),
+      commaList,
     )
     .option(
       "--test <path>",
