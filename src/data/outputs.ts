@@ -1,10 +1,15 @@
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
-import { dirname, extname, relative, resolve } from "node:path";
+import { basename, dirname, extname, join, relative, resolve } from "node:path";
 import picomatch from "picomatch";
 import { isDynamicPattern } from "tinyglobby";
 import { usageError } from "../core/errors.js";
 import { isInside, pathExists, realPathOf, staticBase } from "./sources.js";
+
+/** A run manifest's default path: beside `out`, `<name without extension>.manifest.json`. */
+export function defaultManifestPath(out: string): string {
+  return join(dirname(out), `${basename(out, extname(out))}.manifest.json`);
+}
 
 /** An input of a command: a file, a directory, or a quoted glob, with the option that named it. */
 export interface GuardedInput {

@@ -1,5 +1,5 @@
 import { mkdir } from "node:fs/promises";
-import { basename, dirname, extname, join } from "node:path";
+import { dirname } from "node:path";
 import { arrangeEmbeddings, arrangeSchedule, needsVectors } from "../arrange/index.js";
 import { resolveOptions } from "../arrange/resolve-options.js";
 import { flagSpelling, strategyMistake } from "../arrange/strategies.js";
@@ -18,7 +18,7 @@ import type {
   Strategy,
   WithinRound,
 } from "../core/types.js";
-import { checkOutputPaths, type GuardedOutput } from "../data/outputs.js";
+import { checkOutputPaths, defaultManifestPath, type GuardedOutput } from "../data/outputs.js";
 import {
   checkOverlapMode,
   type ExactOverlap,
@@ -275,12 +275,6 @@ function summarize(ds: Dataset): InputSummary {
     taskSource: ds.taskSource,
     strippedMarkers: ds.strippedMarkers,
   };
-}
-
-function defaultManifestPath(out: string): string {
-  const ext = extname(out);
-  const stem = basename(out, ext);
-  return join(dirname(out), `${stem}.manifest.json`);
 }
 
 function round6(x: number): number {

@@ -1,10 +1,10 @@
 import { mkdir } from "node:fs/promises";
-import { basename, dirname, extname, join } from "node:path";
+import { dirname } from "node:path";
 import { usageError } from "../core/errors.js";
 import { noProgress, type ProgressSink } from "../core/progress.js";
 import { createRng, shuffleInPlace } from "../core/rng.js";
 import { atomicWrite, writeAll, writeJsonLines } from "../data/atomic.js";
-import { checkOutputPaths } from "../data/outputs.js";
+import { checkOutputPaths, defaultManifestPath } from "../data/outputs.js";
 import { type DataSource, sourceLabel, splitHoldout } from "../data/sources.js";
 import { gramsIn, gramText, spanKeys, stripTemplate, templateGrams } from "../data/template-wording.js";
 import { readExamples, type TrainExample } from "../train/examples.js";
@@ -102,9 +102,7 @@ export async function pretrainText(options: PretrainTextOptions): Promise<Pretra
   const minWords = positive(options.minWords, 5, "--min-words", true);
   const span = positive(options.overlapSpan, 13, "--overlap-span", true);
   const seed = options.seed ?? 0;
-  const ext = extname(options.out);
-  const manifest =
-    options.manifest ?? join(dirname(options.out), `${basename(options.out, ext)}.manifest.json`);
+  const manifest = options.manifest ?? defaultManifestPath(options.out);
   await checkOutputPaths(
     [
       { flag: "--data", path: options.data },
