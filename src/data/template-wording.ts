@@ -102,10 +102,18 @@ export function stripTemplate(
   return { text: lines.join("\n"), removed, words: total };
 }
 
-/** The n-grams of `grams` that occur in `text`, for counting a template's wording left in a corpus. */
-export function gramsIn(text: string, grams: { has(key: string): boolean }, n: number): string[] {
+/**
+ * The n-grams of `grams` that occur in `text`, for counting a template's wording left in a corpus;
+ * `boundaryPairs` as the `templateGrams` call that made `grams`.
+ */
+export function gramsIn(
+  text: string,
+  grams: { has(key: string): boolean },
+  n: number,
+  boundaryPairs = true,
+): string[] {
   const found = new Set<string>();
-  for (const k of gramKeys(words(text), n)) if (grams.has(k)) found.add(k);
+  for (const k of gramKeys(words(text), n, boundaryPairs)) if (grams.has(k)) found.add(k);
   return [...found];
 }
 

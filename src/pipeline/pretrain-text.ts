@@ -209,7 +209,7 @@ export async function pretrainText(options: PretrainTextOptions): Promise<Pretra
     const gramTexts = new Map<string, number>();
     for (const t of kept) {
       const hit = new Set<number>();
-      for (const g of gramsIn(t, owners, n)) {
+      for (const g of gramsIn(t, owners, n, false)) {
         gramTexts.set(g, (gramTexts.get(g) ?? 0) + 1);
         for (const task of owners.get(g)!) hit.add(task);
       }
