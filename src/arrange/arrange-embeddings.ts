@@ -56,19 +56,28 @@ export const arrangeEmbeddings: ArrangeEmbeddings = async (train, test, tasks, a
           rng.fork("within-round"),
         ),
       );
-      const k = positions.length;
-      const order = new Int32Array(k);
-      const value = new Float64Array(k);
-      for (let p = 0; p < k; p++) {
-        order[p] = seq.rows[positions[p]!]!;
-        value[p] = seq.value[positions[p]!]!;
+      if (isIdentity(positions, seq.rows.length)) {
+        // The sequence is the output (nearest-first, every computed position): its arrays are used as they
+        // are, no per-row copies (about 20 bytes a row for TMA).
+        result.order = seq.rows;
+        result.value = seq.value;
+        if (seq.round) result.round = seq.round;
+        if (seq.pickedBy) result.pickedBy = seq.pickedBy;
+      } else {
+        const k = positions.length;
+        const order = new Int32Array(k);
+        const value = seq.value instanceof Float32Array ? new Float32Array(k) : new Float64Array(k);
+        for (let p = 0; p < k; p++) {
+          order[p] = seq.rows[positions[p]!]!;
+          value[p] = seq.value[positions[p]!]!;
+        }
+        result.order = order;
+        result.value = value;
+        // Plain loops: Int32Array.from(typedArray, map) first copies every value into a JS list (the source is
+        // iterable), i.e. ~16 bytes a row of V8 heap each, which the heap keeps after the garbage is gone.
+        if (seq.round) result.round = gather(seq.round, positions);
+        if (seq.pickedBy) result.pickedBy = gather(seq.pickedBy, positions);
       }
-      result.order = order;
-      result.value = value;
-      // Plain loops: Int32Array.from(typedArray, map) first copies every value into a JS list (the source is
-      // iterable), i.e. ~16 bytes a row of V8 heap each, which the heap keeps after the garbage is gone.
-      if (seq.round) result.round = gather(seq.round, positions);
-      if (seq.pickedBy) result.pickedBy = gather(seq.pickedBy, positions);
       if (outcome.roundSizes) result.roundSizes = outcome.roundSizes;
       if (outcome.wsdWeight !== undefined) result.wsdWeight = outcome.wsdWeight;
       nearestTest = outcome.nearestTest;
@@ -123,4 +132,11 @@ function gather(from: Int32Array, positions: Int32Array): Int32Array {
   const out = new Int32Array(positions.length);
   for (let p = 0; p < positions.length; p++) out[p] = from[positions[p]!]!;
   return out;
+}
+
+/** True when positions is 0, 1, …, length − 1 (the whole sequence in its own order). */
+function isIdentity(positions: Int32Array, length: number): boolean {
+  if (positions.length !== length) return false;
+  for (let p = 0; p < length; p++) if (positions[p] !== p) return false;
+  return true;
 }

@@ -12,8 +12,8 @@ export interface NearestFirstSequence {
   total: number;
   /** Per position: what farthest-first reverses by (a TMA round, or a rank value); equal keys stay in order. */
   groupKey: ArrayLike<number>;
-  /** Per position: the value reported for the row. */
-  value: Float64Array;
+  /** Per position: the value reported for the row (TMA: float32 distances; rank measures: float64). */
+  value: Float32Array | Float64Array;
   round?: Int32Array;
   pickedBy?: Int32Array;
 }

@@ -377,11 +377,12 @@ export async function streamTma(
   stats.firstPassSeconds = (performance.now() - t0) / 1000;
   const t1 = performance.now();
   const taken = new Uint8Array(n);
-  const stamp = new Int32Array(n);
-  const pickKey = new Float32Array(n);
-  const pickBy = new Int32Array(n);
+  // Per sequence position, written as units are taken (no per-unit pick state: a round's picks, at most
+  // one per test point, are deduplicated by sorting them).
   const sequence = new Int32Array(n);
   const roundOf = new Int32Array(n);
+  const key = new Float32Array(n);
+  const pickedBy = new Int32Array(n);
   const roundSizes: number[] = [];
   const head = new Int32Array(m);
   const alive = new Int32Array(n); // untaken units, ascending, rebuilt by each refill pass
@@ -453,7 +454,11 @@ export async function streamTma(
     return who;
   };
 
-  const picks = new Int32Array(m);
+  // A round's picks as unit × m + test point (exact in a double while n × m < 2^53), with the key each
+  // test point picked at: sorted, a unit picked by several test points comes once, with the lowest of them.
+  if (n * m > Number.MAX_SAFE_INTEGER) throw new RangeError(`streamTma: n × m = ${n * m} is too large`);
+  const picks = new Float64Array(m);
+  const pickKey = new Float32Array(m);
   const dry: number[] = [];
   let round = 0;
   while (takenCount < stopAfter) {
@@ -461,16 +466,8 @@ export async function streamTma(
     let count = 0;
     const pick = (j: number): void => {
       const at = head[j]!;
-      const u = lists.ids[j]![at]!;
-      if (stamp[u] !== round) {
-        stamp[u] = round;
-        pickKey[u] = lists.keys[j]![at]!;
-        pickBy[u] = j;
-        picks[count++] = u;
-      } else if (j < pickBy[u]!) {
-        pickKey[u] = lists.keys[j]![at]!;
-        pickBy[u] = j;
-      }
+      picks[count++] = lists.ids[j]![at]! * m + j;
+      pickKey[j] = lists.keys[j]![at]!;
     };
     dry.length = 0;
     for (let j = 0; j < m; j++) {
@@ -492,31 +489,33 @@ export async function streamTma(
       }
     }
     const roundPicks = picks.subarray(0, count).sort();
+    let previous = -1;
+    let placed = 0;
     for (let t = 0; t < count; t++) {
-      const u = roundPicks[t]!;
+      const code = roundPicks[t]!;
+      const u = Math.floor(code / m);
+      if (u === previous) continue;
+      previous = u;
+      const j = code - u * m;
       taken[u] = 1;
       sequence[takenCount] = u;
       roundOf[takenCount] = round;
+      key[takenCount] = pickKey[j]!;
+      pickedBy[takenCount] = j;
       takenCount++;
+      placed++;
     }
-    roundSizes.push(count);
+    roundSizes.push(placed);
     options.onRound?.(round, takenCount);
   }
 
-  const key = new Float32Array(takenCount);
-  const pickedBy = new Int32Array(takenCount);
-  for (let t = 0; t < takenCount; t++) {
-    const u = sequence[t]!;
-    key[t] = pickKey[u]!;
-    pickedBy[t] = pickBy[u]!;
-  }
   stats.roundsSeconds = (performance.now() - t1) / 1000;
   return {
     run: {
       sequence: sequence.subarray(0, takenCount),
       round: roundOf.subarray(0, takenCount),
-      key,
-      pickedBy,
+      key: key.subarray(0, takenCount),
+      pickedBy: pickedBy.subarray(0, takenCount),
       roundSizes,
       complete: takenCount === n,
       stats,

@@ -39,7 +39,7 @@ export async function tmaSequence(ctx: StrategyContext): Promise<SimilarityOutco
     const { rows, from } = expandUnits(run.run.sequence, groups);
     const round = new Int32Array(rows.length);
     const pickedBy = new Int32Array(rows.length);
-    const value = new Float64Array(rows.length);
+    const value = new Float32Array(rows.length);
     const roundSizes = new Array<number>(run.run.roundSizes.length).fill(0);
     for (let p = 0; p < rows.length; p++) {
       const u = from[p]!;
@@ -69,8 +69,8 @@ export async function tmaSequence(ctx: StrategyContext): Promise<SimilarityOutco
 
 interface UnitRun {
   run: TmaRun;
-  /** Cosine distance of each sequence position to the test point that picked it. */
-  distance: Float64Array;
+  /** Cosine distance of each sequence position to the test point that picked it (the run's keys, reused). */
+  distance: Float32Array;
   nearestTest: Int32Array;
   nearestDistance: Float32Array;
 }
@@ -107,9 +107,7 @@ async function runOnUnits(
     });
     ctx.timings.distances = (ctx.timings.distances ?? 0) + r.run.stats.firstPassSeconds;
     ctx.timings.tma = (ctx.timings.tma ?? 0) + r.run.stats.roundsSeconds;
-    const distance = new Float64Array(r.run.key.length);
-    for (let p = 0; p < distance.length; p++) distance[p] = farthest ? -r.run.key[p]! : r.run.key[p]!;
-    return { run: r.run, distance, nearestTest: r.nearestTest, nearestDistance: r.nearestDistance };
+    return { run: r.run, distance: keysToDistances(r.run.key, farthest), nearestTest: r.nearestTest, nearestDistance: r.nearestDistance };
   }
   const m = ctx.test.rows;
   const stream = {
@@ -154,9 +152,17 @@ async function runOnUnits(
   const run = await time(ctx, "tma", () =>
     runTma(keys, { ...(stopAfter === undefined ? {} : { stopAfter }), onRound }),
   );
-  const distance = new Float64Array(run.key.length);
-  for (let p = 0; p < distance.length; p++) distance[p] = farthest ? -run.key[p]! : run.key[p]!;
-  return { run, distance, nearestTest, nearestDistance };
+  return { run, distance: keysToDistances(run.key, farthest), nearestTest, nearestDistance };
+}
+
+/**
+ * The cosine distances of a run's picks from its keys, in place (a farthest-first run's keys are
+ * similarities: negating a float32 is exact), so no second per-row copy is made. The run's `key` holds
+ * distances afterwards.
+ */
+function keysToDistances(key: Float32Array, farthest: boolean): Float32Array {
+  if (farthest) for (let p = 0; p < key.length; p++) key[p] = -key[p]!;
+  return key;
 }
 
 /** Progress after TMA rounds: rows placed out of those the run will place (the number of rounds is not known). */

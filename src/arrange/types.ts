@@ -69,7 +69,7 @@ export interface ArrangeAlgoResult {
   /** TMA round (1-based) of each output row; undefined for other strategies. */
   round?: Int32Array;
   /** The value each output row was ordered by: the rank measure, or for tma the distance to the test point that picked it. */
-  value?: Float64Array;
+  value?: Float32Array | Float64Array;
   /** TMA: the lowest-index test row that picked each output row in its round. */
   pickedBy?: Int32Array;
   /** Nearest test row of each output row by cosine distance, and that distance (negative cosine similarity). */
