@@ -107,7 +107,12 @@ async function runOnUnits(
     });
     ctx.timings.distances = (ctx.timings.distances ?? 0) + r.run.stats.firstPassSeconds;
     ctx.timings.tma = (ctx.timings.tma ?? 0) + r.run.stats.roundsSeconds;
-    return { run: r.run, distance: keysToDistances(r.run.key, farthest), nearestTest: r.nearestTest, nearestDistance: r.nearestDistance };
+    return {
+      run: r.run,
+      distance: keysToDistances(r.run.key, farthest),
+      nearestTest: r.nearestTest,
+      nearestDistance: r.nearestDistance,
+    };
   }
   const m = ctx.test.rows;
   const stream = {
