@@ -1,5 +1,5 @@
 import { ArrangeError } from "../core/errors.js";
-import { createSelectScratch, selectSmallestUntaken } from "./tma-select.js";
+import { createPlacement, createSelectScratch, placeRound, selectSmallestUntaken } from "./tma-select.js";
 
 /** See the compaction rule in runTma. */
 const COMPACT_AFTER = 0.5;
@@ -90,12 +90,8 @@ export function runTma(source: TmaKeys, options: TmaRunOptions = {}): TmaRun {
   const m = source.kind === "columns" ? source.columns.length : source.lists.length;
   if (!(n >= 1) || !(m >= 1)) throw new RangeError(`runTma needs n ≥ 1 and m ≥ 1, got n=${n}, m=${m}`);
   const stopAfter = Math.min(n, options.stopAfter ?? n);
-  const taken = new Uint8Array(n);
-  // Per sequence position (no per-unit pick state: a round's picks are deduplicated by sorting them).
-  const sequence = new Int32Array(n);
-  const roundOf = new Int32Array(n);
-  const key = new Float32Array(n);
-  const pickedBy = new Int32Array(n);
+  const placement = createPlacement(n, m, "runTma");
+  const { taken } = placement;
   const roundSizes: number[] = [];
   const stats: TmaStats = { refills: 0, scanned: 0, compactions: 0, takenSeen: 0, fallbacks: 0 };
 
@@ -183,15 +179,12 @@ export function runTma(source: TmaKeys, options: TmaRunOptions = {}): TmaRun {
     wasted = 0;
   };
 
-  // A round's picks as unit × m + test point (exact in a double while n × m < 2^53), sorted, so that a
-  // unit picked by several test points comes once, with the lowest of them.
-  if (n * m > Number.MAX_SAFE_INTEGER) throw new RangeError(`runTma: n × m = ${n * m} is too large`);
   const picks = new Float64Array(m);
-  let takenCount = 0;
+  const pickKey = new Float32Array(m);
   let round = 0;
-  while (takenCount < stopAfter) {
+  while (placement.count < stopAfter) {
     round++;
-    let count = 0;
+    const takenCount = placement.count;
     for (let j = 0; j < m; j++) {
       const ids = bufI[j]!;
       let h = head[j]!;
@@ -205,30 +198,15 @@ export function runTma(source: TmaKeys, options: TmaRunOptions = {}): TmaRun {
         if (size[j] === 0) throw new ArrangeError("internal", `TMA: no untaken unit left for test row ${j}`);
       }
       picks[j] = bufI[j]![head[j]!]! * m + j;
+      pickKey[j] = bufK[j]![head[j]!]!;
     }
-    // Each test point's pick stays at head[j] until the next round: its key is read from there.
-    picks.sort();
-    let previous = -1;
-    for (let t = 0; t < m; t++) {
-      const code = picks[t]!;
-      const u = Math.floor(code / m);
-      if (u === previous) continue;
-      previous = u;
-      const j = code - u * m;
-      taken[u] = 1;
-      sequence[takenCount] = u;
-      roundOf[takenCount] = round;
-      key[takenCount] = bufK[j]![head[j]!]!;
-      pickedBy[takenCount] = j;
-      takenCount++;
-      count++;
-    }
+    const count = placeRound(placement, picks, m, m, pickKey, round);
     roundSizes.push(count);
-    options.onRound?.(round, takenCount);
+    options.onRound?.(round, placement.count);
     // Ski rental: compact once the keys of taken units read since the last compaction (those inside a
     // refill's band weighted by TAKEN_IN_BAND_COST) cost about as much as a compaction (which reads
     // every column once), so it never costs much more than it saves.
-    const remaining = n - takenCount;
+    const remaining = n - placement.count;
     if (source.kind === "columns" && remaining > 0 && wasted >= COMPACT_AFTER * m * len) compact(remaining);
   }
 
@@ -236,12 +214,12 @@ export function runTma(source: TmaKeys, options: TmaRunOptions = {}): TmaRun {
   stats.takenSeen = scratch.takenSeen;
   stats.fallbacks = scratch.fallbacks;
   return {
-    sequence: sequence.subarray(0, takenCount),
-    round: roundOf.subarray(0, takenCount),
-    key: key.subarray(0, takenCount),
-    pickedBy: pickedBy.subarray(0, takenCount),
+    sequence: placement.sequence.subarray(0, placement.count),
+    round: placement.round.subarray(0, placement.count),
+    key: placement.key.subarray(0, placement.count),
+    pickedBy: placement.pickedBy.subarray(0, placement.count),
     roundSizes,
-    complete: takenCount === n,
+    complete: placement.count === n,
     stats,
   };
 }

@@ -168,3 +168,63 @@ function heapSelect(s: ColumnScan, k: number, scratch: SelectScratch): number {
   keyHeapSortAscending(h);
   return h.size;
 }
+
+/**
+ * The arrangement as it grows, one entry per sequence position (no per-unit pick state besides the
+ * taken flag: a round's picks, at most one per test point, are deduplicated by sorting them).
+ */
+export interface TmaPlacement {
+  taken: Uint8Array;
+  sequence: Int32Array;
+  round: Int32Array;
+  key: Float32Array;
+  pickedBy: Int32Array;
+  count: number;
+}
+
+export function createPlacement(n: number, m: number, engine: string): TmaPlacement {
+  // Picks are coded unit × m + test point, exact in a double while n × m < 2^53.
+  if (n * m > Number.MAX_SAFE_INTEGER) throw new RangeError(`${engine}: n × m = ${n * m} is too large`);
+  return {
+    taken: new Uint8Array(n),
+    sequence: new Int32Array(n),
+    round: new Int32Array(n),
+    key: new Float32Array(n),
+    pickedBy: new Int32Array(n),
+    count: 0,
+  };
+}
+
+/**
+ * Places one round: `picks[0..count)` hold unit × m + test point (one per test point that picked) and
+ * pickKey[j] the key test point j picked at. Sorted, a unit picked by several test points comes once,
+ * attributed to the lowest of them, and units enter the sequence in ascending order. Returns how many
+ * units the round placed.
+ */
+export function placeRound(
+  p: TmaPlacement,
+  picks: Float64Array,
+  count: number,
+  m: number,
+  pickKey: Float32Array,
+  round: number,
+): number {
+  const sorted = picks.subarray(0, count).sort();
+  let previous = -1;
+  let placed = 0;
+  for (let t = 0; t < count; t++) {
+    const code = sorted[t]!;
+    const u = Math.floor(code / m);
+    if (u === previous) continue;
+    previous = u;
+    const j = code - u * m;
+    const at = p.count++;
+    p.taken[u] = 1;
+    p.sequence[at] = u;
+    p.round[at] = round;
+    p.key[at] = pickKey[j]!;
+    p.pickedBy[at] = j;
+    placed++;
+  }
+  return placed;
+}

@@ -15,6 +15,7 @@ import { createSortPairsScratch, type SortPairsScratch, sortPairsByKey } from ".
 import type { GemmEngine } from "../linalg/types.js";
 import { defaultBlockRows } from "../similarity/block-rows.js";
 import type { TmaRun, TmaStats } from "./tma-engine.js";
+import { createPlacement, placeRound } from "./tma-select.js";
 
 export interface StreamTmaOptions {
   gemm: GemmEngine;
@@ -376,17 +377,11 @@ export async function streamTma(
 
   stats.firstPassSeconds = (performance.now() - t0) / 1000;
   const t1 = performance.now();
-  const taken = new Uint8Array(n);
-  // Per sequence position, written as units are taken (no per-unit pick state: a round's picks, at most
-  // one per test point, are deduplicated by sorting them).
-  const sequence = new Int32Array(n);
-  const roundOf = new Int32Array(n);
-  const key = new Float32Array(n);
-  const pickedBy = new Int32Array(n);
+  const placement = createPlacement(n, m, "streamTma");
+  const { taken } = placement;
   const roundSizes: number[] = [];
   const head = new Int32Array(m);
   const alive = new Int32Array(n); // untaken units, ascending, rebuilt by each refill pass
-  let takenCount = 0;
 
   // A refilled list holds a multiple of the untaken units' fair share per test point, the multiple
   // doubling every time the list runs dry (a test point whose neighbours are contested gets more).
@@ -454,14 +449,12 @@ export async function streamTma(
     return who;
   };
 
-  // A round's picks as unit × m + test point (exact in a double while n × m < 2^53), with the key each
-  // test point picked at: sorted, a unit picked by several test points comes once, with the lowest of them.
-  if (n * m > Number.MAX_SAFE_INTEGER) throw new RangeError(`streamTma: n × m = ${n * m} is too large`);
+  // A round's picks (unit × m + test point) with the key each test point picked at (see placeRound).
   const picks = new Float64Array(m);
   const pickKey = new Float32Array(m);
   const dry: number[] = [];
   let round = 0;
-  while (takenCount < stopAfter) {
+  while (placement.count < stopAfter) {
     round++;
     let count = 0;
     const pick = (j: number): void => {
@@ -488,36 +481,20 @@ export async function streamTma(
         pick(j);
       }
     }
-    const roundPicks = picks.subarray(0, count).sort();
-    let previous = -1;
-    let placed = 0;
-    for (let t = 0; t < count; t++) {
-      const code = roundPicks[t]!;
-      const u = Math.floor(code / m);
-      if (u === previous) continue;
-      previous = u;
-      const j = code - u * m;
-      taken[u] = 1;
-      sequence[takenCount] = u;
-      roundOf[takenCount] = round;
-      key[takenCount] = pickKey[j]!;
-      pickedBy[takenCount] = j;
-      takenCount++;
-      placed++;
-    }
+    const placed = placeRound(placement, picks, count, m, pickKey, round);
     roundSizes.push(placed);
-    options.onRound?.(round, takenCount);
+    options.onRound?.(round, placement.count);
   }
 
   stats.roundsSeconds = (performance.now() - t1) / 1000;
   return {
     run: {
-      sequence: sequence.subarray(0, takenCount),
-      round: roundOf.subarray(0, takenCount),
-      key: key.subarray(0, takenCount),
-      pickedBy: pickedBy.subarray(0, takenCount),
+      sequence: placement.sequence.subarray(0, placement.count),
+      round: placement.round.subarray(0, placement.count),
+      key: placement.key.subarray(0, placement.count),
+      pickedBy: placement.pickedBy.subarray(0, placement.count),
       roundSizes,
-      complete: takenCount === n,
+      complete: placement.count === n,
       stats,
     },
     nearestTest,
