@@ -46,6 +46,11 @@ class ByteTokenizer:
         return bytes(i for i in ids if 0 <= i < 256).decode("utf-8", errors="replace")
 
 
+# Queries per attention block (see Block.forward); chosen by measurement: 64, 128 and 256 gave 1.35,
+# 1.22 and 1.37 s per builtin:mini step of 16 × 511 tokens on one thread, against 2.83 s unblocked.
+ATTN_CHUNK = 128
+
+
 class Block(nn.Module):
     def __init__(self, cfg):
         super().__init__()
@@ -62,17 +67,30 @@ class Block(nn.Module):
         b, t, c = x.shape
         h = self.n_head
         q, k, v = self.qkv(self.ln1(x)).split(c, dim=2)
-        q = q.view(b, t, h, c // h).transpose(1, 2)
+        # The scale goes on the queries (t × head width) rather than on the t × t scores: the same
+        # product up to rounding, a sixteenth of the elementwise work at width 32 and context 512.
+        q = q.view(b, t, h, c // h).transpose(1, 2) * (1.0 / math.sqrt(c // h))
         k = k.view(b, t, h, c // h).transpose(1, 2)
         v = v.view(b, t, h, c // h).transpose(1, 2)
         if past is not None:
             k = torch.cat([past[0], k], dim=2)
             v = torch.cat([past[1], v], dim=2)
-        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(c // h))
-        if mask is not None:
-            att = att.masked_fill(mask, float("-inf"))
-        att = self.drop(F.softmax(att, dim=-1))
-        y = (att @ v).transpose(1, 2).contiguous().view(b, t, c)
+        start = k.shape[2] - t
+        # Causal attention in blocks of ATTN_CHUNK queries: block [a, e) needs only the keys before
+        # start + e, so the masked upper triangle is mostly never computed, and each block's scores
+        # stay small enough for the cache (2.3x faster training steps for builtin:mini on one CPU
+        # thread). Masked scores are exactly 0 after the softmax either way; losses agree with the
+        # unblocked form to about 1e-9 (rounding only), as across machines.
+        ys = []
+        for a in range(0, t, ATTN_CHUNK):
+            e = min(t, a + ATTN_CHUNK)
+            keys = start + e
+            att = q[:, :, a:e] @ k[:, :, :keys].transpose(-2, -1)
+            if mask is not None:
+                att = att.masked_fill(mask[a:e, :keys], float("-inf"))
+            att = self.drop(F.softmax(att, dim=-1))
+            ys.append(att @ v[:, :, :keys])
+        y = (ys[0] if len(ys) == 1 else torch.cat(ys, dim=2)).transpose(1, 2).contiguous().view(b, t, c)
         x = x + self.drop(self.proj(y))
         x = x + self.drop(self.fc_out(F.gelu(self.fc(self.ln2(x)))))
         return x, (k, v)
